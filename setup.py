@@ -1,0 +1,27 @@
+"""kgan: a Keras-native GAN model zoo."""
+
+import setuptools
+
+setuptools.setup(
+    name="kgan",
+    version="0.1.0",
+    description="Keras 3 / TensorFlow GAN model zoo: GAN, WGAN, WGAN-GP, cGAN, CycleGAN, StarGAN.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=setuptools.find_packages(include=["kgan", "kgan.*"]),
+    package_data={"kgan.data": ["embedded/*.npz", "embedded/LICENSE*"]},
+    install_requires=[
+        "tensorflow>=2.16",
+        "keras>=3",
+        "tensorflow-datasets>=4.9",
+        # TFDS needs it to prepare any dataset but does not declare it.
+        "importlib_resources",
+        "numpy",
+        "absl-py",
+        # PNG sample grids.
+        "pillow",
+    ],
+    extras_require={"dev": ["pytest>=7"]},
+)
