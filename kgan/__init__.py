@@ -1,0 +1,11 @@
+"""kgan: a Keras-native GAN model zoo.
+
+Models are `keras.Model` subclasses trained with `model.fit`; see the README.
+"""
+
+from kgan import losses
+from kgan.models import GAN, WGAN, WGANGP, AdversarialModel
+
+__version__ = "0.1.0"
+
+__all__ = ["AdversarialModel", "GAN", "WGAN", "WGANGP", "losses"]

@@ -1,0 +1,247 @@
+"""Adversarial and reconstruction losses as pure functions of logits.
+
+Every adversarial loss takes discriminator logits of any rank (a vector of
+scores ``[B]`` or ``[B, 1]``, or a PatchGAN map ``[B, H, W, 1]``) and returns
+the mean over all elements as a float32 scalar. The mean over the *local*
+batch is what each replica computes; `kgan.models.AdversarialModel` divides by
+the number of replicas so that summed gradients equal single-device ones.
+
+Families (``<family>_discriminator_loss`` / ``<family>_generator_loss``):
+
+* ``minimax`` -- Goodfellow et al. (2014), Algorithm 1: D maximises
+  ``log D(x) + log(1 - D(G(z)))``; G *minimises* ``log(1 - D(G(z)))``, which
+  saturates when D rejects samples confidently.
+* ``non_saturating`` -- same D loss; G maximises ``log D(G(z))`` instead
+  (the paper's practical recommendation).
+* ``least_squares`` -- Mao et al. (2017), LSGAN with targets a=0, b=1, c=1.
+* ``hinge`` -- Lim & Ye (2017) / Miyato et al. (2018).
+* ``wasserstein`` -- Arjovsky et al. (2017): the critic estimates
+  ``E[D(x)] - E[D(G(z))]``.
+
+One-sided label smoothing (Salimans et al. 2016) replaces the real target 1
+by ``1 - label_smoothing``; fake targets stay 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import tensorflow as tf
+
+
+def _mean(x) -> tf.Tensor:
+    """Mean over every axis, computed in float32 whatever the input dtype."""
+    return tf.reduce_mean(tf.cast(x, tf.float32))
+
+
+def _check_smoothing(label_smoothing: float) -> None:
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(
+            f"label_smoothing must be in [0, 1); got {label_smoothing}. "
+            "Salimans et al. (2016) use 0.1 (real targets become 0.9)."
+        )
+
+
+def _sigmoid_cross_entropy(logits, target: float) -> tf.Tensor:
+    logits = tf.cast(logits, tf.float32)
+    return tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.fill(tf.shape(logits), target), logits=logits
+    )
+
+
+# --- minimax / non-saturating (Goodfellow et al. 2014) -----------------------
+
+
+def minimax_discriminator_loss(real_logits, fake_logits, label_smoothing: float = 0.0):
+    """``-E[log D(x)] - E[log(1 - D(G(z)))]`` with D = sigmoid(logits).
+
+    Args:
+      real_logits: D's logits on real data, any shape ``[B, ...]``.
+      fake_logits: D's logits on generated data, any shape ``[B, ...]``.
+      label_smoothing: one-sided smoothing; real target is ``1 - label_smoothing``.
+
+    Returns:
+      Scalar float32, >= 0.
+    """
+    _check_smoothing(label_smoothing)
+    return _mean(_sigmoid_cross_entropy(real_logits, 1.0 - label_smoothing)) + _mean(
+        _sigmoid_cross_entropy(fake_logits, 0.0)
+    )
+
+
+def minimax_generator_loss(fake_logits):
+    """``E[log(1 - D(G(z)))] = -E[softplus(logits)]``: the original, saturating G loss.
+
+    Args:
+      fake_logits: D's logits on generated data, any shape ``[B, ...]``.
+
+    Returns:
+      Scalar float32, <= 0; minimised by G.
+    """
+    return -_mean(tf.nn.softplus(tf.cast(fake_logits, tf.float32)))
+
+
+non_saturating_discriminator_loss = minimax_discriminator_loss
+
+
+def non_saturating_generator_loss(fake_logits):
+    """``-E[log D(G(z))] = E[softplus(-logits)]`` (Goodfellow et al. 2014, Sec. 3).
+
+    Args:
+      fake_logits: D's logits on generated data, any shape ``[B, ...]``.
+
+    Returns:
+      Scalar float32, >= 0.
+    """
+    return _mean(_sigmoid_cross_entropy(fake_logits, 1.0))
+
+
+# --- least squares (Mao et al. 2017) ------------------------------------------
+
+
+def least_squares_discriminator_loss(real_logits, fake_logits, label_smoothing: float = 0.0):
+    """``0.5 E[(D(x) - b)^2] + 0.5 E[D(G(z))^2]`` with raw (linear) outputs, ``b = 1 - smoothing``.
+
+    Args:
+      real_logits: D's outputs on real data, any shape ``[B, ...]``.
+      fake_logits: D's outputs on generated data, any shape ``[B, ...]``.
+      label_smoothing: one-sided smoothing of the real target.
+
+    Returns:
+      Scalar float32, >= 0.
+    """
+    _check_smoothing(label_smoothing)
+    real_target = 1.0 - label_smoothing
+    return 0.5 * _mean(tf.square(tf.cast(real_logits, tf.float32) - real_target)) + 0.5 * _mean(
+        tf.square(tf.cast(fake_logits, tf.float32))
+    )
+
+
+def least_squares_generator_loss(fake_logits):
+    """``0.5 E[(D(G(z)) - 1)^2]``.
+
+    Args:
+      fake_logits: D's outputs on generated data, any shape ``[B, ...]``.
+
+    Returns:
+      Scalar float32, >= 0.
+    """
+    return 0.5 * _mean(tf.square(tf.cast(fake_logits, tf.float32) - 1.0))
+
+
+# --- hinge (Lim & Ye 2017; Miyato et al. 2018) --------------------------------
+
+
+def hinge_discriminator_loss(real_logits, fake_logits, label_smoothing: float = 0.0):
+    """``E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]``.
+
+    Args:
+      real_logits: D's outputs on real data, any shape ``[B, ...]``.
+      fake_logits: D's outputs on generated data, any shape ``[B, ...]``.
+      label_smoothing: must be 0: the hinge loss has no probabilistic target.
+
+    Returns:
+      Scalar float32, >= 0.
+    """
+    if label_smoothing:
+        raise ValueError("label_smoothing applies to probabilistic targets; the hinge loss has none. Use 0.")
+    return _mean(tf.nn.relu(1.0 - tf.cast(real_logits, tf.float32))) + _mean(
+        tf.nn.relu(1.0 + tf.cast(fake_logits, tf.float32))
+    )
+
+
+def hinge_generator_loss(fake_logits):
+    """``-E[D(G(z))]``.
+
+    Args:
+      fake_logits: D's outputs on generated data, any shape ``[B, ...]``.
+
+    Returns:
+      Scalar float32 (unbounded).
+    """
+    return -_mean(fake_logits)
+
+
+# --- Wasserstein (Arjovsky et al. 2017) ---------------------------------------
+
+
+def wasserstein_discriminator_loss(real_logits, fake_logits, label_smoothing: float = 0.0):
+    """Critic loss ``E[D(G(z))] - E[D(x)]`` (the negated Wasserstein estimate).
+
+    Args:
+      real_logits: critic outputs on real data, any shape ``[B, ...]``.
+      fake_logits: critic outputs on generated data, any shape ``[B, ...]``.
+      label_smoothing: must be 0.
+
+    Returns:
+      Scalar float32 (unbounded).
+    """
+    if label_smoothing:
+        raise ValueError("label_smoothing has no meaning for a Wasserstein critic. Use 0.")
+    return _mean(fake_logits) - _mean(real_logits)
+
+
+def wasserstein_generator_loss(fake_logits):
+    """``-E[D(G(z))]``.
+
+    Args:
+      fake_logits: critic outputs on generated data, any shape ``[B, ...]``.
+
+    Returns:
+      Scalar float32 (unbounded).
+    """
+    return -_mean(fake_logits)
+
+
+# --- reconstruction -----------------------------------------------------------
+
+
+def l1_loss(x, y):
+    """Mean absolute error over all elements, float32 scalar (cycle, identity, reconstruction)."""
+    return _mean(tf.abs(tf.cast(x, tf.float32) - tf.cast(y, tf.float32)))
+
+
+# --- registry -----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class LossFamily:
+    """A matched pair of adversarial losses.
+
+    Attributes:
+      name: the family's name, e.g. ``"non_saturating"``.
+      discriminator: ``fn(real_logits, fake_logits, label_smoothing) -> scalar``.
+      generator: ``fn(fake_logits) -> scalar``.
+      supports_label_smoothing: whether ``label_smoothing > 0`` is meaningful.
+    """
+
+    name: str
+    discriminator: Callable[..., tf.Tensor]
+    generator: Callable[[tf.Tensor], tf.Tensor]
+    supports_label_smoothing: bool
+
+
+LOSS_FAMILIES = {
+    "minimax": LossFamily("minimax", minimax_discriminator_loss, minimax_generator_loss, True),
+    "non_saturating": LossFamily(
+        "non_saturating", non_saturating_discriminator_loss, non_saturating_generator_loss, True
+    ),
+    "least_squares": LossFamily(
+        "least_squares", least_squares_discriminator_loss, least_squares_generator_loss, True
+    ),
+    "hinge": LossFamily("hinge", hinge_discriminator_loss, hinge_generator_loss, False),
+    "wasserstein": LossFamily(
+        "wasserstein", wasserstein_discriminator_loss, wasserstein_generator_loss, False
+    ),
+}
+
+
+def get_loss_family(name: str) -> LossFamily:
+    """Returns the `LossFamily` called ``name``; raises ValueError listing the known names."""
+    try:
+        return LOSS_FAMILIES[name]
+    except KeyError:
+        raise ValueError(
+            f"Unknown loss {name!r}; choose one of {sorted(LOSS_FAMILIES)}."
+        ) from None

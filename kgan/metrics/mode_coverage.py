@@ -1,0 +1,63 @@
+"""Mode coverage of samples from a known Gaussian mixture.
+
+Protocol of Srivastava et al. (2017, VEEGAN) and Lin et al. (2018, PacGAN):
+each sample is assigned to its nearest mode; it is *high quality* if it lies
+within ``3 sigma`` of that mode's centre; a mode is *covered* when it receives
+at least ``min_share`` (default 20 %) of its fair share ``N / K`` of
+high-quality samples (PacGAN: 20 of 2,500 samples on 25 modes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class ModeCoverage:
+    """Result of `mode_coverage`.
+
+    Attributes:
+      modes_covered: number of covered modes.
+      num_modes: K.
+      high_quality_fraction: fraction of samples within ``threshold`` of a mode, in [0, 1].
+      counts: int ``[K]``, high-quality samples per mode.
+    """
+
+    modes_covered: int
+    num_modes: int
+    high_quality_fraction: float
+    counts: np.ndarray
+
+
+def mode_coverage(samples, centers, std: float, num_sigmas: float = 3.0, min_share: float = 0.2) -> ModeCoverage:
+    """Counts covered modes and high-quality samples.
+
+    Args:
+      samples: float ``[N, D]`` generated points.
+      centers: float ``[K, D]`` mode centres.
+      std: per-axis standard deviation of each mode.
+      num_sigmas: a sample is high quality within ``num_sigmas * std`` of its nearest centre.
+      min_share: a mode is covered with at least ``min_share * N / K`` high-quality samples.
+
+    Returns:
+      A `ModeCoverage`.
+    """
+    samples = np.asarray(samples, dtype=np.float64)
+    centers = np.asarray(centers, dtype=np.float64)
+    if samples.ndim != 2 or samples.shape[1] != centers.shape[1]:
+        raise ValueError(f"samples must be [N, {centers.shape[1]}]; got shape {samples.shape}.")
+    if not np.all(np.isfinite(samples)):
+        raise ValueError("samples contain NaN or infinity: training diverged.")
+    distances = np.linalg.norm(samples[:, None, :] - centers[None, :, :], axis=-1)
+    nearest = distances.argmin(axis=1)
+    high_quality = distances[np.arange(len(samples)), nearest] <= num_sigmas * std
+    counts = np.bincount(nearest[high_quality], minlength=len(centers))
+    threshold = max(1.0, min_share * len(samples) / len(centers))
+    return ModeCoverage(
+        modes_covered=int((counts >= threshold).sum()),
+        num_modes=len(centers),
+        high_quality_fraction=float(high_quality.mean()),
+        counts=counts,
+    )

@@ -1,0 +1,275 @@
+"""`AdversarialModel`: the training machinery every kgan model shares.
+
+It holds no GAN math. It provides:
+
+* ``compile(generator_optimizer=..., discriminator_optimizer=...)``: two
+  optimizers, each built at compile time on its own variables inside the
+  model's distribution strategy (so resuming and two-replica training work),
+  wrapped in `keras.optimizers.LossScaleOptimizer` under ``mixed_float16``.
+* ``minimize``: one gradient step of one optimizer on one loss, with the loss
+  divided by the number of replicas (under `tf.distribute` gradients are
+  summed across replicas, so this keeps single-device semantics) and scaled
+  for float16.
+* ``normal_noise``: latent noise that is a pure function of (model seed,
+  training step, stream), drawn for the *global* batch and sliced per replica,
+  so N replicas see exactly the noise one device would see for the same batch.
+* Mean trackers (metrics are epoch means), a ``train_steps`` counter saved with
+  the weights, ``get_config``/``get_compile_config`` for ``.keras`` round trips,
+  and input validation in ``fit``/``evaluate`` before any training starts.
+
+Subclasses define ``generator_variables``/``discriminator_variables``,
+``metric_names``, ``train_step``/``test_step``, ``call`` (the generator's
+forward pass) and ``check_batch``.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+# Streams per step: draws within one step use distinct stream numbers below this.
+_STREAMS_PER_STEP = 4096
+
+
+def replica_info():
+    """Returns ``(replica_id, num_replicas)`` of the current replica context.
+
+    Both are 0/1 outside `tf.distribute`. ``replica_id`` may be a tensor.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None:  # cross-replica context: not inside strategy.run.
+        return 0, 1
+    return context.replica_id_in_sync_group, context.num_replicas_in_sync
+
+
+class AdversarialModel(keras.Model):
+    """Base class of kgan's adversarial models (no GAN math here).
+
+    Args:
+      seed: integer; with the training step it determines all noise drawn in
+        training, so runs (and resumed runs) are reproducible.
+      **kwargs: passed to `keras.Model` (``name``, ``dtype``).
+    """
+
+    #: Names of the Mean trackers; subclasses extend this.
+    metric_names: tuple = ("d_loss", "g_loss")
+
+    def __init__(self, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = int(seed)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        # Counts train_step calls; saved with the weights, so resumed runs continue
+        # the same noise sequence. Only the first replica's update counts.
+        self.train_steps = keras.Variable(
+            0, dtype="int64", trainable=False, name="train_steps", aggregation="only_first_replica"
+        )
+        self.eval_steps = keras.Variable(
+            0, dtype="int64", trainable=False, name="eval_steps", aggregation="only_first_replica"
+        )
+        self.generator_optimizer = None
+        self.discriminator_optimizer = None
+
+    # ------------------------------------------------------------------ subclass API
+
+    @property
+    def generator_variables(self):
+        """Trainable variables the generator optimizer updates."""
+        raise NotImplementedError
+
+    @property
+    def discriminator_variables(self):
+        """Trainable variables the discriminator optimizer updates."""
+        raise NotImplementedError
+
+    def default_optimizers(self):
+        """Returns ``(generator_optimizer, discriminator_optimizer)`` from the model's paper."""
+        return (
+            keras.optimizers.Adam(2e-4, beta_1=0.5),
+            keras.optimizers.Adam(2e-4, beta_1=0.5),
+        )
+
+    def check_batch(self, batch) -> None:
+        """Raises ValueError when a training batch does not fit the model."""
+
+    # ------------------------------------------------------------------ compile
+
+    def compile(
+        self,
+        generator_optimizer=None,
+        discriminator_optimizer=None,
+        *,
+        jit_compile=False,
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+    ):
+        """Configures the two optimizers.
+
+        Args:
+          generator_optimizer: a `keras.optimizers.Optimizer`, its name or its
+            config dict; defaults to the model's paper (`default_optimizers`).
+          discriminator_optimizer: likewise for the discriminator / critic.
+          jit_compile: passed to `keras.Model.compile`.
+          run_eagerly: passed to `keras.Model.compile`.
+          steps_per_execution: passed to `keras.Model.compile`.
+        """
+        # optimizer=None: Keras must not create (and build over *all* variables)
+        # an optimizer of its own.
+        super().compile(
+            optimizer=None,
+            jit_compile=jit_compile,
+            run_eagerly=run_eagerly,
+            steps_per_execution=steps_per_execution,
+        )
+        default_g, default_d = self.default_optimizers()
+        self.generator_optimizer = self._prepare_optimizer(
+            generator_optimizer or default_g, self.generator_variables, "generator_optimizer"
+        )
+        self.discriminator_optimizer = self._prepare_optimizer(
+            discriminator_optimizer or default_d, self.discriminator_variables, "discriminator_optimizer"
+        )
+
+    def _prepare_optimizer(self, optimizer, variables, name):
+        if isinstance(optimizer, (str, dict)):
+            optimizer = keras.optimizers.get(optimizer)
+        if not isinstance(optimizer, keras.optimizers.Optimizer):
+            raise TypeError(f"{name} must be a keras.optimizers.Optimizer, a name or a config; got {optimizer!r}.")
+        if self.dtype_policy.name == "mixed_float16" and not isinstance(
+            optimizer, keras.optimizers.LossScaleOptimizer
+        ):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
+        # Build now, inside the strategy's scope: slot variables must be mirrored,
+        # and a restore into an unbuilt optimizer silently drops its state.
+        with self.distribute_strategy.scope():
+            if not optimizer.built:
+                optimizer.build(variables)
+        return optimizer
+
+    def get_compile_config(self):
+        if self.generator_optimizer is None:
+            return None
+        return {
+            "generator_optimizer": keras.saving.serialize_keras_object(self.generator_optimizer),
+            "discriminator_optimizer": keras.saving.serialize_keras_object(self.discriminator_optimizer),
+            "jit_compile": bool(self.jit_compile),
+        }
+
+    def compile_from_config(self, config):
+        # Keras skips custom compile() on load; ours is replayed so that the
+        # optimizers exist (and are built) before their state is restored.
+        self.compile(
+            generator_optimizer=keras.saving.deserialize_keras_object(config["generator_optimizer"]),
+            discriminator_optimizer=keras.saving.deserialize_keras_object(config["discriminator_optimizer"]),
+            jit_compile=config.get("jit_compile", False),
+        )
+
+    # ------------------------------------------------------------------ training helpers
+
+    @property
+    def metrics(self):
+        # Keras resets these at the start of every epoch: logged values are epoch means.
+        return list(self.trackers.values())
+
+    def update_trackers(self, **values):
+        """Adds one observation to each named Mean tracker."""
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+
+    def tracker_results(self):
+        """Current value of every tracker, as ``{name: scalar}``."""
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def minimize(self, optimizer, loss_fn, variables):
+        """One step of ``optimizer`` on ``loss_fn()`` w.r.t. ``variables``.
+
+        Args:
+          optimizer: the optimizer of the network whose turn it is.
+          loss_fn: zero-argument callable returning ``(loss, extras)``: a
+            float32 scalar (the mean over this replica's batch) and a dict of
+            extra tensors to hand back.
+          variables: the variables to update.
+
+        Returns:
+          ``(loss, extras)`` as computed before the update.
+        """
+        _, num_replicas = replica_info()
+        with tf.GradientTape() as tape:
+            loss, extras = loss_fn()
+            # Gradients are summed across replicas: divide the replica mean so the
+            # sum equals the gradient of the global-batch mean.
+            scaled = optimizer.scale_loss(loss / num_replicas)
+        gradients = tape.gradient(scaled, variables)
+        optimizer.apply_gradients(zip(gradients, variables))
+        return loss, extras
+
+    def normal_noise(self, batch_size, shape, stream: int, training: bool = True):
+        """Standard normal noise ``[batch_size, *shape]`` float32 for this replica.
+
+        The noise is a function of (seed, step counter, stream) only. It is
+        drawn for the global batch (``batch_size * num_replicas``) and this
+        replica takes its slice, so a distributed step sees the same noise as
+        a single-device step on the concatenated batch.
+
+        Args:
+          batch_size: this replica's batch size (int or scalar tensor).
+          shape: per-example shape, e.g. ``(latent_dim,)``.
+          stream: small integer (< 4096) separating draws within one step.
+          training: use the training counter (else the evaluation counter).
+        """
+        return self._replica_slice_of_global_draw(tf.random.stateless_normal, batch_size, shape, stream, training)
+
+    def uniform_noise(self, batch_size, shape, stream: int, training: bool = True):
+        """Uniform noise in [0, 1), ``[batch_size, *shape]`` float32; otherwise as `normal_noise`."""
+        return self._replica_slice_of_global_draw(tf.random.stateless_uniform, batch_size, shape, stream, training)
+
+    def _replica_slice_of_global_draw(self, sampler, batch_size, shape, stream, training):
+        replica_id, num_replicas = replica_info()
+        counter = self.train_steps if training else self.eval_steps
+        # Training and evaluation draw from disjoint keys (2*seed and 2*seed + 1).
+        key = 2 * self.seed + (0 if training else 1)
+        step = tf.cast(tf.convert_to_tensor(counter), tf.int64)
+        seed = tf.stack([tf.constant(key, tf.int64), step * _STREAMS_PER_STEP + stream])
+        batch_size = tf.cast(batch_size, tf.int32)
+        full = sampler(tf.concat([[batch_size * num_replicas], tf.constant(shape, tf.int32)], 0), seed=seed)
+        start = tf.cast(replica_id, tf.int32) * batch_size
+        return full[start : start + batch_size]
+
+    # ------------------------------------------------------------------ input validation
+
+    def _first_batch(self, x):
+        if isinstance(x, tf.data.Dataset):
+            for batch in x.take(1):
+                return batch
+            raise ValueError("The training dataset is empty.")
+        if isinstance(x, (np.ndarray, tf.Tensor)):
+            return x[:256]
+        if isinstance(x, (tuple, list)) and x and all(isinstance(v, (np.ndarray, tf.Tensor)) for v in x):
+            return type(x)(v[:256] for v in x)
+        return None  # generators, PyDatasets: checked as they are consumed.
+
+    def fit(self, x=None, y=None, **kwargs):
+        """`keras.Model.fit`, after checking the first batch with `check_batch`.
+
+        Bad input (wrong rank, channels or value range) fails here, before any
+        step runs, with a message that says how to fix it.
+        """
+        if self.generator_optimizer is None:
+            raise RuntimeError("Call model.compile(...) before fit(); compile() with no arguments uses the paper's optimizers.")
+        batch = self._first_batch(x)
+        if batch is not None:
+            self.check_batch(batch if y is None else (batch, y[:256]))
+        return super().fit(x, y, **kwargs)
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        """`keras.Model.evaluate` with the same input check as `fit`."""
+        batch = self._first_batch(x)
+        if batch is not None:
+            self.check_batch(batch if y is None else (batch, y[:256]))
+        return super().evaluate(x, y, **kwargs)
+
+    @staticmethod
+    def unpack_batch(data):
+        """Keras hands ``train_step`` ``(x,)`` for ``fit(x)``; return ``x`` itself."""
+        if isinstance(data, (tuple, list)) and len(data) == 1:
+            return data[0]
+        return data

@@ -1,0 +1,121 @@
+"""DCGAN generator and discriminator builders (Radford et al. 2016).
+
+The architecture guidelines of "Unsupervised Representation Learning with Deep
+Convolutional GANs": strided convolutions instead of pooling, BatchNorm in both
+networks except the generator's output layer and the discriminator's input
+layer, ReLU in G (tanh output), LeakyReLU(0.2) in D, no fully connected hidden
+layers beyond G's projection of z and D's final score.
+
+Supported image sizes are ``s0 * 2**n`` with a starting size ``s0`` in 4..7:
+28x28 (7 -> 14 -> 28), 32x32 (4 -> 8 -> 16 -> 32), 64x64 (4 -> ... -> 64).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+def _upsampling_plan(size: int):
+    """Returns ``(start_size, num_doublings)`` for a square image side ``size``."""
+    doublings = 0
+    while size % 2 == 0 and size // 2 >= 4:
+        size //= 2
+        doublings += 1
+    if doublings == 0 or size > 7:
+        raise ValueError(
+            f"DCGAN networks need an image side of s0 * 2**n with 4 <= s0 <= 7 and n >= 1 "
+            f"(e.g. 28, 32, 64); got {size * 2 ** doublings}."
+        )
+    return size, doublings
+
+
+def _check_image_shape(image_shape):
+    if len(image_shape) != 3 or image_shape[0] != image_shape[1]:
+        raise ValueError(f"image_shape must be square (H, W, C); got {tuple(image_shape)}.")
+
+
+def dcgan_generator(
+    latent_dim: int = 128,
+    image_shape=(28, 28, 1),
+    base_filters: int = 64,
+    name: str = "generator",
+) -> keras.Model:
+    """DCGAN generator: z ``[B, latent_dim]`` -> images ``[B, H, W, C]`` in [-1, 1].
+
+    z is projected to ``s0 x s0 x (base_filters * 2**(n-1))`` and doubled in
+    size n times by 4x4 stride-2 transposed convolutions, halving the filters
+    each time; the last one outputs C channels through tanh (float32 even
+    under a mixed-precision policy).
+
+    Args:
+      latent_dim: size of z.
+      image_shape: ``(H, W, C)``, square, e.g. ``(28, 28, 1)``, ``(32, 32, 3)``, ``(64, 64, 3)``.
+      base_filters: filters of the last hidden layer.
+      name: model name.
+    """
+    _check_image_shape(image_shape)
+    start, doublings = _upsampling_plan(image_shape[0])
+    filters = base_filters * 2 ** (doublings - 1)
+    z = keras.Input((latent_dim,), name="z")
+    x = layers.Dense(start * start * filters, use_bias=False, name="project")(z)
+    x = layers.BatchNormalization(name="project_bn")(x)
+    x = layers.ReLU()(x)
+    x = layers.Reshape((start, start, filters))(x)
+    for i in range(doublings - 1):
+        filters //= 2
+        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
+        x = layers.BatchNormalization(name=f"up{i}_bn")(x)
+        x = layers.ReLU()(x)
+    images = layers.Conv2DTranspose(
+        image_shape[-1], 4, strides=2, padding="same", activation="tanh", dtype="float32", name="to_image"
+    )(x)
+    return keras.Model(z, images, name=name)
+
+
+def _normalization(kind: str, name: str):
+    if kind == "batch":
+        return layers.BatchNormalization(name=name)
+    if kind == "layer":
+        # Per-example normalisation over H, W, C: what WGAN-GP's critic needs,
+        # since batch statistics couple the examples the penalty treats separately.
+        return layers.LayerNormalization(axis=[1, 2, 3], name=name)
+    if kind == "none":
+        return None
+    raise ValueError(f"normalization must be 'batch', 'layer' or 'none'; got {kind!r}.")
+
+
+def dcgan_discriminator(
+    image_shape=(28, 28, 1),
+    base_filters: int = 64,
+    normalization: str = "batch",
+    name: str = "discriminator",
+) -> keras.Model:
+    """DCGAN discriminator: images ``[B, H, W, C]`` in [-1, 1] -> logits ``[B, 1]``.
+
+    4x4 stride-2 convolutions double the filters while halving the size down to
+    ``s0 x s0``; a dense layer gives one logit (float32). No normalisation on
+    the first layer.
+
+    Args:
+      image_shape: ``(H, W, C)`` as for `dcgan_generator`.
+      base_filters: filters of the first layer.
+      normalization: ``"batch"`` (DCGAN), ``"layer"`` or ``"none"`` (WGAN-GP
+        critics must not use batch norm).
+      name: model name.
+    """
+    _check_image_shape(image_shape)
+    _, doublings = _upsampling_plan(image_shape[0])
+    images = keras.Input(tuple(image_shape), name="images")
+    x = images
+    filters = base_filters
+    for i in range(doublings):
+        x = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=(i == 0 or normalization == "none"), name=f"down{i}")(x)
+        norm = _normalization(normalization, f"down{i}_norm") if i > 0 else None
+        if norm is not None:
+            x = norm(x)
+        x = layers.LeakyReLU(0.2)(x)
+        filters *= 2
+    x = layers.Flatten()(x)
+    logits = layers.Dense(1, dtype="float32", name="logit")(x)
+    return keras.Model(images, logits, name=name)

@@ -1,0 +1,38 @@
+"""Fully connected networks for low-dimensional data (e.g. 2-D Gaussian mixtures)."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+def mlp_generator(
+    latent_dim: int = 64,
+    output_dim: int = 2,
+    hidden_units=(128, 128),
+    name: str = "generator",
+) -> keras.Model:
+    """MLP generator: z ``[B, latent_dim]`` -> points ``[B, output_dim]`` (linear output, unbounded).
+
+    ReLU hidden layers, as in the mixture experiments of Metz et al. (2017).
+    """
+    z = keras.Input((latent_dim,), name="z")
+    x = z
+    for i, units in enumerate(hidden_units):
+        x = layers.Dense(units, activation="relu", name=f"hidden{i}")(x)
+    points = layers.Dense(output_dim, dtype="float32", name="points")(x)
+    return keras.Model(z, points, name=name)
+
+
+def mlp_discriminator(
+    input_dim: int = 2,
+    hidden_units=(128, 128),
+    name: str = "discriminator",
+) -> keras.Model:
+    """MLP discriminator: points ``[B, input_dim]`` -> logits ``[B, 1]`` (float32)."""
+    points = keras.Input((input_dim,), name="points")
+    x = points
+    for i, units in enumerate(hidden_units):
+        x = layers.Dense(units, activation="relu", name=f"hidden{i}")(x)
+    logits = layers.Dense(1, dtype="float32", name="logit")(x)
+    return keras.Model(points, logits, name=name)

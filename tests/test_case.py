@@ -1,0 +1,40 @@
+"""Shared builders for tests: tiny models that train in milliseconds."""
+
+import keras
+import numpy as np
+
+import kgan
+from kgan.networks import dcgan_discriminator, dcgan_generator, mlp_discriminator, mlp_generator
+
+
+def tiny_image_gan(image_shape=(28, 28, 1), latent_dim=8, base_filters=8, compile=True, **kwargs):
+    """A DCGAN-shaped `kgan.GAN` small enough to step in milliseconds."""
+    generator = dcgan_generator(latent_dim, image_shape, base_filters)
+    discriminator = dcgan_discriminator(image_shape, base_filters)
+    model = kgan.GAN(generator, discriminator, latent_dim, **kwargs)
+    if compile:
+        model.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5))
+    return model
+
+
+def points_gan(latent_dim=16, hidden=(64, 64), compile=True, **kwargs):
+    """An MLP `kgan.GAN` for 2-D points."""
+    model = kgan.GAN(mlp_generator(latent_dim, 2, hidden), mlp_discriminator(2, hidden), latent_dim, **kwargs)
+    if compile:
+        model.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5))
+    return model
+
+
+def random_images(n, shape=(28, 28, 1), seed=0):
+    """Float32 images uniform in [-1, 1]."""
+    return np.random.default_rng(seed).uniform(-1, 1, (n, *shape)).astype(np.float32)
+
+
+def snapshot(variables):
+    """Copies of variable values, keyed by path."""
+    return {v.path: np.array(v.numpy()) for v in variables}
+
+
+def changed(before, variables):
+    """Paths of variables whose value differs from the snapshot."""
+    return {v.path for v in variables if not np.array_equal(before[v.path], v.numpy())}

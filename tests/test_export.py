@@ -1,0 +1,418 @@
+"""`kgan.export`: TF Serving layout, overwrite/crash safety, and reloads in a process without kgan.
+
+The reload checks run one subprocess (TF only, no kgan on its path) that loads
+both exports, records their signatures and runs them; the tests compare its
+results with the in-process model.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import kgan
+from kgan import export, networks
+
+LATENT_DIM = 8
+IMAGE_SHAPE = (28, 28, 1)
+
+
+def _randomize_generator(model, seed):
+    """Gives the generator random weights (BN moving variances positive).
+
+    Freshly initialised weights (zero biases, unit BN statistics) would let a
+    reload that lost the saved values pass by accident.
+    """
+    rng = np.random.RandomState(seed)
+    for variable in model.generator.weights:
+        shape = tuple(variable.shape)
+        if "moving_variance" in variable.path:
+            value = rng.uniform(0.5, 2.0, shape)
+        else:
+            value = rng.normal(0.0, 0.3, shape)
+        variable.assign(value.astype(variable.dtype))
+
+
+@pytest.fixture(scope="module")
+def image_model():
+    generator = networks.dcgan_generator(latent_dim=LATENT_DIM, image_shape=IMAGE_SHAPE, base_filters=8)
+    discriminator = networks.dcgan_discriminator(image_shape=IMAGE_SHAPE, base_filters=8)
+    model = kgan.GAN(generator, discriminator, latent_dim=LATENT_DIM)
+    _randomize_generator(model, seed=1)
+    return model
+
+
+@pytest.fixture(scope="module")
+def points_model():
+    generator = networks.mlp_generator(latent_dim=LATENT_DIM, output_dim=2, hidden_units=(16, 16))
+    discriminator = networks.mlp_discriminator(input_dim=2, hidden_units=(16, 16))
+    model = kgan.GAN(generator, discriminator, latent_dim=LATENT_DIM, name="points_gan")
+    _randomize_generator(model, seed=2)
+    return model
+
+
+def _entries(directory):
+    return sorted(os.listdir(directory))
+
+
+# ---------------------------------------------------------------------- generator_outputs
+
+
+def test_generator_outputs_maps_the_image_range_to_uint8():
+    images = tf.constant([-1.0, 0.0, 1.0], shape=[1, 1, 3, 1])
+    out = export.generator_outputs(images)
+    assert sorted(out) == ["images", "images_uint8"]
+    assert out["images"].dtype == tf.float32 and out["images_uint8"].dtype == tf.uint8
+    # 0 -> 127.5 -> 128: tf.round rounds halves to even.
+    np.testing.assert_array_equal(out["images_uint8"].numpy().ravel(), [0, 128, 255])
+    np.testing.assert_array_equal(out["images"].numpy(), images.numpy())
+
+
+def test_generator_outputs_hits_every_uint8_level_once():
+    levels = np.arange(256, dtype=np.float32)
+    images = (levels / 127.5 - 1.0).reshape(1, 16, 16, 1)
+    out = export.generator_outputs(images)
+    np.testing.assert_array_equal(out["images_uint8"].numpy().ravel(), levels.astype(np.uint8))
+
+
+def test_generator_outputs_clips_out_of_range_values():
+    images = tf.constant([-3.0, -1.0001, 1.0001, 7.0, 0.5], shape=[1, 5, 1, 1])
+    out = export.generator_outputs(images)
+    np.testing.assert_allclose(out["images"].numpy().ravel(), [-1, -1, 1, 1, 0.5])
+    # Saturates, never wraps around (a plain uint8 cast of 8 * 127.5 would).
+    np.testing.assert_array_equal(out["images_uint8"].numpy().ravel(), [0, 0, 255, 255, 191])
+
+
+def test_generator_outputs_casts_reduced_precision_to_float32():
+    out = export.generator_outputs(tf.constant(0.5, tf.bfloat16, shape=[2, 4, 4, 3]))
+    assert out["images"].dtype == tf.float32
+    np.testing.assert_array_equal(out["images_uint8"].numpy(), np.full([2, 4, 4, 3], 191, np.uint8))
+
+
+def test_generator_outputs_passes_points_through_unclipped():
+    points = np.array([[-5.0, 0.25], [3.0, 9.0]], np.float32)
+    out = export.generator_outputs(points)
+    assert list(out) == ["samples"]
+    assert out["samples"].dtype == tf.float32
+    np.testing.assert_array_equal(out["samples"].numpy(), points)
+
+
+def test_generator_outputs_traces_with_unknown_batch_size():
+    fn = tf.function(export.generator_outputs, input_signature=[tf.TensorSpec([None, 4, 4, 1], tf.float32)])
+    out = fn.get_concrete_function().structured_outputs
+    assert out["images_uint8"].shape.as_list() == [None, 4, 4, 1]
+    assert out["images_uint8"].dtype == tf.uint8
+
+
+@pytest.mark.parametrize("shape", [[4], [2, 4, 4], [1, 2, 2, 2, 1]])
+def test_generator_outputs_rejects_other_ranks(shape):
+    with pytest.raises(ValueError, match=r"\[N, H, W, C\] or points \[N, D\]"):
+        export.generator_outputs(tf.zeros(shape))
+
+
+def test_generator_outputs_rejects_integer_samples():
+    with pytest.raises(ValueError, match="floating-point"):
+        export.generator_outputs(tf.zeros([1, 2, 2, 1], tf.uint8))
+
+
+# ---------------------------------------------------------------------- layout and versions
+
+
+def test_export_writes_numbered_versions(tmp_path, image_model):
+    first = export.export_saved_model(image_model, tmp_path)
+    model_dir = tmp_path / image_model.name  # name defaults to model.name
+    assert first == str(model_dir / "1")
+    assert (model_dir / "1" / "saved_model.pb").is_file()
+    assert (model_dir / "1" / "variables").is_dir()
+
+    second = export.export_saved_model(image_model, tmp_path)
+    assert second == str(model_dir / "2")
+    assert (model_dir / "2" / "saved_model.pb").is_file()
+    # No temporary directories left behind.
+    assert _entries(model_dir) == ["1", "2"]
+    assert export.list_versions(model_dir) == [1, 2]
+    assert export.latest_version(model_dir) == 2
+
+
+def test_explicit_version_is_refused_unless_overwrite(tmp_path, image_model):
+    path = export.export_saved_model(image_model, tmp_path, name="g", version=3)
+    assert path == str(tmp_path / "g" / "3")
+    marker = tmp_path / "g" / "3" / "marker"
+    marker.write_text("old export")
+
+    with pytest.raises(FileExistsError, match="overwrite=True") as info:
+        export.export_saved_model(image_model, tmp_path, name="g", version=3)
+    assert path in str(info.value)
+    assert marker.exists()  # untouched
+
+    assert export.export_saved_model(image_model, tmp_path, name="g", version=3, overwrite=True) == path
+    assert not marker.exists()  # replaced by a fresh export
+    assert (tmp_path / "g" / "3" / "saved_model.pb").is_file()
+    assert _entries(tmp_path / "g") == ["3"]
+    # The next automatic version follows the largest one, not the count.
+    assert export.export_saved_model(image_model, tmp_path, name="g") == str(tmp_path / "g" / "4")
+
+
+def test_version_listing_reads_names_as_tf_serving_does(tmp_path):
+    model_dir = tmp_path / "m"
+    assert export.list_versions(model_dir) == [] and export.latest_version(model_dir) is None
+    for entry in ["2", "007", "notes", ".tmp-export-abc", "1.5"]:
+        (model_dir / entry).mkdir(parents=True)
+    (model_dir / "9").write_text("a file is not a version")
+    assert export.list_versions(model_dir) == [2, 7]
+    assert export.latest_version(model_dir) == 7
+
+
+def test_version_written_with_leading_zeros_counts_as_existing(tmp_path, points_model):
+    (tmp_path / "p" / "01").mkdir(parents=True)
+    with pytest.raises(FileExistsError, match="01"):
+        export.export_saved_model(points_model, tmp_path, name="p", version=1)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"version": 0}, ValueError),
+        ({"version": -2}, ValueError),
+        ({"version": True}, TypeError),
+        ({"version": "2"}, TypeError),
+        ({"version": 1.0}, TypeError),
+        ({"name": "a/b"}, ValueError),
+        ({"name": ".."}, ValueError),
+        ({"name": ""}, ValueError),
+    ],
+)
+def test_invalid_arguments_fail_before_writing(tmp_path, points_model, kwargs, error):
+    with pytest.raises(error):
+        export.export_saved_model(points_model, tmp_path / "out", **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_models_without_serving_endpoints_are_refused(tmp_path):
+    import keras
+
+    plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    with pytest.raises(TypeError, match="serving_endpoints"):
+        export.export_saved_model(plain, tmp_path)
+
+
+def test_a_crash_while_writing_leaves_no_version(tmp_path, image_model, monkeypatch):
+    existing = export.export_saved_model(image_model, tmp_path, name="g")
+    before = sorted(os.listdir(existing))
+
+    def crash(obj, export_dir, *args, **kwargs):
+        with open(os.path.join(export_dir, "saved_model.pb"), "wb") as f:
+            f.write(b"half")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(tf.saved_model, "save", crash)
+    with pytest.raises(RuntimeError, match="disk full"):
+        export.export_saved_model(image_model, tmp_path, name="g")
+    with pytest.raises(RuntimeError, match="disk full"):
+        export.export_saved_model(image_model, tmp_path, name="g", version=1, overwrite=True)
+    # Neither a version 2 nor a temporary directory; version 1 intact.
+    assert _entries(tmp_path / "g") == ["1"]
+    assert sorted(os.listdir(existing)) == before
+
+
+def test_a_version_published_concurrently_is_not_clobbered(tmp_path, points_model, monkeypatch):
+    save = tf.saved_model.save
+    model_dir = tmp_path / "p"
+    rival_version = {}
+
+    def save_while_another_exporter_publishes(obj, export_dir, *args, **kwargs):
+        save(obj, export_dir, *args, **kwargs)
+        # After the existence check, before the rename.
+        rival = model_dir / rival_version["value"]
+        rival.mkdir()
+        (rival / "saved_model.pb").write_text("the other exporter's model")
+
+    monkeypatch.setattr(tf.saved_model, "save", save_while_another_exporter_publishes)
+    # Automatic version: takes the next free one.
+    rival_version["value"] = "1"
+    assert export.export_saved_model(points_model, tmp_path, name="p") == str(model_dir / "2")
+    assert (model_dir / "1" / "saved_model.pb").read_text() == "the other exporter's model"
+    # Explicit version: refuses.
+    rival_version["value"] = "4"
+    with pytest.raises(FileExistsError, match="another process"):
+        export.export_saved_model(points_model, tmp_path, name="p", version=4)
+    assert (model_dir / "4" / "saved_model.pb").read_text() == "the other exporter's model"
+    assert _entries(model_dir) == ["1", "2", "4"]
+
+
+# ---------------------------------------------------------------------- reload without kgan
+
+# Runs in a fresh interpreter with TensorFlow only. Argument: a JSON request
+# {key: {"path": export dir, "z": .npy path}}; writes report.json and outputs.npz
+# next to the request.
+RELOAD_SCRIPT = r'''
+import json
+import os
+import sys
+
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
+
+
+def spec(s):
+    return {"name": s.name, "dtype": s.dtype.name, "shape": s.shape.as_list() if s.shape.rank is not None else None}
+
+
+request_path = sys.argv[1]
+with open(request_path) as f:
+    request = json.load(f)
+report, arrays = {}, {}
+for key, job in request.items():
+    loaded = tf.saved_model.load(job["path"])
+    signatures = {}
+    for name, fn in loaded.signatures.items():
+        args, kwargs = fn.structured_input_signature
+        signatures[name] = {
+            "positional": len(args),
+            "inputs": {k: spec(v) for k, v in kwargs.items()},
+            "outputs": {k: spec(v) for k, v in fn.structured_outputs.items()},
+        }
+    # What TF Serving reads: the SignatureDefs of the MetaGraph.
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(job["path"], "saved_model.pb"), "rb") as f:
+        proto.ParseFromString(f.read())
+    signature_defs = {
+        name: {"inputs": sorted(d.inputs), "outputs": sorted(d.outputs), "method": d.method_name}
+        for name, d in proto.meta_graphs[0].signature_def.items()
+        if not name.startswith("__")
+    }
+    report[key] = {"signatures": signatures, "signature_defs": signature_defs}
+
+    z = np.load(job["z"])
+    for k, v in loaded.signatures["serving_default"](z=tf.constant(z)).items():
+        arrays[f"{key}/serving_default/{k}"] = v.numpy()
+    sample = loaded.signatures["sample"](num_images=tf.constant(4, tf.int32), seed=tf.constant(7, tf.int64))
+    for k, v in sample.items():
+        arrays[f"{key}/sample/{k}"] = v.numpy()
+
+assert "kgan" not in sys.modules, "the reload must not need kgan"
+report["modules_named_kgan"] = sorted(m for m in sys.modules if m.split(".")[0] == "kgan")
+out_dir = os.path.dirname(request_path)
+np.savez(os.path.join(out_dir, "outputs.npz"), **arrays)
+with open(os.path.join(out_dir, "report.json"), "w") as f:
+    json.dump(report, f)
+'''
+
+
+@pytest.fixture(scope="module")
+def reloaded(tmp_path_factory, image_model, points_model):
+    """Exports both models, reloads them in a TF-only subprocess, returns what it saw.
+
+    Returns ``(report, outputs, zs)``: the subprocess's JSON report, its
+    outputs keyed ``"<model>/<signature>/<output>"`` and the z batches used.
+    """
+    work = tmp_path_factory.mktemp("reload")
+    request, zs = {}, {}
+    for key, model in [("image", image_model), ("points", points_model)]:
+        zs[key] = np.random.RandomState(3).normal(size=(5, LATENT_DIM)).astype(np.float32)
+        np.save(work / f"z_{key}.npy", zs[key])
+        request[key] = {"path": export.export_saved_model(model, work / "exports"), "z": str(work / f"z_{key}.npy")}
+    (work / "request.json").write_text(json.dumps(request))
+    (work / "reload.py").write_text(RELOAD_SCRIPT)
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    env.pop("PYTHONPATH", None)  # kgan must not be importable via the test's path either
+    result = subprocess.run(
+        [sys.executable, str(work / "reload.py"), str(work / "request.json")],
+        cwd=work,  # not the repository: `import kgan` would fail there
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads((work / "report.json").read_text())
+    with np.load(work / "outputs.npz") as data:
+        outputs = {k: data[k] for k in data.files}
+    return report, outputs, zs
+
+
+def test_reload_does_not_import_kgan(reloaded):
+    report, _, _ = reloaded
+    assert report["modules_named_kgan"] == []
+
+
+def test_reloaded_serving_default_matches_the_model(reloaded, image_model):
+    _, outputs, zs = reloaded
+    expected = export.generator_outputs(image_model(zs["image"]))
+    got = outputs["image/serving_default/images"]
+    assert got.dtype == np.float32 and got.shape == (5,) + IMAGE_SHAPE
+    np.testing.assert_allclose(got, expected["images"].numpy(), rtol=0, atol=1e-6)
+    # Random weights: the images really vary (a lost restore would not match).
+    assert got.std() > 0.05
+    np.testing.assert_array_equal(outputs["image/serving_default/images_uint8"], expected["images_uint8"].numpy())
+
+
+def test_reloaded_sample_matches_generate(reloaded, image_model):
+    _, outputs, _ = reloaded
+    expected = export.generator_outputs(image_model.generate(4, seed=7))
+    np.testing.assert_allclose(outputs["image/sample/images"], expected["images"].numpy(), rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(outputs["image/sample/images_uint8"], expected["images_uint8"].numpy())
+
+
+def test_reloaded_points_model_matches(reloaded, points_model):
+    _, outputs, zs = reloaded
+    assert sorted(k for k in outputs if k.startswith("points/")) == [
+        "points/sample/samples",
+        "points/serving_default/samples",
+    ]
+    np.testing.assert_allclose(
+        outputs["points/serving_default/samples"], points_model(zs["points"]).numpy(), rtol=0, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        outputs["points/sample/samples"], points_model.generate(4, seed=7).numpy(), rtol=0, atol=1e-6
+    )
+
+
+def _spec(name, dtype, shape):
+    return {"name": name, "dtype": dtype, "shape": shape}
+
+
+def test_image_signatures_have_named_typed_inputs_and_outputs(reloaded):
+    report, _, _ = reloaded
+    signatures = report["image"]["signatures"]
+    assert sorted(signatures) == ["sample", "serving_default"]
+    image_outputs = {
+        "images": _spec("images", "float32", [None, *IMAGE_SHAPE]),
+        "images_uint8": _spec("images_uint8", "uint8", [None, *IMAGE_SHAPE]),
+    }
+    assert signatures["serving_default"] == {
+        "positional": 0,
+        "inputs": {"z": _spec("z", "float32", [None, LATENT_DIM])},
+        "outputs": image_outputs,
+    }
+    assert signatures["sample"] == {
+        "positional": 0,
+        "inputs": {"num_images": _spec("num_images", "int32", []), "seed": _spec("seed", "int64", [])},
+        "outputs": image_outputs,
+    }
+
+
+def test_points_signatures(reloaded):
+    report, _, _ = reloaded
+    signatures = report["points"]["signatures"]
+    samples = {"samples": _spec("samples", "float32", [None, 2])}
+    assert signatures["serving_default"]["inputs"] == {"z": _spec("z", "float32", [None, LATENT_DIM])}
+    assert signatures["serving_default"]["outputs"] == samples
+    assert signatures["sample"]["outputs"] == samples
+
+
+def test_signature_defs_seen_by_tf_serving(reloaded):
+    report, _, _ = reloaded
+    defs = report["image"]["signature_defs"]
+    assert defs["serving_default"]["inputs"] == ["z"]
+    assert defs["sample"]["inputs"] == ["num_images", "seed"]
+    for name in ("serving_default", "sample"):
+        assert defs[name]["outputs"] == ["images", "images_uint8"]
+        assert defs[name]["method"] == "tensorflow/serving/predict"
