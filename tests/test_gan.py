@@ -162,9 +162,10 @@ def test_bad_constructor_arguments_are_rejected():
         tiny_image_gan(discriminator_steps=4).fit(random_images(2), batch_size=2, verbose=0)
 
 
-# Budget found by measurement (see README "Results"): the ring is covered well
-# before this many steps; the margin keeps the test stable across machines.
-RING_STEPS = 6000
+# Budget found by measurement (bench/mode_coverage.py, README "Results"): with
+# the learning rate decaying 1e-3 -> 1e-4, every seed tried covered 8/8 modes
+# with >= 87 % high-quality samples by 8,000 steps.
+RING_STEPS = 10000
 
 
 def test_non_saturating_gan_covers_the_ring_of_eight():
@@ -172,7 +173,7 @@ def test_non_saturating_gan_covers_the_ring_of_eight():
     keras.utils.set_random_seed(0)
     mixture = gaussian_mixture("ring8")
     model = points_gan(latent_dim=64, hidden=(256, 256), compile=False, loss="non_saturating", seed=0)
-    schedule = lambda: keras.optimizers.schedules.CosineDecay(1e-3, RING_STEPS, alpha=0.05)  # noqa: E731
+    schedule = lambda: keras.optimizers.schedules.PolynomialDecay(1e-3, RING_STEPS, 1e-4)  # noqa: E731
     model.compile(keras.optimizers.Adam(schedule(), beta_1=0.5), keras.optimizers.Adam(schedule(), beta_1=0.5))
     model.fit(mixture.dataset(256, seed=1), steps_per_epoch=RING_STEPS, epochs=1, verbose=0)
     coverage = mode_coverage(model.generate(2500, seed=3).numpy(), mixture.centers, mixture.std)

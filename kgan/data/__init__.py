@@ -1,0 +1,41 @@
+"""Image data for kgan: model-ready datasets, offline sources, the [-1, 1] contract.
+
+Quick start::
+
+    from kgan import data
+    ds = data.load_images("embedded_fashion_mnist", batch_size=64)  # no network
+    info = data.dataset_info("cifar10")  # image_shape=(32, 32, 3), num_classes=10
+
+Modules: `pipeline` (load_images), `catalog` (dataset_info), `sources` (TFDS and
+embedded readers), `offline` (Fashion-MNIST from the Debian package),
+`embedded` (the shipped subset), `validation` / `ranges` (the image contract),
+`preprocessing` (crop/resize), `idx` (IDX file reader), `mixtures` (2-D
+Gaussian mixtures for learning tests).
+"""
+
+from kgan.data.catalog import KNOWN_DATASETS, ImageDatasetInfo, dataset_info
+from kgan.data.embedded import load_embedded_fashion_mnist
+from kgan.data.mixtures import GaussianMixture, gaussian_mixture, grid_of_gaussians, ring_of_gaussians
+from kgan.data.offline import DEBIAN_FASHION_MNIST_DIR, prepare_offline_fashion_mnist
+from kgan.data.pipeline import load_images
+from kgan.data.ranges import to_model_range, to_uint8
+from kgan.data.sources import DatasetNotPreparedError
+from kgan.data.validation import check_image_batch
+
+__all__ = [
+    "DEBIAN_FASHION_MNIST_DIR",
+    "DatasetNotPreparedError",
+    "GaussianMixture",
+    "ImageDatasetInfo",
+    "KNOWN_DATASETS",
+    "check_image_batch",
+    "dataset_info",
+    "gaussian_mixture",
+    "grid_of_gaussians",
+    "load_embedded_fashion_mnist",
+    "load_images",
+    "prepare_offline_fashion_mnist",
+    "ring_of_gaussians",
+    "to_model_range",
+    "to_uint8",
+]
