@@ -22,6 +22,8 @@ setuptools.setup(
         "absl-py",
         # PNG sample grids.
         "pillow",
+        # tf.summary needs it; TF 2.21 no longer installs it.
+        "tensorboard",
     ],
     extras_require={"dev": ["pytest>=7"]},
 )

@@ -1,0 +1,609 @@
+"""Training callbacks: sample grids and crash-safe checkpoints.
+
+* `SampleGrid` renders the generator's output for *fixed* latent vectors at
+  the end of every n-th epoch (PNG, optionally TensorBoard), so the grids of
+  successive epochs show the same z and progress is comparable.
+* `TrainingCheckpoint` saves the complete training state (both networks, both
+  optimizers with their slot variables and iteration counters, the model's
+  ``train_steps``) at epoch ends and every N steps, so that a run killed at
+  any moment resumes from its last checkpoint; `restore_latest` loads it.
+* `save_image_grid` / `save_point_plot` are the plain functions behind
+  `SampleGrid`, used by the training binaries and the README as well.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import time
+import uuid
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+from PIL import Image
+
+from kgan.data.ranges import to_uint8
+
+__all__ = [
+    "SampleGrid",
+    "TrainingCheckpoint",
+    "image_grid",
+    "list_checkpoints",
+    "load_checkpoint",
+    "point_plot",
+    "restore_latest",
+    "save_image_grid",
+    "save_point_plot",
+    "tensorboard_available",
+]
+
+
+def tensorboard_available() -> bool:
+    """Whether `tf.summary` can write (TF >= 2.16 no longer installs TensorBoard itself)."""
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+# ---------------------------------------------------------------------- rendering
+
+_BORDER = 2
+_BORDER_VALUE = 255  # White: the datasets' backgrounds are mostly black.
+
+
+def image_grid(images, rows: int | None = None, border: int = _BORDER) -> np.ndarray:
+    """Tiles images into one uint8 grid image with ``border``-pixel white lines.
+
+    Args:
+      images: ``[N, H, W, C]`` float in [-1, 1] (numpy or tensor), C = 1 or 3.
+        Out-of-range values are clipped.
+      rows: number of grid rows; by default the grid is as square as possible
+        (``ceil(sqrt(N))`` columns).
+      border: width in pixels of the lines around and between the tiles.
+
+    Returns:
+      uint8 ``[rows*H + (rows+1)*border, cols*W + (cols+1)*border, C]``.
+      Unused cells of the last row stay border-coloured.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3) or images.shape[0] == 0:
+        raise ValueError(f"image_grid expects a non-empty [N, H, W, 1 or 3] batch; got shape {images.shape}.")
+    n, height, width, channels = images.shape
+    if rows is None:
+        cols = math.ceil(math.sqrt(n))
+        rows = math.ceil(n / cols)
+    else:
+        if rows < 1:
+            raise ValueError(f"rows must be >= 1; got {rows}.")
+        cols = math.ceil(n / rows)
+    pixels = to_uint8(images)
+    grid = np.full(
+        (rows * height + (rows + 1) * border, cols * width + (cols + 1) * border, channels),
+        _BORDER_VALUE,
+        dtype=np.uint8,
+    )
+    for index in range(n):
+        r, c = divmod(index, cols)
+        top = border + r * (height + border)
+        left = border + c * (width + border)
+        grid[top : top + height, left : left + width] = pixels[index]
+    return grid
+
+
+def point_plot(points, extent: float = 5.0, size: int = 256) -> np.ndarray:
+    """Renders 2-D points as a uint8 RGB scatter plot (numpy only, no matplotlib).
+
+    The square ``[-extent, extent]^2`` maps to ``size x size`` pixels (y up);
+    light-grey axes cross at the origin and each point is a 3x3 blue dot.
+    Points outside the square are not drawn.
+
+    Args:
+      points: ``[N, 2]`` floats.
+      extent: half the side of the plotted square, in data units.
+      size: side of the image in pixels.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"point_plot expects points of shape [N, 2]; got {points.shape}.")
+    image = np.full((size, size, 3), 255, dtype=np.uint8)
+    middle = size // 2
+    image[middle, :] = image[:, middle] = (210, 210, 210)
+    finite = points[np.all(np.isfinite(points), axis=1)]
+    cols = np.round((finite[:, 0] + extent) / (2 * extent) * (size - 1)).astype(np.int64)
+    rows = np.round((extent - finite[:, 1]) / (2 * extent) * (size - 1)).astype(np.int64)
+    inside = (cols >= 0) & (cols < size) & (rows >= 0) & (rows < size)
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            r = np.clip(rows[inside] + dr, 0, size - 1)
+            c = np.clip(cols[inside] + dc, 0, size - 1)
+            image[r, c] = (31, 119, 180)
+    return image
+
+
+def _is_chief(model) -> bool:
+    """Whether this process writes files: under multi-worker training only the chief does."""
+    strategy = getattr(model, "distribute_strategy", None) or tf.distribute.get_strategy()
+    return strategy.extended.should_checkpoint
+
+
+def _write_png(pixels: np.ndarray, path) -> str:
+    """Writes a uint8 ``[H, W, 1|3]`` array as a PNG, atomically (temp file + rename)."""
+    path = os.fspath(path)
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    image = Image.fromarray(pixels[..., 0], "L") if pixels.shape[-1] == 1 else Image.fromarray(pixels, "RGB")
+    # An image viewer or a copy job polling the directory never sees half a PNG.
+    tmp = os.path.join(directory, f".tmp-{uuid.uuid4().hex}.png")
+    try:
+        image.save(tmp, format="PNG")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def save_image_grid(images, path, rows: int | None = None) -> str:
+    """Saves ``[N, H, W, C]`` images in [-1, 1] as one PNG grid (see `image_grid`).
+
+    Returns:
+      ``path``.
+    """
+    return _write_png(image_grid(images, rows), path)
+
+
+def save_point_plot(points, path, extent: float = 5.0, size: int = 256) -> str:
+    """Saves 2-D points ``[N, 2]`` as a PNG scatter plot (see `point_plot`); returns ``path``."""
+    return _write_png(point_plot(points, extent, size), path)
+
+
+# ---------------------------------------------------------------------- SampleGrid
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Writes a grid of generated samples for fixed latent vectors every n epochs.
+
+    The latent vectors are drawn once, as ``stateless_normal([num_samples,
+    latent_dim], seed=[seed, 0])`` -- the same z as ``model.generate(num_samples,
+    seed)`` and the exported ``sample`` signature -- so every epoch's grid shows
+    the same z and the last one matches what the SavedModel serves.
+
+    Image models (``model.sample_shape`` of rank 3) get an image grid; models
+    of 2-D points (``sample_shape == (2,)``) get a scatter plot of
+    ``[-points_extent, points_extent]^2``. Other sample shapes are skipped with
+    a warning.
+
+    Args:
+      directory: where ``epoch_{epoch:04d}.png`` files go (epochs count from 1,
+        as in Keras's progress bar). Created if missing.
+      num_samples: number of samples in each grid.
+      seed: seed of the fixed latent vectors.
+      every_n_epochs: write after epochs n, 2n, ...
+      tensorboard_dir: if set, the grid is also logged there with
+        `tf.summary.image` (tag ``samples``, step = epoch). Needs the
+        ``tensorboard`` package; without it a warning says so, once.
+      points_extent: half-width of the scatter plot of point models.
+
+    Attributes:
+      latent_vectors: the fixed z, float32 numpy ``[num_samples, latent_dim]``,
+        drawn at the start of training (or by `write`).
+    """
+
+    def __init__(
+        self,
+        directory,
+        num_samples: int = 64,
+        seed: int = 0,
+        every_n_epochs: int = 1,
+        tensorboard_dir=None,
+        points_extent: float = 5.0,
+    ):
+        super().__init__()
+        if num_samples < 1:
+            raise ValueError(f"num_samples must be >= 1; got {num_samples}.")
+        if every_n_epochs < 1:
+            raise ValueError(f"every_n_epochs must be >= 1; got {every_n_epochs}.")
+        self.directory = os.fspath(directory)
+        self.num_samples = int(num_samples)
+        self.seed = int(seed)
+        self.every_n_epochs = int(every_n_epochs)
+        self.tensorboard_dir = tensorboard_dir
+        self.points_extent = float(points_extent)
+        self.latent_vectors = None
+        self._writer = None
+        self._warned = False
+        self._warned_tensorboard = False
+
+    def _latent(self):
+        if self.latent_vectors is None:
+            latent_dim = getattr(self.model, "latent_dim", None)
+            if latent_dim is None:
+                raise TypeError(
+                    f"SampleGrid needs a model with a latent_dim (an unconditional generator); "
+                    f"{type(self.model).__name__} has none."
+                )
+            z = tf.random.stateless_normal([self.num_samples, int(latent_dim)], seed=[self.seed, 0])
+            self.latent_vectors = z.numpy()
+        return self.latent_vectors
+
+    def on_train_begin(self, logs=None):
+        self._latent()
+
+    def on_epoch_end(self, epoch, logs=None):
+        completed = epoch + 1
+        if completed % self.every_n_epochs == 0:
+            self.write(os.path.join(self.directory, f"epoch_{completed:04d}.png"), step=completed)
+
+    def write(self, path, step: int | None = None):
+        """Renders the fixed latent vectors with the current generator into ``path``.
+
+        Args:
+          path: PNG file to write.
+          step: if given and ``tensorboard_dir`` is set, also log the grid at this step.
+
+        Returns:
+          ``path``, or None when the model's samples cannot be drawn (warned
+          once) or this is not the chief worker.
+        """
+        if not _is_chief(self.model):
+            return None
+        shape = tuple(self.model.sample_shape)
+        samples = np.asarray(self.model(self._latent(), training=False))
+        if len(shape) == 3:
+            pixels = image_grid(samples)
+        elif shape == (2,):
+            pixels = point_plot(samples, self.points_extent)
+        else:
+            if not self._warned:
+                logging.warning("SampleGrid: no picture for samples of shape %s; only images and 2-D points are drawn.", shape)
+                self._warned = True
+            return None
+        _write_png(pixels, path)
+        if self.tensorboard_dir and step is not None:
+            self._log_summary(pixels, step)
+        return path
+
+    def _log_summary(self, pixels, step):
+        if not tensorboard_available():
+            if not self._warned_tensorboard:
+                logging.warning("SampleGrid: `pip install tensorboard` to log sample grids to %s.", self.tensorboard_dir)
+                self._warned_tensorboard = True
+            return
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(os.fspath(self.tensorboard_dir))
+        with self._writer.as_default():
+            tf.summary.image("samples", pixels[None], step=step)
+        self._writer.flush()
+
+
+# ---------------------------------------------------------------------- checkpoints
+
+_CHECKPOINT_DIR = re.compile(r"ckpt-([0-9]+)")
+_WEIGHTS_FILE = "model.weights.h5"
+_METADATA_FILE = "metadata.json"
+_LATEST_FILE = "latest"
+_TMP_PREFIX = ".tmp-ckpt-"
+_TRASH_PREFIX = ".trash-ckpt-"
+
+
+def _fsync(path):
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # Some file systems refuse to fsync directories.
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_file_atomically(path, text: str):
+    """Replaces ``path`` with ``text`` so readers see the old or the new file, never a part."""
+    directory = os.path.dirname(path)
+    tmp = os.path.join(directory, f"{_TMP_PREFIX}{uuid.uuid4().hex}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync(directory)
+
+
+def _remove_tree_atomically(path):
+    """Deletes a directory so that it never exists half-deleted under its name."""
+    trash = os.path.join(os.path.dirname(path), f"{_TRASH_PREFIX}{uuid.uuid4().hex}")
+    os.rename(path, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def list_checkpoints(directory) -> list:
+    """Complete checkpoints in ``directory``, oldest first, as ``[(train_steps, path)]``.
+
+    Only directories named ``ckpt-<train_steps>`` count; in-progress
+    (``.tmp-ckpt-*``) and half-deleted (``.trash-ckpt-*``) ones are ignored.
+    """
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        return []
+    found = []
+    for entry in os.listdir(directory):
+        match = _CHECKPOINT_DIR.fullmatch(entry)
+        if match and os.path.isdir(os.path.join(directory, entry)):
+            found.append((int(match.group(1)), os.path.join(directory, entry)))
+    return sorted(found)
+
+
+def _scalar(variable) -> int:
+    return int(keras.ops.convert_to_numpy(variable))
+
+
+def _train_steps(model) -> int:
+    counter = getattr(model, "train_steps", None)
+    if counter is None:  # A plain Keras model: its optimizer counts the steps.
+        counter = model.optimizer.iterations
+    return _scalar(counter)
+
+
+def _optimizers(model) -> dict:
+    names = ("generator_optimizer", "discriminator_optimizer", "optimizer")
+    return {name: getattr(model, name) for name in names if getattr(model, name, None) is not None}
+
+
+def _require_built_optimizers(model):
+    # Keras loads optimizer variables only into *built* optimizers and silently
+    # drops them otherwise (DESIGN.md, pitfalls): refuse instead.
+    if not _optimizers(model) or any(not opt.built for opt in _optimizers(model).values()):
+        raise RuntimeError(
+            "Compile the model (which builds its optimizers) before restoring a checkpoint; "
+            "otherwise the optimizers' state would be silently dropped."
+        )
+
+
+def load_checkpoint(model, path) -> dict:
+    """Loads one checkpoint directory into a compiled ``model``.
+
+    Returns:
+      Its metadata (see `TrainingCheckpoint`) plus ``"path"``.
+
+    Raises:
+      RuntimeError: the model's optimizers are not built (compile it first).
+      OSError, ValueError: unreadable checkpoint, or one of another architecture.
+    """
+    _require_built_optimizers(model)
+    path = os.fspath(path)
+    with open(os.path.join(path, _METADATA_FILE), encoding="utf-8") as f:
+        metadata = json.load(f)
+    model.load_weights(os.path.join(path, _WEIGHTS_FILE))
+    restored = _train_steps(model)
+    if restored != metadata["train_steps"]:
+        raise ValueError(f"Checkpoint {path} is inconsistent: metadata says {metadata['train_steps']} steps, weights {restored}.")
+    metadata["path"] = path
+    return metadata
+
+
+def restore_latest(model, directory) -> dict | None:
+    """Restores the newest loadable checkpoint of ``directory`` into ``model``.
+
+    The model must be compiled (its optimizers built), or their state would be
+    dropped. Checkpoints are tried newest (most train steps) first: each
+    ``ckpt-*`` directory is complete by construction, so one whose write
+    finished just before a crash, before the ``latest`` pointer moved, counts
+    too; an unreadable one (e.g. a disk error) falls back to the previous one.
+
+    Args:
+      model: the compiled model, built with the same architecture.
+      directory: a `TrainingCheckpoint` directory; it need not exist.
+
+    Returns:
+      The restored checkpoint's metadata (``epoch``, ``train_steps``,
+      ``step_in_epoch``, ... and ``path``), or None if there is no checkpoint.
+
+    Raises:
+      RuntimeError: the model's optimizers are not built (compile it first).
+      ValueError: checkpoints exist but none loads into this model (e.g. the
+        network flags changed); the message says what to do.
+    """
+    directory = os.fspath(directory)
+    candidates = [path for _, path in reversed(list_checkpoints(directory))]
+    if not candidates:
+        return None
+    _require_built_optimizers(model)
+    errors = []
+    for path in candidates:
+        try:
+            return load_checkpoint(model, path)
+        except (OSError, ValueError, KeyError) as error:  # json.JSONDecodeError is a ValueError.
+            logging.warning("Could not load checkpoint %s: %s", path, error)
+            errors.append(f"{path}: {error}")
+    raise ValueError(
+        f"None of the {len(candidates)} checkpoints in {directory!r} loads into this model "
+        f"(first error: {errors[0]}). If you changed the model's architecture, train into a new "
+        "directory or start over without resuming."
+    )
+
+
+class TrainingCheckpoint(keras.callbacks.Callback):
+    """Crash-safe checkpoints at every epoch end and every N training steps.
+
+    Each checkpoint is a directory ``ckpt-<train_steps>/`` holding
+    ``model.weights.h5`` (`keras.Model.save_weights`: both networks, both
+    optimizers' variables -- iterations, learning rate, Adam moments -- and the
+    model's ``train_steps`` counter; the Mean metric trackers are *not* in it)
+    and ``metadata.json``::
+
+        {"epoch": completed epochs, "train_steps": T, "step_in_epoch": s,
+         "steps_per_epoch": E or null, "optimizer_iterations": {...},
+         "metrics": {tracker name: [its state values]}, "time": unix time}
+
+    The tracker states let a run resumed mid-epoch (see ``resume_metadata``)
+    log epoch means over the whole epoch, not only the part after the crash.
+
+    Crash safety: a checkpoint is written into a temporary ``.tmp-ckpt-*``
+    directory, flushed to disk, and renamed to its final name (a directory
+    rename is atomic), then the ``latest`` pointer file is replaced atomically
+    the same way. Old checkpoints are renamed away before they are deleted. So
+    a SIGKILL at any instant leaves every ``ckpt-*`` directory complete and
+    loadable, and `restore_latest` finds the newest. ``latest`` names the
+    newest checkpoint once it is on disk, for tools that poll for new
+    checkpoints (e.g. an evaluation job). One writer per directory.
+
+    Why not `keras.callbacks.BackupAndRestore`: it overwrites
+    ``latest.weights.h5`` and ``training_metadata.json`` in place, so a kill
+    during the write leaves a truncated file (``double_checkpoint`` keeps a
+    ``.bkp`` copy, but the weights and metadata are still written separately
+    and can disagree); it keeps one checkpoint (two with the backup); on
+    restore it uses only the epoch number, so a mid-epoch checkpoint restarts
+    its epoch from the beginning, repeating steps (the step counter then
+    overshoots epochs * steps_per_epoch); it deletes its backup when training
+    ends, so the final state cannot be resumed or extended; and it only builds
+    ``model.optimizer``, not the two optimizers of an adversarial model.
+
+    Args:
+      directory: where checkpoints go; created if missing.
+      save_every_n_steps: also save whenever ``train_steps`` reaches a multiple
+        of this (None: epoch ends only). A step that ends an epoch is saved
+        once, by the epoch end.
+      keep: number of newest checkpoints to keep (>= 1).
+      steps_per_epoch: if given, ``epoch`` and ``step_in_epoch`` are computed
+        from ``train_steps`` (exact across resumed runs whose `fit` covers a
+        partial epoch); otherwise from Keras's epoch and batch indexes.
+      resume_metadata: metadata returned by `restore_latest` for this run.
+        If it ends mid-epoch, the trackers of the first epoch begun continue
+        from the saved state (so the epoch's logged means cover all of it).
+    """
+
+    def __init__(self, directory, save_every_n_steps=None, keep: int = 2, steps_per_epoch=None, resume_metadata=None):
+        super().__init__()
+        if save_every_n_steps is not None and save_every_n_steps < 1:
+            raise ValueError(f"save_every_n_steps must be >= 1 or None; got {save_every_n_steps}.")
+        if keep < 1:
+            raise ValueError(f"keep must be >= 1; got {keep}.")
+        if steps_per_epoch is not None and steps_per_epoch < 1:
+            raise ValueError(f"steps_per_epoch must be >= 1 or None; got {steps_per_epoch}.")
+        self.directory = os.fspath(directory)
+        self.save_every_n_steps = save_every_n_steps
+        self.keep = int(keep)
+        self.steps_per_epoch = steps_per_epoch
+        self._pending_metrics = None
+        self._step_offset = 0  # Steps of the current epoch done before this fit (resume).
+        if resume_metadata and resume_metadata.get("step_in_epoch"):
+            self._pending_metrics = resume_metadata.get("metrics")
+            self._step_offset = int(resume_metadata["step_in_epoch"])
+        self._epoch = 0
+        self._last_saved_step = None
+
+    # -------------------------------------------------------------- Keras hooks
+
+    def on_train_begin(self, logs=None):
+        os.makedirs(self.directory, exist_ok=True)
+        # Leftovers of a process killed while writing or deleting a checkpoint.
+        for entry in os.listdir(self.directory):
+            if entry.startswith((_TMP_PREFIX, _TRASH_PREFIX)):
+                path = os.path.join(self.directory, entry)
+                if os.path.isdir(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.remove(path)
+        if self._last_saved_step is None:
+            self._last_saved_step = _train_steps(self.model)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        if self._pending_metrics is not None:
+            # Keras has just reset the trackers for this epoch: put back the
+            # state of the part of the epoch that ran before the crash.
+            self._restore_metric_states(self._pending_metrics)
+            self._pending_metrics = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        n = self.save_every_n_steps
+        if not n:
+            return
+        step = _train_steps(self.model)
+        if step // n <= self._last_saved_step // n:
+            return
+        steps = self.params.get("steps") if self.params else None
+        if steps is not None and batch + 1 >= steps:
+            return  # The epoch end saves this step, with the epoch counted as complete.
+        self.save(epoch=self._epoch, step_in_epoch=self._step_offset + batch + 1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.save(epoch=epoch + 1, step_in_epoch=0)
+        self._step_offset = 0
+
+    # -------------------------------------------------------------- saving
+
+    def _metric_states(self):
+        return {
+            metric.name: [np.asarray(keras.ops.convert_to_numpy(v)).tolist() for v in metric.variables]
+            for metric in self.model.metrics
+        }
+
+    def _restore_metric_states(self, states):
+        for metric in self.model.metrics:
+            values = states.get(metric.name)
+            if values is not None and len(values) == len(metric.variables):
+                for variable, value in zip(metric.variables, values):
+                    variable.assign(np.asarray(value, dtype=variable.dtype))
+
+    def save(self, epoch: int, step_in_epoch: int) -> str:
+        """Writes a checkpoint of the current state now; returns its directory.
+
+        Only the chief writes under multi-worker training (others return None).
+
+        If a checkpoint of the current train step exists, only its metadata is
+        refreshed (the training state of one step is the same).
+
+        Args:
+          epoch: completed epochs (used when ``steps_per_epoch`` is not set).
+          step_in_epoch: steps done in the current epoch (likewise).
+        """
+        if not _is_chief(self.model):
+            return None
+        step = _train_steps(self.model)
+        if self.steps_per_epoch:
+            epoch, step_in_epoch = divmod(step, self.steps_per_epoch)
+        metadata = {
+            "epoch": int(epoch),
+            "train_steps": step,
+            "step_in_epoch": int(step_in_epoch),
+            "steps_per_epoch": self.steps_per_epoch,
+            "optimizer_iterations": {name: _scalar(opt.iterations) for name, opt in _optimizers(self.model).items()},
+            "metrics": self._metric_states(),
+            "time": time.time(),
+        }
+        os.makedirs(self.directory, exist_ok=True)
+        name = f"ckpt-{step:010d}"
+        final = os.path.join(self.directory, name)
+        if os.path.isdir(final):
+            # The state of a step is already on disk (e.g. a batch-level save of
+            # an epoch's last step, then the epoch end): refresh its metadata
+            # only. Replacing the whole directory would leave a moment with no
+            # checkpoint of this step.
+            _write_file_atomically(os.path.join(final, _METADATA_FILE), json.dumps(metadata, indent=1))
+        else:
+            tmp = tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=self.directory)
+            try:
+                self.model.save_weights(os.path.join(tmp, _WEIGHTS_FILE))
+                _fsync(os.path.join(tmp, _WEIGHTS_FILE))
+                _write_file_atomically(os.path.join(tmp, _METADATA_FILE), json.dumps(metadata, indent=1))
+                os.rename(tmp, final)  # Atomic: the checkpoint appears complete or not at all.
+            finally:
+                if os.path.exists(tmp):
+                    shutil.rmtree(tmp, ignore_errors=True)
+            _fsync(self.directory)
+        _write_file_atomically(os.path.join(self.directory, _LATEST_FILE), name + "\n")
+        self._last_saved_step = step
+        self._prune()
+        return final
+
+    def _prune(self):
+        for _, path in list_checkpoints(self.directory)[: -self.keep]:
+            _remove_tree_atomically(path)

@@ -1,0 +1,224 @@
+"""Run configurations of the training binaries: dataclasses and named presets.
+
+Naming rule: a flag's name == the config field's name == the name of the
+constructor/function argument it feeds, where one exists (``latent_dim`` ->
+`kgan.GAN`, ``base_filters`` -> `kgan.networks.dcgan_generator`,
+``image_size`` -> `kgan.data.load_images`, ...). Arguments of the training
+machinery that would be ambiguous in one flat namespace carry a prefix naming
+their owner (``checkpoint_every_n_steps`` -> `TrainingCheckpoint`'s
+``save_every_n_steps``, ``sample_every_n_epochs`` -> `SampleGrid`'s
+``every_n_epochs``). `train/flags.py` defines one flag per field, so flags and
+configs cannot drift apart.
+
+Example::
+
+    config = dataclasses.replace(get_preset("demo"), epochs=3)
+    config.check()  # ValueError listing every problem
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Optional
+
+from kgan import losses
+from kgan.data import KNOWN_DATASETS
+
+# Datasets of 2-D points (kgan.data.mixtures); they train MLP networks.
+POINT_DATASETS = ("ring8", "grid25")
+NORMALIZATIONS = ("batch", "layer", "none")
+
+
+def _field(default, help_text: str):
+    """A dataclass field whose ``help`` becomes the flag's help string."""
+    if isinstance(default, (list, tuple)):
+        return dataclasses.field(default_factory=lambda: tuple(default), metadata={"help": help_text})
+    return dataclasses.field(default=default, metadata={"help": help_text})
+
+
+@dataclasses.dataclass(frozen=True)
+class GANConfig:
+    """Everything one run of ``train/gan.py`` needs (defaults: DCGAN on the embedded Fashion-MNIST subset)."""
+
+    # Data.
+    dataset: str = _field(
+        "embedded_fashion_mnist",
+        "Training data: an image dataset of kgan.data.KNOWN_DATASETS (embedded_fashion_mnist ships with kgan "
+        "and needs no network) or a 2-D Gaussian mixture ('ring8', 'grid25'), which trains MLP networks.",
+    )
+    data_dir: Optional[str] = _field(None, "TFDS data directory (must exist); unset: $TFDS_DATA_DIR or ~/tensorflow_datasets.")
+    manual_dir: Optional[str] = _field(None, "Directory with a TFDS dataset's original files, used instead of downloading.")
+    split: str = _field("train", "Dataset split to train on (TFDS slicing such as 'train[:10%]' works).")
+    image_size: Optional[int] = _field(None, "Resize images to image_size x image_size (DCGAN needs s * 2**n, 4 <= s <= 7).")
+    limit: Optional[int] = _field(None, "Train on the first `limit` examples of the split only.")
+    # Training length.
+    batch_size: int = _field(
+        64, "Examples per discriminator step (the minibatch m); a train step reads batch_size * discriminator_steps."
+    )
+    epochs: int = _field(25, "Number of epochs of steps_per_epoch train steps (generator updates).")
+    steps_per_epoch: Optional[int] = _field(
+        None, "Train steps per epoch; unset: one pass over the split (needed for point datasets, which are infinite)."
+    )
+    # Model.
+    latent_dim: int = _field(128, "Size of the latent vector z.")
+    base_filters: int = _field(64, "DCGAN width: filters of the generator's last and the discriminator's first layer.")
+    normalization: str = _field("batch", "Discriminator normalisation: 'batch' (DCGAN), 'layer' or 'none'.")
+    hidden_units: tuple = _field((128, 128), "Hidden layer widths of the MLP networks (point datasets only).")
+    loss: str = _field("non_saturating", "GAN loss: minimax, non_saturating, least_squares, hinge or wasserstein.")
+    discriminator_steps: int = _field(1, "Discriminator updates per generator update (k).")
+    label_smoothing: float = _field(0.0, "One-sided label smoothing: real targets become 1 - label_smoothing.")
+    # Optimisers (Adam, one per network).
+    generator_learning_rate: float = _field(2e-4, "Adam learning rate of the generator.")
+    discriminator_learning_rate: float = _field(2e-4, "Adam learning rate of the discriminator.")
+    beta_1: float = _field(0.5, "Adam beta_1 of both optimisers (DCGAN: 0.5).")
+    beta_2: float = _field(0.999, "Adam beta_2 of both optimisers.")
+    jit_compile: bool = _field(False, "Compile train steps with XLA.")
+    seed: int = _field(0, "Seeds the training noise, the data order and the sample grids' latent vectors.")
+    # Outputs.
+    model_dir: str = _field("runs/gan", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
+    resume: bool = _field(True, "Continue from the latest checkpoint in model_dir if there is one.")
+    checkpoint_every_n_steps: Optional[int] = _field(
+        500, "Also checkpoint every N train steps (epoch ends always checkpoint); 0 or unset: epoch ends only."
+    )
+    keep_checkpoints: int = _field(2, "Number of newest checkpoints to keep.")
+    num_samples: int = _field(64, "Samples in each grid.")
+    sample_every_n_epochs: int = _field(1, "Write a sample grid every N epochs.")
+    tensorboard: bool = _field(True, "Write TensorBoard logs to model_dir/logs (needs the tensorboard package).")
+    export: bool = _field(True, "Export the generator as a SavedModel at the end.")
+    export_dir: str = _field("saved_models", "Exports go to export_dir/export_name/<version>/.")
+    export_name: str = _field("gan", "Model name of the export (TF Serving's model name).")
+    verbose: Optional[int] = _field(None, "Keras progress output: 0, 1 (bar) or 2 (a line per epoch); unset: 1 on a terminal, else 2.")
+
+    @property
+    def is_points(self) -> bool:
+        """Whether the dataset is a 2-D point mixture (MLP networks) rather than images."""
+        return self.dataset in POINT_DATASETS
+
+    def problems(self) -> list:
+        """Human-readable problems with this config, each saying how to fix it (empty if fine)."""
+        problems = []
+
+        def positive(name, allow_none=False):
+            value = getattr(self, name)
+            if value is None and allow_none:
+                return
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                problems.append(f"--{name} must be a positive integer{' or unset' if allow_none else ''}; got {value!r}.")
+
+        for name in ("batch_size", "epochs", "latent_dim", "base_filters", "discriminator_steps", "keep_checkpoints",
+                     "num_samples", "sample_every_n_epochs"):  # fmt: skip
+            positive(name)
+        for name in ("steps_per_epoch", "image_size", "limit"):
+            positive(name, allow_none=True)
+        if self.checkpoint_every_n_steps is not None and self.checkpoint_every_n_steps < 0:
+            problems.append(f"--checkpoint_every_n_steps must be >= 0 (0: epoch ends only); got {self.checkpoint_every_n_steps}.")
+        known = tuple(KNOWN_DATASETS) + POINT_DATASETS
+        if self.dataset not in known:
+            problems.append(f"--dataset={self.dataset!r} is unknown; choose one of {', '.join(known)}.")
+        if self.is_points:
+            if self.steps_per_epoch is None:
+                problems.append(f"--dataset={self.dataset} is an infinite stream: set --steps_per_epoch.")
+            if self.image_size is not None:
+                problems.append(f"--image_size does not apply to the point dataset {self.dataset}; unset it.")
+            if not self.hidden_units or any(int(u) < 1 for u in self.hidden_units):
+                problems.append(f"--hidden_units must be a comma-separated list of positive widths; got {self.hidden_units!r}.")
+        if self.loss not in losses.LOSS_FAMILIES:
+            problems.append(f"--loss={self.loss!r} is unknown; choose one of {', '.join(sorted(losses.LOSS_FAMILIES))}.")
+        elif self.label_smoothing and not losses.LOSS_FAMILIES[self.loss].supports_label_smoothing:
+            problems.append(f"--label_smoothing is not defined for --loss={self.loss}; set it to 0.")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            problems.append(f"--label_smoothing must be in [0, 1); got {self.label_smoothing}.")
+        if self.normalization not in NORMALIZATIONS:
+            problems.append(f"--normalization must be one of {', '.join(NORMALIZATIONS)}; got {self.normalization!r}.")
+        for name in ("generator_learning_rate", "discriminator_learning_rate"):
+            if not getattr(self, name) > 0:
+                problems.append(f"--{name} must be > 0; got {getattr(self, name)}.")
+        for name in ("beta_1", "beta_2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                problems.append(f"--{name} must be in [0, 1); got {getattr(self, name)}.")
+        if not self.model_dir:
+            problems.append("--model_dir must be set (the run directory).")
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", self.export_name or "") or self.export_name in (".", ".."):
+            problems.append(f"--export_name must be a plain directory name (letters, digits, . _ -); got {self.export_name!r}.")
+        if self.verbose not in (None, 0, 1, 2):
+            problems.append(f"--verbose must be 0, 1, 2 or unset; got {self.verbose}.")
+        return problems
+
+    def check(self) -> "GANConfig":
+        """Returns self, or raises ValueError listing every problem (see `problems`)."""
+        problems = self.problems()
+        if problems:
+            raise ValueError("Invalid configuration:\n  " + "\n  ".join(problems))
+        return self
+
+
+# Named presets. "demo" takes about two minutes on 2 CPU cores (~25 steps/s).
+PRESETS = {
+    "demo": GANConfig(
+        latent_dim=64,
+        base_filters=32,
+        epochs=30,
+        checkpoint_every_n_steps=200,
+        num_samples=64,
+        model_dir="runs/demo",
+        export_name="gan_demo",
+    ),
+    # A few seconds: for smoke tests and CI.
+    "smoke": GANConfig(
+        latent_dim=8,
+        base_filters=8,
+        batch_size=16,
+        epochs=2,
+        steps_per_epoch=5,
+        limit=256,
+        checkpoint_every_n_steps=3,
+        num_samples=16,
+        model_dir="runs/smoke",
+        export_name="gan_smoke",
+    ),
+    # The DCGAN paper's settings on the full datasets (need TFDS data or a download).
+    "mnist": GANConfig(dataset="mnist", epochs=25, model_dir="runs/gan_mnist", export_name="gan_mnist"),
+    "fashion_mnist": GANConfig(
+        dataset="fashion_mnist", epochs=25, model_dir="runs/gan_fashion_mnist", export_name="gan_fashion_mnist"
+    ),
+    "cifar10": GANConfig(dataset="cifar10", epochs=50, model_dir="runs/gan_cifar10", export_name="gan_cifar10"),
+    "celeb_a": GANConfig(
+        dataset="celeb_a", image_size=64, epochs=20, model_dir="runs/gan_celeb_a", export_name="gan_celeb_a"
+    ),
+    # 2-D mixtures for mode-collapse studies: MLPs, large batches.
+    "ring8": GANConfig(
+        dataset="ring8",
+        latent_dim=64,
+        batch_size=512,
+        epochs=20,
+        steps_per_epoch=500,
+        generator_learning_rate=1e-4,
+        discriminator_learning_rate=1e-4,
+        num_samples=1024,
+        sample_every_n_epochs=2,
+        model_dir="runs/gan_ring8",
+        export_name="gan_ring8",
+    ),
+    "grid25": GANConfig(
+        dataset="grid25",
+        latent_dim=64,
+        batch_size=512,
+        epochs=20,
+        steps_per_epoch=500,
+        generator_learning_rate=1e-4,
+        discriminator_learning_rate=1e-4,
+        num_samples=1024,
+        sample_every_n_epochs=2,
+        model_dir="runs/gan_grid25",
+        export_name="gan_grid25",
+    ),
+}
+
+
+def get_preset(name: str) -> GANConfig:
+    """The preset called ``name``; raises ValueError listing the presets."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"Unknown preset {name!r}; choose one of {', '.join(sorted(PRESETS))}.") from None

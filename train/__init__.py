@@ -1,0 +1,1 @@
+"""Training binaries (absl) and the library they share."""

@@ -1,0 +1,302 @@
+"""What every training binary does around its model: data, resume, fit, samples, export.
+
+A binary supplies ``build_model(config, sample_shape) -> compiled model`` and
+calls `train`. The run directory (``config.model_dir``) holds::
+
+    config.json        the config of the latest start (differences are logged on resume)
+    checkpoints/       TrainingCheckpoint: ckpt-<train_steps>/ + latest
+    samples/           epoch_0001.png, ..., final.png
+    logs/              TensorBoard: train/ (epoch metrics), samples/ (grids)
+    export.json        where the last export went, and at which train step
+
+Resuming: a killed run started again with the same flags continues from its
+newest checkpoint. A checkpoint taken at step s of an epoch of E steps is
+followed by a `fit` over the remaining E - s steps of that epoch, then by the
+remaining epochs, so the run ends after exactly ``epochs * E`` train steps, as
+an uninterrupted one does. The training noise depends only on the seed and the
+step, so it continues exactly; the data stream of each `fit` call is shuffled
+with ``seed + <step the call starts at>``, so a resumed run does not replay
+the batches the run began with (its data order differs from an uninterrupted
+run's).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import resource
+import sys
+import time
+
+import keras
+from absl import logging
+
+from kgan import callbacks as kgan_callbacks
+from kgan import data as kgan_data
+from kgan import export as kgan_export
+from kgan.data import mixtures
+
+CHECKPOINTS = "checkpoints"
+SAMPLES = "samples"
+LOGS = "logs"
+
+
+def steps_per_epoch(config) -> int:
+    """``config.steps_per_epoch``, or the number of full batches in one pass over the split."""
+    if config.steps_per_epoch:
+        return config.steps_per_epoch
+    splits = kgan_data.dataset_info(config.dataset).splits
+    if config.split not in splits:
+        raise ValueError(f"The size of split {config.split!r} is unknown here: set --steps_per_epoch.")
+    examples = min(splits[config.split], config.limit or splits[config.split])
+    steps = examples // (config.batch_size * config.discriminator_steps)
+    if steps < 1:
+        raise ValueError(
+            f"{examples} examples make no batch of batch_size * discriminator_steps = "
+            f"{config.batch_size * config.discriminator_steps}: lower --batch_size or raise --limit."
+        )
+    return steps
+
+
+def make_dataset(config, seed: int):
+    """The endless stream of training batches (``batch_size * discriminator_steps`` examples each)."""
+    global_batch = config.batch_size * config.discriminator_steps
+    if config.is_points:
+        return mixtures.gaussian_mixture(config.dataset).dataset(global_batch, seed=seed)
+    return kgan_data.load_images(
+        config.dataset,
+        config.split,
+        global_batch,
+        data_dir=config.data_dir,
+        manual_dir=config.manual_dir,
+        image_size=config.image_size,
+        limit=config.limit,
+        shuffle=True,
+        repeat=True,  # steps_per_epoch, not the data size, delimits epochs.
+        seed=seed,
+    )
+
+
+def sample_shape(dataset) -> tuple:
+    """Per-example shape of the dataset's batches, e.g. ``(28, 28, 1)``."""
+    return tuple(dataset.element_spec.shape[1:])
+
+
+def adam_optimizers(config):
+    """``(generator_optimizer, discriminator_optimizer)``: Adam with the config's rates and betas."""
+    return (
+        keras.optimizers.Adam(config.generator_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2),
+        keras.optimizers.Adam(config.discriminator_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2),
+    )
+
+
+def _write_json(path, payload):
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(payload, f, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def _read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _record_config(config, model_dir):
+    """Writes config.json; on resume, logs which fields changed since the last start."""
+    path = os.path.join(model_dir, "config.json")
+    current = json.loads(json.dumps(dataclasses.asdict(config)))  # Tuples -> lists, as stored.
+    previous = _read_json(path)
+    if previous:
+        changed = sorted(k for k in current if previous.get(k) != current[k])
+        if changed:
+            logging.warning("Config differs from the previous start in %s: %s", model_dir, ", ".join(changed))
+    _write_json(path, current)
+
+
+def _check_fresh_start(config, checkpoint_dir):
+    if not config.resume and kgan_callbacks.list_checkpoints(checkpoint_dir):
+        raise ValueError(
+            f"{checkpoint_dir} holds checkpoints of an earlier run and --noresume was given: "
+            "pass --resume to continue it, or use a new --model_dir (or delete the old one) to start over."
+        )
+
+
+class SetupError(Exception):
+    """The run cannot start (bad data settings, foreign checkpoints, ...); the message says how to fix it."""
+
+
+@dataclasses.dataclass
+class Run:
+    """A model ready to train: built, compiled and restored from ``model_dir``."""
+
+    config: object
+    model: keras.Model
+    dataset: object  # The stream for a run that starts at step 0.
+    steps_per_epoch: int
+    resume_metadata: dict | None
+
+
+def setup(config, build_model) -> Run:
+    """Builds data and model and restores the latest checkpoint, before any training.
+
+    Raises:
+      SetupError: for problems the user fixes with flags or files (unknown
+        split size, data not available, checkpoints of another architecture,
+        --noresume over existing checkpoints).
+    """
+    checkpoint_dir = os.path.join(config.model_dir, CHECKPOINTS)
+    try:
+        _check_fresh_start(config, checkpoint_dir)
+        epoch_steps = steps_per_epoch(config)
+        # Network initialisation is reproducible too (resumed runs overwrite it).
+        keras.utils.set_random_seed(config.seed)
+        dataset = make_dataset(config, config.seed)
+        model = build_model(config, sample_shape(dataset))
+        metadata = kgan_callbacks.restore_latest(model, checkpoint_dir) if config.resume else None
+    except (ValueError, OSError, kgan_data.DatasetNotPreparedError) as error:
+        raise SetupError(str(error)) from error
+    os.makedirs(config.model_dir, exist_ok=True)
+    _record_config(config, config.model_dir)
+    return Run(config, model, dataset, epoch_steps, metadata)
+
+
+def train(config, build_model) -> dict:
+    """Trains (or resumes) a run, writes sample grids, exports; returns a summary dict.
+
+    Args:
+      config: a checked `kgan.configs.GANConfig` (or a config with the same
+        data/output fields).
+      build_model: ``(config, sample_shape) -> compiled model`` with
+        ``train_steps``, ``latent_dim`` and ``sample_shape``.
+
+    Raises:
+      SetupError: see `setup`; raised before any training step.
+    """
+    start_time = time.time()
+    run = setup(config, build_model)
+    model, epoch_steps, metadata = run.model, run.steps_per_epoch, run.resume_metadata
+    total_steps = config.epochs * epoch_steps
+    start_step = int(model.train_steps.numpy())
+    if metadata:
+        print(f"kgan: resumed from {metadata['path']} at train step {start_step} of {total_steps}.", flush=True)
+    if start_step > total_steps:
+        logging.warning("The checkpoint is at step %d, beyond epochs * steps_per_epoch = %d: not training.", start_step, total_steps)
+
+    callbacks, grid = make_callbacks(run)
+    fit_seconds = fit_remaining_epochs(run, callbacks)
+
+    end_step = int(model.train_steps.numpy())
+    grid.set_model(model)
+    final_grid = grid.write(os.path.join(config.model_dir, SAMPLES, "final.png"))
+    export_path = _export(config, model, end_step)
+
+    steps_run = end_step - start_step
+    summary = {
+        "start_step": start_step,
+        "train_steps": end_step,
+        "total_steps": total_steps,
+        "generator_iterations": int(model.generator_optimizer.iterations.numpy()),
+        "discriminator_iterations": int(model.discriminator_optimizer.iterations.numpy()),
+        "wall_seconds": time.time() - start_time,
+        "steps_per_second": steps_run / fit_seconds if fit_seconds else 0.0,
+        # ru_maxrss is in KiB on Linux.
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "final_grid": final_grid,
+        "export_path": export_path,
+        "checkpoint_dir": os.path.join(config.model_dir, CHECKPOINTS),
+    }
+    print(format_summary(summary), flush=True)
+    return summary
+
+
+def make_callbacks(run: Run):
+    """``(callbacks, sample_grid)``: checkpoints, sample grids and TensorBoard logs under ``model_dir``."""
+    config = run.config
+    grid = kgan_callbacks.SampleGrid(
+        os.path.join(config.model_dir, SAMPLES),
+        num_samples=config.num_samples,
+        seed=config.seed,
+        every_n_epochs=config.sample_every_n_epochs,
+        tensorboard_dir=os.path.join(config.model_dir, LOGS, "samples") if config.tensorboard else None,
+    )
+    checkpoint = kgan_callbacks.TrainingCheckpoint(
+        os.path.join(config.model_dir, CHECKPOINTS),
+        save_every_n_steps=config.checkpoint_every_n_steps or None,
+        keep=config.keep_checkpoints,
+        steps_per_epoch=run.steps_per_epoch,
+        resume_metadata=run.resume_metadata,
+    )
+    callbacks = [checkpoint, grid]
+    if config.tensorboard:
+        if kgan_callbacks.tensorboard_available():
+            callbacks.append(keras.callbacks.TensorBoard(os.path.join(config.model_dir, LOGS), write_graph=False))
+        else:
+            logging.warning("No TensorBoard logs: `pip install tensorboard`, or pass --notensorboard to silence this.")
+    return callbacks, grid
+
+
+def fit_remaining_epochs(run: Run, callbacks) -> float:
+    """Trains from the model's current step to ``epochs * steps_per_epoch``; returns seconds spent in `fit`.
+
+    A run restored mid-epoch (step s of E) first fits the E - s steps left in
+    that epoch, then the remaining epochs, so the step count ends exactly at
+    ``epochs * E``.
+    """
+    config, model, epoch_steps = run.config, run.model, run.steps_per_epoch
+    verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)
+    fit_seconds = 0.0
+    epoch, step_in_epoch = divmod(int(model.train_steps.numpy()), epoch_steps)
+    while epoch < config.epochs:
+        fit_steps = epoch_steps - step_in_epoch
+        last_epoch = epoch + 1 if step_in_epoch else config.epochs
+        if step_in_epoch:
+            print(f"kgan: finishing epoch {epoch + 1}/{config.epochs}: {fit_steps} of {epoch_steps} steps left.", flush=True)
+        step = int(model.train_steps.numpy())
+        fit_start = time.time()
+        model.fit(
+            run.dataset if step == 0 else make_dataset(config, config.seed + step),
+            initial_epoch=epoch,
+            epochs=last_epoch,
+            steps_per_epoch=fit_steps,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,  # The dataset shuffles itself; Keras would only warn.
+        )
+        fit_seconds += time.time() - fit_start
+        epoch, step_in_epoch = last_epoch, 0
+    return fit_seconds
+
+
+def _export(config, model, train_steps):
+    """Exports unless disabled or this very state was exported already (a re-run of a finished run)."""
+    if not config.export:
+        return None
+    record_path = os.path.join(config.model_dir, "export.json")
+    record = _read_json(record_path)
+    if record and record.get("train_steps") == train_steps and os.path.isdir(record.get("path", "")):
+        logging.info("Step %d was already exported to %s.", train_steps, record["path"])
+        return record["path"]
+    path = kgan_export.export_saved_model(model, config.export_dir, name=config.export_name)
+    _write_json(record_path, {"path": path, "train_steps": train_steps})
+    return path
+
+
+def format_summary(summary: dict) -> str:
+    """The end-of-run report printed by the binaries."""
+    lines = [
+        "kgan: training done.",
+        f"  train steps      {summary['start_step']} -> {summary['train_steps']} (of {summary['total_steps']})",
+        f"  optimizer steps  generator {summary['generator_iterations']}, discriminator {summary['discriminator_iterations']}",
+        f"  wall time        {summary['wall_seconds']:.1f} s",
+        f"  speed            {summary['steps_per_second']:.2f} steps/s",
+        f"  peak RSS         {summary['peak_rss_mb']:.0f} MB",
+        f"  checkpoints      {summary['checkpoint_dir']}",
+        f"  sample grid      {summary['final_grid']}",
+        f"  SavedModel       {summary['export_path'] or '(export disabled)'}",
+    ]
+    return "\n".join(lines)
