@@ -222,3 +222,86 @@ def get_preset(name: str) -> GANConfig:
         return PRESETS[name]
     except KeyError:
         raise ValueError(f"Unknown preset {name!r}; choose one of {', '.join(sorted(PRESETS))}.") from None
+
+
+WASSERSTEIN_MODELS = ("wgan_gp", "wgan")
+
+
+@dataclasses.dataclass(frozen=True)
+class WassersteinGANConfig(GANConfig):
+    """A run of ``train/wgan_gp.py``: `kgan.WGANGP` (default) or `kgan.WGAN`.
+
+    Defaults follow Gulrajani et al. (2017): n_critic 5, lambda 10,
+    Adam(1e-4, beta_1=0, beta_2=0.9), a layer-normalised critic. For WGAN
+    (Arjovsky et al. 2017) use ``--model=wgan --optimizer=rmsprop
+    --generator_learning_rate=5e-5 --discriminator_learning_rate=5e-5
+    --normalization=batch`` (the ``wgan_*`` presets do).
+    """
+
+    model: str = _field("wgan_gp", "wgan_gp (gradient penalty) or wgan (weight clipping).")
+    loss: str = _field("wasserstein", "Fixed: Wasserstein models use the Wasserstein loss.")
+    discriminator_steps: int = _field(5, "Critic updates per generator update (n_critic).")
+    normalization: str = _field("layer", "Critic normalisation: 'layer' or 'none' for WGAN-GP ('batch' is refused).")
+    gradient_penalty_weight: float = _field(10.0, "WGAN-GP: lambda, the gradient penalty's weight.")
+    target_norm: float = _field(1.0, "WGAN-GP: the critic gradient norm the penalty pulls towards.")
+    one_sided_penalty: bool = _field(False, "WGAN-GP: penalise only gradient norms above target_norm.")
+    clip_value: float = _field(0.01, "WGAN: critic weights are clipped to [-clip_value, clip_value].")
+    optimizer: str = _field("adam", "adam (WGAN-GP) or rmsprop (WGAN; uses the learning rates, not the betas).")
+    generator_learning_rate: float = _field(1e-4, "Learning rate of the generator.")
+    discriminator_learning_rate: float = _field(1e-4, "Learning rate of the critic.")
+    beta_1: float = _field(0.0, "Adam beta_1 of both optimisers (WGAN-GP: 0).")
+    beta_2: float = _field(0.9, "Adam beta_2 of both optimisers (WGAN-GP: 0.9).")
+    model_dir: str = _field("runs/wgan_gp", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
+    export_name: str = _field("wgan_gp", "Model name of the export (TF Serving's model name).")
+
+    def problems(self) -> list:
+        problems = super().problems()
+        if self.model not in WASSERSTEIN_MODELS:
+            problems.append(f"--model must be one of {', '.join(WASSERSTEIN_MODELS)}; got {self.model!r}.")
+        if self.loss != "wasserstein":
+            problems.append(f"--loss is fixed to wasserstein for {self.model}; got {self.loss!r}.")
+        if self.model == "wgan_gp" and self.normalization == "batch":
+            problems.append("--normalization=batch is not allowed in a WGAN-GP critic (the penalty is per example); use layer or none.")
+        if self.gradient_penalty_weight < 0:
+            problems.append(f"--gradient_penalty_weight must be >= 0; got {self.gradient_penalty_weight}.")
+        if not self.target_norm > 0:
+            problems.append(f"--target_norm must be > 0; got {self.target_norm}.")
+        if not self.clip_value > 0:
+            problems.append(f"--clip_value must be > 0; got {self.clip_value}.")
+        if self.optimizer not in ("adam", "rmsprop"):
+            problems.append(f"--optimizer must be adam or rmsprop; got {self.optimizer!r}.")
+        return problems
+
+
+def _wgan(**overrides) -> dict:
+    """Field values that turn a WGAN-GP config into the WGAN paper's settings."""
+    return dict(
+        model="wgan", optimizer="rmsprop", generator_learning_rate=5e-5, discriminator_learning_rate=5e-5,
+        normalization="batch", **overrides,
+    )
+
+
+WASSERSTEIN_PRESETS = {
+    # A few minutes on 2 CPU cores, no network (5 critic steps per generator step).
+    "demo": WassersteinGANConfig(
+        latent_dim=64, base_filters=32, epochs=10, checkpoint_every_n_steps=100,
+        model_dir="runs/wgan_gp_demo", export_name="wgan_gp_demo",
+    ),
+    "smoke": WassersteinGANConfig(
+        latent_dim=8, base_filters=8, batch_size=8, epochs=2, steps_per_epoch=3, limit=256,
+        checkpoint_every_n_steps=2, num_samples=16, model_dir="runs/wgan_gp_smoke", export_name="wgan_gp_smoke",
+    ),
+    "fashion_mnist": WassersteinGANConfig(
+        dataset="fashion_mnist", epochs=25, model_dir="runs/wgan_gp_fashion_mnist", export_name="wgan_gp_fashion_mnist",
+    ),
+    "cifar10": WassersteinGANConfig(
+        dataset="cifar10", epochs=50, model_dir="runs/wgan_gp_cifar10", export_name="wgan_gp_cifar10",
+    ),
+    "wgan_fashion_mnist": WassersteinGANConfig(
+        **_wgan(dataset="fashion_mnist", epochs=25, model_dir="runs/wgan_fashion_mnist", export_name="wgan_fashion_mnist"),
+    ),
+    "wgan_smoke": WassersteinGANConfig(
+        **_wgan(latent_dim=8, base_filters=8, batch_size=8, epochs=2, steps_per_epoch=3, limit=256,
+                checkpoint_every_n_steps=2, num_samples=16, model_dir="runs/wgan_smoke", export_name="wgan_smoke"),
+    ),
+}

@@ -18,10 +18,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app, flags, logging  # noqa: E402
+from absl import app, flags  # noqa: E402
 
 import kgan  # noqa: E402
-from kgan import configs, networks  # noqa: E402
+from kgan import configs  # noqa: E402
 from train import flags as config_flags  # noqa: E402
 from train import train_lib  # noqa: E402
 
@@ -31,12 +31,7 @@ flags.adopt_module_key_flags(config_flags)  # List them in --help, not only --he
 
 def build_model(config, sample_shape):
     """A compiled `kgan.GAN` for samples of ``sample_shape`` (images or 2-D points)."""
-    if len(sample_shape) == 3:
-        generator = networks.dcgan_generator(config.latent_dim, sample_shape, config.base_filters)
-        discriminator = networks.dcgan_discriminator(sample_shape, config.base_filters, config.normalization)
-    else:
-        generator = networks.mlp_generator(config.latent_dim, sample_shape[0], config.hidden_units)
-        discriminator = networks.mlp_discriminator(sample_shape[0], config.hidden_units)
+    generator, discriminator = train_lib.build_networks(config, sample_shape)
     model = kgan.GAN(
         generator,
         discriminator,
@@ -46,25 +41,10 @@ def build_model(config, sample_shape):
         label_smoothing=config.label_smoothing,
         seed=config.seed,
     )
-    generator_optimizer, discriminator_optimizer = train_lib.adam_optimizers(config)
+    generator_optimizer, discriminator_optimizer = train_lib.make_optimizers(config)
     model.compile(generator_optimizer, discriminator_optimizer, jit_compile=config.jit_compile)
     return model
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])} (flags look like --name=value).")
-    try:
-        config = config_flags.config_from_flags(configs.GANConfig, configs.PRESETS).check()
-    except ValueError as error:
-        raise app.UsageError(str(error)) from None
-    if not flags.FLAGS["verbosity"].present:
-        logging.set_verbosity(logging.WARNING)  # TF's export chatter is INFO.
-    try:
-        train_lib.train(config, build_model)
-    except train_lib.SetupError as error:
-        sys.exit(f"kgan: cannot start training: {error}")
-
-
 if __name__ == "__main__":
-    app.run(main)
+    app.run(train_lib.main_for(configs.GANConfig, configs.PRESETS, build_model))

@@ -83,8 +83,32 @@ def sample_shape(dataset) -> tuple:
     return tuple(dataset.element_spec.shape[1:])
 
 
-def adam_optimizers(config):
-    """``(generator_optimizer, discriminator_optimizer)``: Adam with the config's rates and betas."""
+def build_networks(config, sample_shape):
+    """``(generator, discriminator)``: DCGAN networks for images, MLPs for 2-D points."""
+    from kgan import networks
+
+    if len(sample_shape) == 3:
+        return (
+            networks.dcgan_generator(config.latent_dim, sample_shape, config.base_filters),
+            networks.dcgan_discriminator(sample_shape, config.base_filters, config.normalization),
+        )
+    return (
+        networks.mlp_generator(config.latent_dim, sample_shape[0], config.hidden_units),
+        networks.mlp_discriminator(sample_shape[0], config.hidden_units),
+    )
+
+
+def make_optimizers(config):
+    """``(generator_optimizer, discriminator_optimizer)`` from the config.
+
+    Adam with the config's rates and betas, or RMSProp (WGAN with weight
+    clipping) when the config has ``optimizer="rmsprop"``.
+    """
+    if getattr(config, "optimizer", "adam") == "rmsprop":
+        return (
+            keras.optimizers.RMSprop(config.generator_learning_rate),
+            keras.optimizers.RMSprop(config.discriminator_learning_rate),
+        )
     return (
         keras.optimizers.Adam(config.generator_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2),
         keras.optimizers.Adam(config.discriminator_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2),
@@ -300,3 +324,32 @@ def format_summary(summary: dict) -> str:
         f"  SavedModel       {summary['export_path'] or '(export disabled)'}",
     ]
     return "\n".join(lines)
+
+
+def main_for(config_cls, presets, build_model):
+    """The ``main(argv)`` of a training binary, for `absl.app.run`.
+
+    Reads the config from the flags `train.flags.define_config_flags` defined,
+    checks it (a usage error lists every problem), trains, and turns setup
+    problems into a one-line exit message instead of a traceback.
+    """
+    from absl import app, flags
+
+    from train import flags as config_flags
+
+    def main(argv):
+        if len(argv) > 1:
+            raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])} (flags look like --name=value).")
+        try:
+            config = config_flags.config_from_flags(config_cls, presets).check()
+        except ValueError as error:
+            raise app.UsageError(str(error)) from None
+        if not flags.FLAGS["verbosity"].present:
+            logging.set_verbosity(logging.WARNING)  # TF's export chatter is INFO.
+        try:
+            train(config, build_model)
+        except SetupError as error:
+            sys.exit(f"kgan: cannot start training: {error}")
+
+    return main
+
