@@ -3,9 +3,21 @@
 Models are `keras.Model` subclasses trained with `model.fit`; see the README.
 """
 
-from kgan import losses
+from kgan import callbacks, data, export, losses, metrics, networks, penalties
 from kgan.models import GAN, WGAN, WGANGP, AdversarialModel
 
 __version__ = "0.1.0"
 
-__all__ = ["AdversarialModel", "GAN", "WGAN", "WGANGP", "losses"]
+__all__ = [
+    "AdversarialModel",
+    "GAN",
+    "WGAN",
+    "WGANGP",
+    "callbacks",
+    "data",
+    "export",
+    "losses",
+    "metrics",
+    "networks",
+    "penalties",
+]
