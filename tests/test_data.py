@@ -261,7 +261,7 @@ def test_restored_gzip_headers_match_tfds_checksums():
         assert offline.restore_upstream_gzip(restored, name) == restored
 
 
-@pytest.mark.slow
+# In the default suite (~15 s): CI installs the Debian package so this path is proven.
 @needs_debian_fashion_mnist
 def test_offline_fashion_mnist_prepares_and_matches_raw_files(tmp_path):
     # load_images prepares it on first use (no network); ~10-25 s.
