@@ -73,6 +73,14 @@ class GANConfig:
     discriminator_learning_rate: float = _field(2e-4, "Adam learning rate of the discriminator.")
     beta_1: float = _field(0.5, "Adam beta_1 of both optimisers (DCGAN: 0.5).")
     beta_2: float = _field(0.999, "Adam beta_2 of both optimisers.")
+    learning_rate_decay_start: Optional[float] = _field(
+        None,
+        "Fraction of training after which both learning rates decay linearly (kgan.schedules."
+        "ConstantThenLinearDecay); unset: constant rates. CycleGAN/StarGAN: 0.5; 0: decay from the start.",
+    )
+    learning_rate_final_fraction: float = _field(
+        0.0, "With learning_rate_decay_start: the final rate as a fraction of the initial one."
+    )
     jit_compile: bool = _field(False, "Compile train steps with XLA.")
     seed: int = _field(0, "Seeds the training noise, the data order and the sample grids' latent vectors.")
     # Outputs.
@@ -134,6 +142,10 @@ class GANConfig:
         for name in ("generator_learning_rate", "discriminator_learning_rate"):
             if not getattr(self, name) > 0:
                 problems.append(f"--{name} must be > 0; got {getattr(self, name)}.")
+        if self.learning_rate_decay_start is not None and not 0.0 <= self.learning_rate_decay_start < 1.0:
+            problems.append(f"--learning_rate_decay_start must be in [0, 1) or unset; got {self.learning_rate_decay_start}.")
+        if not 0.0 <= self.learning_rate_final_fraction <= 1.0:
+            problems.append(f"--learning_rate_final_fraction must be in [0, 1]; got {self.learning_rate_final_fraction}.")
         for name in ("beta_1", "beta_2"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 problems.append(f"--{name} must be in [0, 1); got {getattr(self, name)}.")

@@ -36,6 +36,7 @@ from kgan import callbacks as kgan_callbacks
 from kgan import data as kgan_data
 from kgan import export as kgan_export
 from kgan.data import mixtures
+from kgan.schedules import ConstantThenLinearDecay
 
 CHECKPOINTS = "checkpoints"
 SAMPLES = "samples"
@@ -98,20 +99,41 @@ def build_networks(config, sample_shape):
     )
 
 
+def learning_rates(config):
+    """``(generator_rate, discriminator_rate)``: floats, or linear-decay schedules.
+
+    With ``learning_rate_decay_start`` set, each rate decays linearly over its
+    own optimizer's steps: the discriminator makes ``discriminator_steps``
+    updates per train step, so its schedule is that many times longer.
+    """
+    rates = (config.generator_learning_rate, config.discriminator_learning_rate)
+    if config.learning_rate_decay_start is None:
+        return rates
+    train_steps = config.epochs * steps_per_epoch(config)
+    schedules = []
+    for rate, updates_per_step in zip(rates, (1, config.discriminator_steps)):
+        total = train_steps * updates_per_step
+        schedules.append(
+            ConstantThenLinearDecay(
+                rate, total, int(config.learning_rate_decay_start * total), config.learning_rate_final_fraction
+            )
+        )
+    return tuple(schedules)
+
+
 def make_optimizers(config):
     """``(generator_optimizer, discriminator_optimizer)`` from the config.
 
-    Adam with the config's rates and betas, or RMSProp (WGAN with weight
-    clipping) when the config has ``optimizer="rmsprop"``.
+    Adam with the config's rates (or schedules, see `learning_rates`) and
+    betas, or RMSProp (WGAN with weight clipping) when the config has
+    ``optimizer="rmsprop"``.
     """
+    generator_rate, discriminator_rate = learning_rates(config)
     if getattr(config, "optimizer", "adam") == "rmsprop":
-        return (
-            keras.optimizers.RMSprop(config.generator_learning_rate),
-            keras.optimizers.RMSprop(config.discriminator_learning_rate),
-        )
+        return keras.optimizers.RMSprop(generator_rate), keras.optimizers.RMSprop(discriminator_rate)
     return (
-        keras.optimizers.Adam(config.generator_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2),
-        keras.optimizers.Adam(config.discriminator_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2),
+        keras.optimizers.Adam(generator_rate, beta_1=config.beta_1, beta_2=config.beta_2),
+        keras.optimizers.Adam(discriminator_rate, beta_1=config.beta_1, beta_2=config.beta_2),
     )
 
 
