@@ -21,7 +21,6 @@ import re
 import shutil
 import tempfile
 import time
-import uuid
 
 import keras
 import numpy as np
@@ -29,6 +28,7 @@ import tensorflow as tf
 from absl import logging
 from PIL import Image
 
+from kgan import atomic_files
 from kgan.data.ranges import to_uint8
 
 __all__ = [
@@ -138,13 +138,8 @@ def _write_png(pixels: np.ndarray, path) -> str:
     os.makedirs(directory, exist_ok=True)
     image = Image.fromarray(pixels[..., 0], "L") if pixels.shape[-1] == 1 else Image.fromarray(pixels, "RGB")
     # An image viewer or a copy job polling the directory never sees half a PNG.
-    tmp = os.path.join(directory, f".tmp-{uuid.uuid4().hex}.png")
-    try:
+    with atomic_files.atomic_path(path, suffix=".png") as tmp:
         image.save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 
@@ -287,47 +282,14 @@ _CHECKPOINT_DIR = re.compile(r"ckpt-([0-9]+)")
 _WEIGHTS_FILE = "model.weights.h5"
 _METADATA_FILE = "metadata.json"
 _LATEST_FILE = "latest"
-_TMP_PREFIX = ".tmp-ckpt-"
-_TRASH_PREFIX = ".trash-ckpt-"
-
-
-def _fsync(path):
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # Some file systems refuse to fsync directories.
-        pass
-    finally:
-        os.close(fd)
-
-
-def _write_file_atomically(path, text: str):
-    """Replaces ``path`` with ``text`` so readers see the old or the new file, never a part."""
-    directory = os.path.dirname(path)
-    tmp = os.path.join(directory, f"{_TMP_PREFIX}{uuid.uuid4().hex}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync(directory)
-
-
-def _remove_tree_atomically(path):
-    """Deletes a directory so that it never exists half-deleted under its name."""
-    trash = os.path.join(os.path.dirname(path), f"{_TRASH_PREFIX}{uuid.uuid4().hex}")
-    os.rename(path, trash)
-    shutil.rmtree(trash, ignore_errors=True)
+_TMP_PREFIX = ".tmp-"  # kgan.atomic_files' temporary and trash names start with it too.
 
 
 def list_checkpoints(directory) -> list:
     """Complete checkpoints in ``directory``, oldest first, as ``[(train_steps, path)]``.
 
     Only directories named ``ckpt-<train_steps>`` count; in-progress
-    (``.tmp-ckpt-*``) and half-deleted (``.trash-ckpt-*``) ones are ignored.
+    and half-deleted ones (hidden ``.tmp-*`` names) are ignored.
     """
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
@@ -445,7 +407,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     The tracker states let a run resumed mid-epoch (see ``resume_metadata``)
     log epoch means over the whole epoch, not only the part after the crash.
 
-    Crash safety: a checkpoint is written into a temporary ``.tmp-ckpt-*``
+    Crash safety: a checkpoint is written into a temporary ``.tmp-*``
     directory, flushed to disk, and renamed to its final name (a directory
     rename is atomic), then the ``latest`` pointer file is replaced atomically
     the same way. Old checkpoints are renamed away before they are deleted. So
@@ -505,7 +467,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         os.makedirs(self.directory, exist_ok=True)
         # Leftovers of a process killed while writing or deleting a checkpoint.
         for entry in os.listdir(self.directory):
-            if entry.startswith((_TMP_PREFIX, _TRASH_PREFIX)):
+            if entry.startswith(_TMP_PREFIX):
                 path = os.path.join(self.directory, entry)
                 if os.path.isdir(path):
                     shutil.rmtree(path, ignore_errors=True)
@@ -587,23 +549,23 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             # an epoch's last step, then the epoch end): refresh its metadata
             # only. Replacing the whole directory would leave a moment with no
             # checkpoint of this step.
-            _write_file_atomically(os.path.join(final, _METADATA_FILE), json.dumps(metadata, indent=1))
+            atomic_files.write_text(os.path.join(final, _METADATA_FILE), json.dumps(metadata, indent=1))
         else:
             tmp = tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=self.directory)
             try:
                 self.model.save_weights(os.path.join(tmp, _WEIGHTS_FILE))
-                _fsync(os.path.join(tmp, _WEIGHTS_FILE))
-                _write_file_atomically(os.path.join(tmp, _METADATA_FILE), json.dumps(metadata, indent=1))
+                atomic_files.fsync_path(os.path.join(tmp, _WEIGHTS_FILE))
+                atomic_files.write_text(os.path.join(tmp, _METADATA_FILE), json.dumps(metadata, indent=1))
                 os.rename(tmp, final)  # Atomic: the checkpoint appears complete or not at all.
             finally:
                 if os.path.exists(tmp):
                     shutil.rmtree(tmp, ignore_errors=True)
-            _fsync(self.directory)
-        _write_file_atomically(os.path.join(self.directory, _LATEST_FILE), name + "\n")
+            atomic_files.fsync_path(self.directory)
+        atomic_files.write_text(os.path.join(self.directory, _LATEST_FILE), name + "\n")
         self._last_saved_step = step
         self._prune()
         return final
 
     def _prune(self):
         for _, path in list_checkpoints(self.directory)[: -self.keep]:
-            _remove_tree_atomically(path)
+            atomic_files.remove_tree(path)

@@ -39,6 +39,8 @@ import uuid
 import keras
 import tensorflow as tf
 
+from kgan import atomic_files
+
 __all__ = ["export_saved_model", "generator_outputs", "latest_version", "list_versions"]
 
 # TF Serving parses version directory names as (non-negative) integers.
@@ -207,31 +209,6 @@ def _build_archive(model, endpoints):
     return archive
 
 
-def _fsync_tree(path):
-    """Flushes every file and directory under ``path`` to disk (before the rename publishes it)."""
-    for root, _, files in os.walk(path):
-        for file_name in files:
-            fd = os.open(os.path.join(root, file_name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        _fsync_dir(root)
-
-
-def _fsync_dir(path):
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # e.g. platforms where directories cannot be opened.
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _publish(tmp_dir, model_dir, version, overwrite) -> bool:
     """Renames ``tmp_dir`` to ``model_dir/version``.
 
@@ -258,7 +235,7 @@ def _publish(tmp_dir, model_dir, version, overwrite) -> bool:
         if error.errno in (errno.ENOTEMPTY, errno.EEXIST) and not moved_aside:
             return False
         raise
-    _fsync_dir(model_dir)
+    atomic_files.fsync_path(model_dir)
     for aside in moved_aside:
         shutil.rmtree(aside, ignore_errors=True)
     return True
@@ -311,7 +288,7 @@ def export_saved_model(model, base_dir="saved_models", name=None, version=None, 
     tmp_dir = tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=model_dir)
     try:
         archive.write_out(tmp_dir, verbose=False)
-        _fsync_tree(tmp_dir)
+        atomic_files.fsync_tree(tmp_dir)
         while True:
             target = version if version is not None else (latest_version(model_dir) or 0) + 1
             if _publish(tmp_dir, model_dir, target, overwrite):

@@ -32,6 +32,7 @@ import time
 import keras
 from absl import logging
 
+from kgan import atomic_files
 from kgan import callbacks as kgan_callbacks
 from kgan import data as kgan_data
 from kgan import export as kgan_export
@@ -138,10 +139,7 @@ def make_optimizers(config):
 
 
 def _write_json(path, payload):
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(payload, f, indent=1, sort_keys=True)
-    os.replace(tmp, path)
+    atomic_files.write_text(path, json.dumps(payload, indent=1, sort_keys=True))
 
 
 def _read_json(path):
