@@ -198,16 +198,22 @@ PRESETS = {
     "celeb_a": GANConfig(
         dataset="celeb_a", image_size=64, epochs=20, model_dir="runs/gan_celeb_a", export_name="gan_celeb_a"
     ),
-    # 2-D mixtures for mode-collapse studies: MLPs, large batches.
+    # 2-D mixtures for mode-collapse studies: MLPs, large batches. The ring8 recipe is the
+    # one tests/test_gan.py checks (>= 7/8 modes, >= 80 % high-quality samples): one-sided
+    # label smoothing 0.2 and a rate decaying 1e-3 -> 1e-4 made it robust across seeds.
     "ring8": GANConfig(
         dataset="ring8",
         latent_dim=64,
+        hidden_units=(256, 256),
         batch_size=512,
         epochs=20,
         steps_per_epoch=500,
-        generator_learning_rate=1e-4,
-        discriminator_learning_rate=1e-4,
-        num_samples=1024,
+        label_smoothing=0.2,
+        generator_learning_rate=1e-3,
+        discriminator_learning_rate=1e-3,
+        learning_rate_decay_start=0.0,
+        learning_rate_final_fraction=0.1,
+        num_samples=2500,
         sample_every_n_epochs=2,
         model_dir="runs/gan_ring8",
         export_name="gan_ring8",

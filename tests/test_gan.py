@@ -162,20 +162,29 @@ def test_bad_constructor_arguments_are_rejected():
         tiny_image_gan(discriminator_steps=4).fit(random_images(2), batch_size=2, verbose=0)
 
 
-# Budget found by measurement (bench/mode_coverage.py, README "Results"): with
-# the learning rate decaying 1e-3 -> 1e-4, every seed tried covered 8/8 modes
-# with >= 87 % high-quality samples by 8,000 steps.
-RING_STEPS = 10000
-
-
 def test_non_saturating_gan_covers_the_ring_of_eight():
-    """Learning: >= 7 of 8 modes and >= 80 % high-quality samples (3 sigma), fixed seed."""
-    keras.utils.set_random_seed(0)
+    """Learning: >= 7 of 8 modes and >= 80 % high-quality samples (3 sigma), fixed seed.
+
+    The recipe is the binary's ``ring8`` preset (kgan/configs.py). Measured on
+    this CPU over seeds 0, 1, 2 at 10,000 steps: 8/8 (96 %), 8/8 (95 %), 7/8
+    (94 %); without label smoothing the same runs gave 8, 7 and 6 modes.
+    """
+    import dataclasses
+
+    from kgan import configs
+    from train import train_lib
+
+    config = dataclasses.replace(configs.PRESETS["ring8"], seed=0)
+    keras.utils.set_random_seed(config.seed)
     mixture = gaussian_mixture("ring8")
-    model = points_gan(latent_dim=64, hidden=(256, 256), compile=False, loss="non_saturating", seed=0)
-    schedule = lambda: keras.optimizers.schedules.PolynomialDecay(1e-3, RING_STEPS, 1e-4)  # noqa: E731
-    model.compile(keras.optimizers.Adam(schedule(), beta_1=0.5), keras.optimizers.Adam(schedule(), beta_1=0.5))
-    model.fit(mixture.dataset(256, seed=1), steps_per_epoch=RING_STEPS, epochs=1, verbose=0)
+    generator, discriminator = train_lib.build_networks(config, (2,))
+    model = kgan.GAN(
+        generator, discriminator, config.latent_dim, loss="non_saturating", label_smoothing=config.label_smoothing,
+        seed=config.seed,
+    )
+    model.compile(*train_lib.make_optimizers(config))
+    steps = config.epochs * config.steps_per_epoch
+    model.fit(mixture.dataset(config.batch_size, seed=1), steps_per_epoch=steps, epochs=1, verbose=0)
     coverage = mode_coverage(model.generate(2500, seed=3).numpy(), mixture.centers, mixture.std)
     assert coverage.modes_covered >= 7, coverage
     assert coverage.high_quality_fraction >= 0.8, coverage
