@@ -173,6 +173,13 @@ class SampleGrid(keras.callbacks.Callback):
     ``[-points_extent, points_extent]^2``. Other sample shapes are skipped with
     a warning.
 
+    Class-conditional models (a ``num_classes`` attribute, e.g.
+    `kgan.ConditionalGAN`) get one row per class: K rows of
+    ``max(1, num_samples // K)`` samples, row k drawn with label k, i.e.
+    ``labels = repeat(range(K), columns)`` with z as above for that many
+    samples -- what ``model.generate(labels=labels, seed=seed)`` and the
+    exported ``sample(labels, seed)`` give.
+
     Args:
       directory: where ``epoch_{epoch:04d}.png`` files go (epochs count from 1,
         as in Keras's progress bar). Created if missing.
@@ -187,6 +194,8 @@ class SampleGrid(keras.callbacks.Callback):
     Attributes:
       latent_vectors: the fixed z, float32 numpy ``[num_samples, latent_dim]``,
         drawn at the start of training (or by `write`).
+      labels: for class-conditional models, the int32 label of each sample
+        (class-major: row k holds class k); None otherwise.
     """
 
     def __init__(
@@ -210,6 +219,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.tensorboard_dir = tensorboard_dir
         self.points_extent = float(points_extent)
         self.latent_vectors = None
+        self.labels = None
         self._writer = None
         self._warned = False
         self._warned_tensorboard = False
@@ -222,9 +232,22 @@ class SampleGrid(keras.callbacks.Callback):
                     f"SampleGrid needs a model with a latent_dim (an unconditional generator); "
                     f"{type(self.model).__name__} has none."
                 )
-            z = tf.random.stateless_normal([self.num_samples, int(latent_dim)], seed=[self.seed, 0])
+            count = self.num_samples
+            num_classes = getattr(self.model, "num_classes", None)
+            if num_classes:
+                columns = max(1, self.num_samples // int(num_classes))
+                self.labels = np.repeat(np.arange(int(num_classes), dtype=np.int32), columns)
+                count = len(self.labels)
+            z = tf.random.stateless_normal([count, int(latent_dim)], seed=[self.seed, 0])
             self.latent_vectors = z.numpy()
         return self.latent_vectors
+
+    def _model_inputs(self):
+        """``(inputs, rows)``: z, or ``[z, labels]`` with one grid row per class."""
+        z = self._latent()
+        if self.labels is None:
+            return z, None
+        return [z, self.labels], int(self.model.num_classes)
 
     def on_train_begin(self, logs=None):
         self._latent()
@@ -248,9 +271,10 @@ class SampleGrid(keras.callbacks.Callback):
         if not _is_chief(self.model):
             return None
         shape = tuple(self.model.sample_shape)
-        samples = np.asarray(self.model(self._latent(), training=False))
+        inputs, rows = self._model_inputs()
+        samples = np.asarray(self.model(inputs, training=False))
         if len(shape) == 3:
-            pixels = image_grid(samples)
+            pixels = image_grid(samples, rows=rows)
         elif shape == (2,):
             pixels = point_plot(samples, self.points_extent)
         else:

@@ -323,3 +323,100 @@ WASSERSTEIN_PRESETS = {
                 checkpoint_every_n_steps=2, num_samples=16, model_dir="runs/wgan_smoke", export_name="wgan_smoke"),
     ),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class ConditionalGANConfig(GANConfig):
+    """A run of ``train/conditional_gan.py``: `kgan.ConditionalGAN` on labelled data.
+
+    Batches are ``(samples, labels)``: class labels of an image dataset, or the
+    mode index of a point mixture (``ring8``: 8 classes). The number of classes
+    comes from the dataset (`num_classes`). Networks:
+    `kgan.networks.conditional_dcgan_generator` / ``_discriminator`` for images,
+    the ``conditional_mlp_*`` builders for points. ``--conditioning=none
+    --auxiliary_classifier`` is AC-GAN (Odena et al. 2017); ``--loss=wasserstein
+    --gradient_penalty_weight=10 --normalization=layer --discriminator_steps=5``
+    a conditional WGAN-GP.
+    """
+
+    #: train_lib.make_dataset yields (samples, labels) batches for this config.
+    with_labels = True
+
+    conditioning: str = _field(
+        "concat",
+        "How the discriminator sees the label: concat (label maps / one-hot joined to the input, Mirza & Osindero "
+        "2014), projection (Miyato & Koyama 2018) or none (AC-GAN: needs --auxiliary_classifier).",
+    )
+    label_embedding_dim: Optional[int] = _field(
+        None, "Size of a learned label embedding in G (and in a concat D); unset: one-hot labels."
+    )
+    auxiliary_classifier: bool = _field(False, "Add the AC-GAN class head to the discriminator (Odena et al. 2017).")
+    classification_weight: float = _field(1.0, "Weight of the AC-GAN classification losses.")
+    classify_generated: bool = _field(True, "AC-GAN: the discriminator's class loss includes generated samples (as in the paper).")
+    gradient_penalty_weight: float = _field(0.0, "WGAN-GP penalty weight (labels bound to the critic); 0: off.")
+    model_dir: str = _field("runs/conditional_gan", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
+    export_name: str = _field("conditional_gan", "Model name of the export (TF Serving's model name).")
+
+    @property
+    def num_classes(self):
+        """Classes of the dataset (mixture modes for point datasets), or None if it has no labels."""
+        if self.is_points:
+            from kgan.data import gaussian_mixture
+
+            return gaussian_mixture(self.dataset).num_modes
+        from kgan.data import dataset_info
+
+        return dataset_info(self.dataset).num_classes if self.dataset in KNOWN_DATASETS else None
+
+    def problems(self) -> list:
+        from kgan.networks.conditional import CONDITIONINGS
+
+        problems = super().problems()
+        if self.dataset in KNOWN_DATASETS and self.num_classes is None:
+            problems.append(f"--dataset={self.dataset} has no class labels; a conditional GAN needs a labelled dataset.")
+        if self.conditioning not in CONDITIONINGS:
+            problems.append(f"--conditioning must be one of {', '.join(CONDITIONINGS)}; got {self.conditioning!r}.")
+        elif self.conditioning == "none" and not self.auxiliary_classifier:
+            problems.append("--conditioning=none hides the labels from the discriminator: add --auxiliary_classifier (AC-GAN).")
+        if self.label_embedding_dim is not None and self.label_embedding_dim < 1:
+            problems.append(f"--label_embedding_dim must be a positive integer or unset; got {self.label_embedding_dim}.")
+        for name in ("classification_weight", "gradient_penalty_weight"):
+            if getattr(self, name) < 0:
+                problems.append(f"--{name} must be >= 0; got {getattr(self, name)}.")
+        if self.gradient_penalty_weight > 0 and self.normalization == "batch" and not self.is_points:
+            problems.append("--gradient_penalty_weight > 0 needs a critic without batch norm: --normalization=layer or none.")
+        return problems
+
+
+CONDITIONAL_PRESETS = {
+    # Conditional DCGAN on the embedded Fashion-MNIST subset: no network needed.
+    "demo": ConditionalGANConfig(
+        latent_dim=64, base_filters=32, epochs=30, checkpoint_every_n_steps=200, num_samples=100,
+        model_dir="runs/conditional_gan_demo", export_name="conditional_gan_demo",
+    ),
+    "smoke": ConditionalGANConfig(
+        latent_dim=8, base_filters=8, batch_size=16, epochs=2, steps_per_epoch=3, limit=256,
+        checkpoint_every_n_steps=2, num_samples=20, model_dir="runs/conditional_gan_smoke",
+        export_name="conditional_gan_smoke",
+    ),
+    # AC-GAN (Odena et al. 2017): an unconditional source head plus a class head.
+    "acgan_demo": ConditionalGANConfig(
+        latent_dim=64, base_filters=32, epochs=30, checkpoint_every_n_steps=200, num_samples=100,
+        conditioning="none", auxiliary_classifier=True, model_dir="runs/acgan_demo", export_name="acgan_demo",
+    ),
+    # Label = mode index: the recipe tests/test_conditional_gan.py checks (samples of
+    # label k land on mode k).
+    "ring8": ConditionalGANConfig(
+        dataset="ring8", latent_dim=16, batch_size=256, epochs=4, steps_per_epoch=500,
+        generator_learning_rate=1e-3, discriminator_learning_rate=1e-3, num_samples=800,
+        model_dir="runs/conditional_gan_ring8", export_name="conditional_gan_ring8",
+    ),
+    "fashion_mnist": ConditionalGANConfig(
+        dataset="fashion_mnist", epochs=25, num_samples=100, model_dir="runs/conditional_gan_fashion_mnist",
+        export_name="conditional_gan_fashion_mnist",
+    ),
+    "mnist": ConditionalGANConfig(
+        dataset="mnist", epochs=25, num_samples=100, model_dir="runs/conditional_gan_mnist",
+        export_name="conditional_gan_mnist",
+    ),
+}

@@ -106,3 +106,21 @@ def clip_weights(variables, clip_value: float) -> None:
         clip_all()
     else:
         context.merge_call(clip_all)
+
+
+def reject_batch_norm(critic) -> None:
+    """Raises ValueError if ``critic`` (a Keras model) contains BatchNormalization.
+
+    The gradient penalty is defined per example; batch statistics make each
+    example's score depend on the others (Gulrajani et al. 2017, Sec. 4).
+    """
+    import keras
+
+    for layer in critic._flatten_layers():
+        if isinstance(layer, keras.layers.BatchNormalization):
+            raise ValueError(
+                f"The critic {critic.name!r} has BatchNormalization layer {layer.name!r}; the gradient "
+                "penalty is per example and batch statistics couple examples (Gulrajani et al. 2017, Sec. 4). "
+                "Use LayerNormalization or none, e.g. dcgan_discriminator(..., normalization='layer')."
+            )
+

@@ -62,10 +62,15 @@ def steps_per_epoch(config) -> int:
 
 
 def make_dataset(config, seed: int):
-    """The endless stream of training batches (``batch_size * discriminator_steps`` examples each)."""
+    """The endless stream of training batches (``batch_size * discriminator_steps`` examples each).
+
+    Configs with a true ``with_labels`` attribute (`kgan.configs.ConditionalGANConfig`)
+    get ``(samples, labels int32 [B])`` batches: class labels, or a mixture's mode index.
+    """
     global_batch = config.batch_size * config.discriminator_steps
+    with_labels = bool(getattr(config, "with_labels", False))
     if config.is_points:
-        return mixtures.gaussian_mixture(config.dataset).dataset(global_batch, seed=seed)
+        return mixtures.gaussian_mixture(config.dataset).dataset(global_batch, seed=seed, with_labels=with_labels)
     return kgan_data.load_images(
         config.dataset,
         config.split,
@@ -77,12 +82,16 @@ def make_dataset(config, seed: int):
         shuffle=True,
         repeat=True,  # steps_per_epoch, not the data size, delimits epochs.
         seed=seed,
+        with_labels=with_labels,
     )
 
 
 def sample_shape(dataset) -> tuple:
-    """Per-example shape of the dataset's batches, e.g. ``(28, 28, 1)``."""
-    return tuple(dataset.element_spec.shape[1:])
+    """Per-example shape of the dataset's batches (of their samples, for ``(samples, labels)``), e.g. ``(28, 28, 1)``."""
+    spec = dataset.element_spec
+    if isinstance(spec, tuple):
+        spec = spec[0]
+    return tuple(spec.shape[1:])
 
 
 def build_networks(config, sample_shape):

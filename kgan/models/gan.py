@@ -132,8 +132,20 @@ class GAN(AdversarialModel):
         """
         return 0.0, {}
 
+    def generator_noise(self, batch_size, stream: int, training: bool = True):
+        """Inputs one generator step draws: ``{"z": [batch_size, latent_dim]}``.
+
+        They are passed to `generator_loss` as keyword arguments; subclasses
+        add entries (`ConditionalGAN` adds ``labels``). For equal ``stream``
+        and ``training``, ``z`` equals `discriminator_noise`'s.
+        """
+        return {"z": self.normal_noise(batch_size, (self.latent_dim,), stream, training)}
+
     def generator_loss(self, z, training=True):
-        """G's loss for noise ``[m, latent_dim]``; returns ``(loss, extras)``."""
+        """G's loss for noise ``[m, latent_dim]``; returns ``(loss, extras)``.
+
+        ``extras`` (none here) are logged as metrics of the same names.
+        """
         fake_logits = tf.cast(self.discriminator(self.generator(z, training=training), training=training), tf.float32)
         return self.loss_family.generator(fake_logits), {}
 
@@ -141,23 +153,32 @@ class GAN(AdversarialModel):
 
     def discriminator_step(self, real, stream: int = 0):
         """One discriminator update on the real minibatch ``real``; returns ``(loss, extras)``."""
-        noise = self.discriminator_noise(tf.shape(real)[0], stream)
+        noise = self.discriminator_noise(self.batch_size_of(real), stream)
         return self.minimize(
             self.discriminator_optimizer, lambda: self.discriminator_loss(real, noise), self.discriminator_variables
         )
 
     def generator_step(self, batch_size, stream: int = 0):
         """One generator update with ``batch_size`` noise vectors; returns ``(loss, extras)``."""
-        z = self.normal_noise(batch_size, (self.latent_dim,), stream)
-        return self.minimize(self.generator_optimizer, lambda: self.generator_loss(z), self.generator_variables)
+        noise = self.generator_noise(batch_size, stream)
+        return self.minimize(self.generator_optimizer, lambda: self.generator_loss(**noise), self.generator_variables)
 
-    def split_minibatches(self, images):
-        """Splits a batch ``[B, ...]`` into k minibatches ``[B // k, ...]`` (one per D step)."""
+    @staticmethod
+    def batch_size_of(batch):
+        """Leading dimension of a batch: a tensor ``[B, ...]`` or a tuple of them (``(images, labels)``)."""
+        return tf.shape(tf.nest.flatten(batch)[0])[0]
+
+    def split_minibatches(self, batch):
+        """Splits a batch ``[B, ...]`` into k minibatches ``[B // k, ...]`` (one per D step).
+
+        A tuple batch such as ``(images, labels)`` is split alike, element by
+        element, so minibatch j holds the labels of its own images.
+        """
         k = self.discriminator_steps
         if k == 1:
-            return [images]
-        m = tf.shape(images)[0] // k
-        return [images[j * m : (j + 1) * m] for j in range(k)]
+            return [batch]
+        m = self.batch_size_of(batch) // k
+        return [tf.nest.map_structure(lambda x, j=j: x[j * m : (j + 1) * m], batch) for j in range(k)]
 
     def train_step(self, data):
         images = self.unpack_batch(data)
@@ -165,17 +186,19 @@ class GAN(AdversarialModel):
         for j, real in enumerate(minibatches):
             d_loss, extras = self.discriminator_step(real, stream=j)
             self.update_trackers(d_loss=d_loss, **extras)
-        g_loss, _ = self.generator_step(tf.shape(minibatches[0])[0], stream=len(minibatches))
-        self.update_trackers(g_loss=g_loss)
+        g_loss, g_extras = self.generator_step(self.batch_size_of(minibatches[0]), stream=len(minibatches))
+        self.update_trackers(g_loss=g_loss, **g_extras)
         self.train_steps.assign_add(1)
         return self.tracker_results()
 
     def test_step(self, data):
         real = self.unpack_batch(data)
-        noise = self.discriminator_noise(tf.shape(real)[0], 0, training=False)
+        batch_size = self.batch_size_of(real)
+        noise = self.discriminator_noise(batch_size, 0, training=False)
         d_loss, extras = self.discriminator_loss(real, noise, training=False)
-        g_loss, _ = self.generator_loss(noise["z"], training=False)
-        self.update_trackers(d_loss=d_loss, g_loss=g_loss, **extras)
+        # Same stream: G's loss is evaluated on the z (and labels) of D's fake term.
+        g_loss, g_extras = self.generator_loss(**self.generator_noise(batch_size, 0, training=False), training=False)
+        self.update_trackers(d_loss=d_loss, g_loss=g_loss, **extras, **g_extras)
         self.eval_steps.assign_add(1)
         return self.tracker_results()
 

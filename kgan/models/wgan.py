@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 
 from kgan import penalties
 from kgan.models.gan import GAN
@@ -120,7 +119,7 @@ class WGANGP(_WassersteinGAN):
             raise ValueError(f"gradient_penalty_weight must be >= 0; got {gradient_penalty_weight}.")
         if target_norm <= 0:
             raise ValueError(f"target_norm must be > 0; got {target_norm}.")
-        _reject_batch_norm(discriminator)
+        penalties.reject_batch_norm(discriminator)
         self.gradient_penalty_weight = float(gradient_penalty_weight)
         self.target_norm = float(target_norm)
         self.one_sided_penalty = bool(one_sided_penalty)
@@ -154,13 +153,3 @@ class WGANGP(_WassersteinGAN):
             "target_norm": self.target_norm,
             "one_sided_penalty": self.one_sided_penalty,
         }
-
-
-def _reject_batch_norm(critic):
-    for layer in critic._flatten_layers():
-        if isinstance(layer, keras.layers.BatchNormalization):
-            raise ValueError(
-                f"The WGAN-GP critic {critic.name!r} has BatchNormalization layer {layer.name!r}; the gradient "
-                "penalty is per example and batch statistics couple examples (Gulrajani et al. 2017, Sec. 4). "
-                "Use LayerNormalization or none, e.g. dcgan_discriminator(..., normalization='layer')."
-            )

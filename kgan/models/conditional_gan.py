@@ -1,0 +1,374 @@
+"""`ConditionalGAN`: class-conditional GANs (cGAN, projection discriminator, AC-GAN)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kgan import penalties
+from kgan.models.gan import GAN
+
+# Stream offsets of the label and interpolation-weight draws, apart from the z
+# streams (< k + 1) and from each other (AdversarialModel allows < 4096).
+_LABEL_STREAM = 1024
+_EPSILON_STREAM = 2048
+
+
+def check_label_batch(labels, num_classes: int, batch_size: int | None = None, name: str = "labels") -> None:
+    """Raises ValueError unless ``labels`` are int class indices ``[B]`` in ``[0, num_classes)``.
+
+    Args:
+      labels: numpy array or TF tensor. Symbolic tensors are checked for
+        dtype and static shape only.
+      num_classes: K.
+      batch_size: the images' batch size the labels must match, if known.
+      name: what to call the labels in messages.
+
+    Raises:
+      ValueError: float/bool labels, a shape other than ``[B]`` (including
+        one-hot ``[B, K]`` and ``[B, 1]``), a batch size other than the
+        images', or values outside ``[0, num_classes)``; the message says how
+        to fix it.
+    """
+    if not isinstance(labels, (tf.Tensor, tf.Variable)):
+        labels = np.asarray(labels)
+    dtype = tf.as_dtype(labels.dtype)
+    shape = tuple(labels.shape.as_list()) if isinstance(labels.shape, tf.TensorShape) else tuple(labels.shape)
+    if not dtype.is_integer:
+        hint = (
+            " One-hot labels? Pass labels.argmax(-1)."
+            if len(shape) == 2 and shape[-1] == num_classes
+            else " Cast them with labels.astype('int32') (tf.cast(labels, tf.int32)) if they hold whole numbers."
+        )
+        raise ValueError(
+            f"{name} must be integer class indices in [0, {num_classes}) (int32 or int64); got dtype {dtype.name}.{hint}"
+        )
+    if len(shape) != 1:
+        if len(shape) == 2 and shape[-1] == 1:
+            hint = f"Squeeze the last axis: {name}[:, 0]."
+        elif len(shape) == 2 and shape[-1] == num_classes:
+            hint = f"One-hot labels? Pass {name}.argmax(-1)."
+        else:
+            hint = "Pass one class index per example, shape [batch]."
+        raise ValueError(f"{name} must have shape [batch] (one class index per example); got shape {shape}. {hint}")
+    if batch_size is not None and shape[0] is not None and shape[0] != batch_size:
+        raise ValueError(f"Got {batch_size} images but {shape[0]} {name}; every image needs exactly one label.")
+    if isinstance(labels, (tf.Tensor, tf.Variable)):
+        if tf.is_symbolic_tensor(labels):
+            return
+        labels = labels.numpy()
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"{name} must lie in [0, {num_classes}) for num_classes={num_classes}; got values in "
+            f"[{labels.min()}, {labels.max()}]. Build the model with the dataset's number of classes "
+            "(kgan.data.dataset_info(name).num_classes) or remap the labels."
+        )
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class ConditionalGAN(GAN):
+    """Class-conditional GAN: G(z, y) against D(x, y) (Mirza & Osindero 2014), trained with `fit`.
+
+    The label conditions both networks (see `kgan.networks.conditional`): G
+    sees z joined with the label's encoding; D sees the label through label
+    maps / concatenation, a projection (Miyato & Koyama 2018), and/or predicts
+    it with an auxiliary classifier head (AC-GAN, Odena et al. 2017). All of
+    `GAN`'s machinery applies: every loss family, k discriminator steps per
+    generator step, one-sided label smoothing, the per-replica noise streams.
+
+    Batches are ``(images, labels)``: images ``[B, H, W, C]`` float in [-1, 1]
+    (or points ``[B, D]``), labels int ``[B]`` in ``[0, num_classes)``, e.g.
+    ``kgan.data.load_images(name, with_labels=True)`` with
+    ``num_classes = kgan.data.dataset_info(name).num_classes``, or
+    ``fit(images, labels)``. With k discriminator steps a batch of B is split
+    into k minibatches of ``B // k`` images *with their labels*.
+
+    Labels of generated samples: drawn uniformly from ``[0, K)`` per example,
+    from the same per-replica-sliced, step-seeded streams as z (so they are
+    reproducible and identical under any number of replicas), both for the
+    fakes of each discriminator step and for the generator step. A uniform
+    draw trains every class of G equally and makes the generator step
+    independent of the data; for datasets with balanced classes (MNIST,
+    Fashion-MNIST, CIFAR-10, the Gaussian mixtures) it is the data's label
+    distribution. Real samples are scored with their own labels.
+
+    Discriminator outputs and losses:
+
+    * ``logits`` (any shape ``[B, ...]``): the adversarial loss of the loss
+      family, on ``D(x, y)`` for real pairs and ``D(G(z, y'), y')`` for fakes.
+    * Optional ``class_logits [B, K]`` (a discriminator with two outputs):
+      AC-GAN. D adds ``classification_weight * CE(y, C(x))`` on real samples
+      (and on generated ones, ``CE(y', C(G(z, y')))``, when
+      ``classify_generated``, as in Odena et al.; StarGAN (Choi et al. 2018)
+      trains the class head on real samples only). G adds
+      ``classification_weight * CE(y', C(G(z, y')))``. A discriminator
+      whose only input is the samples (``conditioning="none"``) is AC-GAN's.
+    * ``gradient_penalty_weight > 0`` adds the WGAN-GP penalty (Gulrajani et
+      al. 2017) on interpolates, with the real labels bound to the critic:
+      ``gradient_penalty(lambda x: D([x, y]), real, fake, eps)``. Pair it
+      with ``loss="wasserstein"`` for a conditional WGAN-GP (it works with any
+      family); the critic must not use batch normalisation.
+
+    Args:
+      generator: `keras.Model` ``[z [B, latent_dim], labels int [B]]`` -> samples.
+      discriminator: `keras.Model` ``[samples, labels]`` (or ``samples`` only,
+        AC-GAN) -> ``logits`` or ``[logits, class_logits [B, num_classes]]``.
+      latent_dim: size of z (standard normal).
+      num_classes: K.
+      loss: a `kgan.losses.LOSS_FAMILIES` name.
+      discriminator_steps: k >= 1.
+      label_smoothing: one-sided label smoothing of the adversarial loss.
+      classification_weight: weight of the AC-GAN classification losses (>= 0).
+      classify_generated: whether D's classification loss includes generated samples.
+      gradient_penalty_weight: lambda of the WGAN-GP penalty; 0 disables it.
+      seed: seeds all training noise (z, generated labels, interpolation weights).
+      **kwargs: `keras.Model` arguments (``name``).
+
+    Metrics (epoch means): ``d_loss``, ``g_loss`` (each network's whole
+    objective), ``d_real``, ``d_fake``; with a class head ``d_cls_loss`` and
+    ``g_cls_loss`` (unweighted cross-entropies); with the Wasserstein loss
+    ``wasserstein_estimate``; with a penalty ``gradient_penalty`` (unweighted).
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        latent_dim: int,
+        num_classes: int,
+        loss: str = "non_saturating",
+        discriminator_steps: int = 1,
+        label_smoothing: float = 0.0,
+        classification_weight: float = 1.0,
+        classify_generated: bool = True,
+        gradient_penalty_weight: float = 0.0,
+        seed: int = 0,
+        **kwargs,
+    ):
+        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
+            raise ValueError(f"num_classes must be an int >= 2; got {num_classes!r}.")
+        if len(generator.inputs) != 2:
+            raise ValueError(
+                f"The generator must take [z, labels] (two inputs); {generator.name!r} takes {len(generator.inputs)}. "
+                "Build it with kgan.networks.conditional_dcgan_generator or conditional_mlp_generator."
+            )
+        d_inputs, d_outputs = len(discriminator.inputs), len(discriminator.outputs)
+        if d_inputs not in (1, 2) or d_outputs not in (1, 2) or (d_inputs, d_outputs) == (1, 1):
+            raise ValueError(
+                f"The discriminator must take [samples, labels] (or samples only, with an AC-GAN class head) and "
+                f"return logits or [logits, class_logits]; {discriminator.name!r} has {d_inputs} input(s) and "
+                f"{d_outputs} output(s). An unconditional discriminator makes this a plain GAN."
+            )
+        has_class_head = d_outputs == 2
+        if has_class_head and discriminator.outputs[1].shape[-1] != num_classes:
+            raise ValueError(
+                f"The discriminator's class head has {discriminator.outputs[1].shape[-1]} outputs; "
+                f"num_classes={num_classes}."
+            )
+        if classification_weight < 0:
+            raise ValueError(f"classification_weight must be >= 0; got {classification_weight}.")
+        if gradient_penalty_weight < 0:
+            raise ValueError(f"gradient_penalty_weight must be >= 0; got {gradient_penalty_weight}.")
+        if gradient_penalty_weight > 0:
+            penalties.reject_batch_norm(discriminator)
+        # The trackers are created from metric_names in AdversarialModel.__init__,
+        # so the per-instance list must exist before it runs.
+        self.metric_names = (
+            GAN.metric_names
+            + (("d_cls_loss", "g_cls_loss") if has_class_head else ())
+            + (("wasserstein_estimate",) if loss == "wasserstein" else ())
+            + (("gradient_penalty",) if gradient_penalty_weight > 0 else ())
+        )
+        super().__init__(
+            generator, discriminator, latent_dim, loss=loss, discriminator_steps=discriminator_steps,
+            label_smoothing=label_smoothing, seed=seed, **kwargs,
+        )
+        self.num_classes = int(num_classes)
+        self.has_class_head = has_class_head
+        self.discriminator_sees_labels = d_inputs == 2
+        self.classification_weight = float(classification_weight)
+        self.classify_generated = bool(classify_generated)
+        self.gradient_penalty_weight = float(gradient_penalty_weight)
+
+    # ------------------------------------------------------------------ networks
+
+    def call(self, inputs, training=False):
+        """The generator's forward pass: ``[z [B, latent_dim], labels int [B]]`` -> samples, float32."""
+        z, labels = inputs
+        return tf.cast(self.generator([z, tf.cast(labels, tf.int32)], training=training), tf.float32)
+
+    def generate(self, num_samples: int | None = None, seed: int = 0, labels=None):
+        """Samples for the stateless seed ``seed`` (float32).
+
+        Args:
+          num_samples: N; without ``labels`` the labels cycle ``0, 1, ..., K-1, 0, ...``.
+          seed: z = ``stateless_normal([N, latent_dim], seed=[seed, 0])``, as `GAN.generate`
+            and the exported ``sample`` signature.
+          labels: int ``[N]`` class of each sample (then ``num_samples`` may be omitted).
+        """
+        if labels is None:
+            if num_samples is None:
+                raise ValueError("Pass num_samples or labels.")
+            labels = np.arange(num_samples) % self.num_classes
+        labels = tf.convert_to_tensor(labels)
+        check_label_batch(labels, self.num_classes, num_samples)
+        z = tf.random.stateless_normal([int(labels.shape[0]), self.latent_dim], seed=[seed, 0])
+        return self([z, labels], training=False)
+
+    def discriminate(self, samples, labels, training=True):
+        """``(logits, class_logits or None)``, float32, for samples ``[B, ...]`` of classes ``labels [B]``."""
+        inputs = [samples, labels] if self.discriminator_sees_labels else samples
+        outputs = self.discriminator(inputs, training=training)
+        if self.has_class_head:
+            logits, class_logits = outputs
+            return tf.cast(logits, tf.float32), tf.cast(class_logits, tf.float32)
+        return tf.cast(outputs, tf.float32), None
+
+    # ------------------------------------------------------------------ noise and losses
+
+    def _sample_labels(self, batch_size, stream, training):
+        uniform = self.uniform_noise(batch_size, (), _LABEL_STREAM + stream, training)
+        return tf.minimum(tf.cast(uniform * self.num_classes, tf.int32), self.num_classes - 1)
+
+    def discriminator_noise(self, batch_size, stream: int, training: bool = True):
+        """``{"z", "labels"}`` for the fakes of one D step (``+ "epsilon"`` with a gradient penalty)."""
+        noise = super().discriminator_noise(batch_size, stream, training)
+        noise["labels"] = self._sample_labels(batch_size, stream, training)
+        if self.gradient_penalty_weight > 0:
+            noise["epsilon"] = self.uniform_noise(batch_size, (), _EPSILON_STREAM + stream, training)
+        return noise
+
+    def generator_noise(self, batch_size, stream: int, training: bool = True):
+        """``{"z", "labels"}`` for one generator step; labels uniform in ``[0, K)``."""
+        noise = super().generator_noise(batch_size, stream, training)
+        noise["labels"] = self._sample_labels(batch_size, stream, training)
+        return noise
+
+    def _classification_loss(self, labels, class_logits):
+        return tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(labels, tf.int32), logits=class_logits)
+        )
+
+    def discriminator_loss(self, real, noise, training=True):
+        """D's loss on a real minibatch ``(samples, labels)`` and ``noise``; returns ``(loss, extras)``."""
+        images, labels = real
+        labels = tf.cast(labels, tf.int32)
+        fake = self.generator([noise["z"], noise["labels"]], training=training)
+        real_logits, real_classes = self.discriminate(images, labels, training)
+        fake_logits, fake_classes = self.discriminate(fake, noise["labels"], training)
+        loss = self.loss_family.discriminator(real_logits, fake_logits, self.label_smoothing)
+        extras = {"d_real": tf.reduce_mean(real_logits), "d_fake": tf.reduce_mean(fake_logits)}
+        if self.loss_name == "wasserstein":
+            extras["wasserstein_estimate"] = extras["d_real"] - extras["d_fake"]
+        if self.has_class_head:
+            cls_loss = self._classification_loss(labels, real_classes)
+            if self.classify_generated:
+                cls_loss += self._classification_loss(noise["labels"], fake_classes)
+            loss += self.classification_weight * cls_loss
+            extras["d_cls_loss"] = cls_loss
+        regularization, more = self.discriminator_regularization((images, labels), fake, noise, training)
+        extras.update(more)
+        return loss + regularization, extras
+
+    def discriminator_regularization(self, real, fake, noise, training=True):
+        """The WGAN-GP penalty with the real labels bound to the critic (if enabled)."""
+        if self.gradient_penalty_weight == 0:
+            return 0.0, {}
+        images, labels = real
+
+        def critic(x):
+            return self.discriminate(x, labels, training)[0]
+
+        penalty = penalties.gradient_penalty(critic, images, fake, noise["epsilon"])
+        return self.gradient_penalty_weight * penalty, {"gradient_penalty": penalty}
+
+    def generator_loss(self, z, labels, training=True):
+        """G's loss for noise ``[m, latent_dim]`` and labels ``[m]``; returns ``(loss, extras)``."""
+        labels = tf.cast(labels, tf.int32)
+        fake = self.generator([z, labels], training=training)
+        logits, class_logits = self.discriminate(fake, labels, training)
+        loss = self.loss_family.generator(logits)
+        extras = {}
+        if self.has_class_head:
+            cls_loss = self._classification_loss(labels, class_logits)
+            loss += self.classification_weight * cls_loss
+            extras["g_cls_loss"] = cls_loss
+        return loss, extras
+
+    # ------------------------------------------------------------------ serving
+
+    def _checked_labels(self, labels):
+        """Labels with in-graph range checks, so a served request with a bad label fails loudly."""
+        checks = [
+            tf.debugging.assert_non_negative(labels, message="labels must be >= 0"),
+            tf.debugging.assert_less(labels, tf.constant(self.num_classes, labels.dtype), message=f"labels must be < num_classes={self.num_classes}"),
+        ]
+        with tf.control_dependencies(checks):
+            return tf.identity(labels)
+
+    def serving_endpoints(self):
+        """Named `tf.function`s with explicit input signatures, for `kgan.export`.
+
+        * ``serving_default(z float32 [N, latent_dim], labels int32 [N])`` ->
+          ``images`` float32 in [-1, 1] and ``images_uint8`` (points models:
+          ``samples`` float32).
+        * ``sample(labels int32 [N], seed int64 [])`` -> the same outputs for
+          ``z = stateless_normal([N, latent_dim], seed=[seed, 0])``; equals
+          ``generate(labels=labels, seed=seed)``.
+
+        Labels outside ``[0, num_classes)`` or a z/labels batch mismatch fail
+        with an InvalidArgument error.
+        """
+        from kgan.export import generator_outputs
+
+        latent_dim = self.latent_dim
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, latent_dim], tf.float32, name="z"),
+                tf.TensorSpec([None], tf.int32, name="labels"),
+            ]
+        )
+        def serving_default(z, labels):
+            labels = self._checked_labels(labels)
+            with tf.control_dependencies(
+                [tf.debugging.assert_equal(tf.shape(z)[0], tf.shape(labels)[0], message="z and labels need the same batch size")]
+            ):
+                return generator_outputs(self([z, labels], training=False))
+
+        @tf.function(
+            input_signature=[tf.TensorSpec([None], tf.int32, name="labels"), tf.TensorSpec([], tf.int64, name="seed")]
+        )
+        def sample(labels, seed):
+            labels = self._checked_labels(labels)
+            z = tf.random.stateless_normal(
+                tf.stack([tf.shape(labels)[0], latent_dim]), seed=tf.stack([seed, tf.constant(0, tf.int64)])
+            )
+            return generator_outputs(self([z, labels], training=False))
+
+        return {"serving_default": serving_default, "sample": sample}
+
+    # ------------------------------------------------------------------ checks & config
+
+    def check_batch(self, batch):
+        batch = self.unpack_batch(batch)
+        if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+            raise ValueError(
+                "ConditionalGAN trains on (images, labels) batches with int labels [batch]; got "
+                f"{type(batch).__name__}{'' if isinstance(batch, (tuple, list)) else ' (images only?)'}. Use "
+                "kgan.data.load_images(name, with_labels=True), a dataset of (images, labels) pairs, or "
+                "model.fit(images, labels)."
+            )
+        images, labels = batch
+        super().check_batch(images)
+        check_label_batch(labels, self.num_classes, int(images.shape[0]))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "classification_weight": self.classification_weight,
+            "classify_generated": self.classify_generated,
+            "gradient_penalty_weight": self.gradient_penalty_weight,
+        }
