@@ -89,19 +89,6 @@ RECIPES = {
         final_learning_rate=5e-5,
         clip_value=0.01,
     ),
-    "wgan_fast": dict(
-        label="WGAN (clip 0.01, RMSprop 5e-4)",
-        family="WGAN",
-        generator=(256,) * 4,
-        critic=(256, 256),
-        latent_dim=2,
-        discriminator_steps=5,
-        minibatch=64,
-        optimizer="rmsprop",
-        learning_rate=5e-4,
-        final_learning_rate=5e-4,
-        clip_value=0.01,
-    ),
     "wgangp": dict(
         label="WGAN-GP (lambda 10, one-sided)",
         family="WGANGP",
@@ -118,6 +105,10 @@ RECIPES = {
         one_sided_penalty=True,
     ),
 }
+# WGAN at 10x the paper's rate; the same recipe otherwise.
+RECIPES["wgan_fast"] = dict(
+    RECIPES["wgan"], label="WGAN (clip 0.01, RMSprop 5e-4)", learning_rate=5e-4, final_learning_rate=5e-4
+)
 
 PROTOCOL = (
     "Protocol (VEEGAN/PacGAN): {n:,} samples per run; a sample is high quality within 3 sigma of its "
