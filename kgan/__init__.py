@@ -3,20 +3,22 @@
 Models are `keras.Model` subclasses trained with `model.fit`; see the README.
 """
 
-from kgan import callbacks, data, export, losses, metrics, networks, penalties
-from kgan.models import GAN, WGAN, WGANGP, AdversarialModel, ConditionalGAN
+from kgan import callbacks, data, export, image_pool, losses, metrics, networks, penalties
+from kgan.models import GAN, WGAN, WGANGP, AdversarialModel, ConditionalGAN, CycleGAN
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AdversarialModel",
     "ConditionalGAN",
+    "CycleGAN",
     "GAN",
     "WGAN",
     "WGANGP",
     "callbacks",
     "data",
     "export",
+    "image_pool",
     "losses",
     "metrics",
     "networks",

@@ -32,7 +32,9 @@ from kgan import atomic_files
 from kgan.data.ranges import to_uint8
 
 __all__ = [
+    "GridCallback",
     "SampleGrid",
+    "TranslationGrid",
     "TrainingCheckpoint",
     "image_grid",
     "list_checkpoints",
@@ -160,7 +162,74 @@ def save_point_plot(points, path, extent: float = 5.0, size: int = 256) -> str:
 # ---------------------------------------------------------------------- SampleGrid
 
 
-class SampleGrid(keras.callbacks.Callback):
+class GridCallback(keras.callbacks.Callback):
+    """Base of the picture-writing callbacks: a PNG every n epochs, optionally TensorBoard.
+
+    Subclasses implement `render`, returning uint8 pixels ``[H, W, C]`` (or
+    None to skip). Only the chief worker writes.
+
+    Args:
+      directory: where ``epoch_{epoch:04d}.png`` files go (epochs count from 1,
+        as in Keras's progress bar). Created if missing.
+      every_n_epochs: write after epochs n, 2n, ...
+      tensorboard_dir: if set, the picture is also logged there with
+        `tf.summary.image` (tag ``samples``, step = epoch). Needs the
+        ``tensorboard`` package; without it a warning says so, once.
+    """
+
+    def __init__(self, directory, every_n_epochs: int = 1, tensorboard_dir=None):
+        super().__init__()
+        if every_n_epochs < 1:
+            raise ValueError(f"every_n_epochs must be >= 1; got {every_n_epochs}.")
+        self.directory = os.fspath(directory)
+        self.every_n_epochs = int(every_n_epochs)
+        self.tensorboard_dir = tensorboard_dir
+        self._writer = None
+        self._warned_tensorboard = False
+
+    def render(self):
+        """The picture for the current model: uint8 ``[H, W, C]``, or None to skip."""
+        raise NotImplementedError
+
+    def on_epoch_end(self, epoch, logs=None):
+        completed = epoch + 1
+        if completed % self.every_n_epochs == 0:
+            self.write(os.path.join(self.directory, f"epoch_{completed:04d}.png"), step=completed)
+
+    def write(self, path, step: int | None = None):
+        """Renders the current model into ``path``.
+
+        Args:
+          path: PNG file to write.
+          step: if given and ``tensorboard_dir`` is set, also log the picture at this step.
+
+        Returns:
+          ``path``, or None when nothing was drawn or this is not the chief worker.
+        """
+        if not _is_chief(self.model):
+            return None
+        pixels = self.render()
+        if pixels is None:
+            return None
+        _write_png(pixels, path)
+        if self.tensorboard_dir and step is not None:
+            self._log_summary(pixels, step)
+        return path
+
+    def _log_summary(self, pixels, step):
+        if not tensorboard_available():
+            if not self._warned_tensorboard:
+                logging.warning("%s: `pip install tensorboard` to log pictures to %s.", type(self).__name__, self.tensorboard_dir)
+                self._warned_tensorboard = True
+            return
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(os.fspath(self.tensorboard_dir))
+        with self._writer.as_default():
+            tf.summary.image("samples", pixels[None], step=step)
+        self._writer.flush()
+
+
+class SampleGrid(GridCallback):
     """Writes a grid of generated samples for fixed latent vectors every n epochs.
 
     The latent vectors are drawn once, as ``stateless_normal([num_samples,
@@ -207,22 +276,15 @@ class SampleGrid(keras.callbacks.Callback):
         tensorboard_dir=None,
         points_extent: float = 5.0,
     ):
-        super().__init__()
+        super().__init__(directory, every_n_epochs, tensorboard_dir)
         if num_samples < 1:
             raise ValueError(f"num_samples must be >= 1; got {num_samples}.")
-        if every_n_epochs < 1:
-            raise ValueError(f"every_n_epochs must be >= 1; got {every_n_epochs}.")
-        self.directory = os.fspath(directory)
         self.num_samples = int(num_samples)
         self.seed = int(seed)
-        self.every_n_epochs = int(every_n_epochs)
-        self.tensorboard_dir = tensorboard_dir
         self.points_extent = float(points_extent)
         self.latent_vectors = None
         self.labels = None
-        self._writer = None
         self._warned = False
-        self._warned_tensorboard = False
 
     def _latent(self):
         if self.latent_vectors is None:
@@ -252,52 +314,43 @@ class SampleGrid(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._latent()
 
-    def on_epoch_end(self, epoch, logs=None):
-        completed = epoch + 1
-        if completed % self.every_n_epochs == 0:
-            self.write(os.path.join(self.directory, f"epoch_{completed:04d}.png"), step=completed)
-
-    def write(self, path, step: int | None = None):
-        """Renders the fixed latent vectors with the current generator into ``path``.
-
-        Args:
-          path: PNG file to write.
-          step: if given and ``tensorboard_dir`` is set, also log the grid at this step.
-
-        Returns:
-          ``path``, or None when the model's samples cannot be drawn (warned
-          once) or this is not the chief worker.
-        """
-        if not _is_chief(self.model):
-            return None
+    def render(self):
+        """The grid (or scatter plot) of the fixed latent vectors under the current generator."""
         shape = tuple(self.model.sample_shape)
         inputs, rows = self._model_inputs()
         samples = np.asarray(self.model(inputs, training=False))
         if len(shape) == 3:
-            pixels = image_grid(samples, rows=rows)
-        elif shape == (2,):
-            pixels = point_plot(samples, self.points_extent)
-        else:
-            if not self._warned:
-                logging.warning("SampleGrid: no picture for samples of shape %s; only images and 2-D points are drawn.", shape)
-                self._warned = True
-            return None
-        _write_png(pixels, path)
-        if self.tensorboard_dir and step is not None:
-            self._log_summary(pixels, step)
-        return path
+            return image_grid(samples, rows=rows)
+        if shape == (2,):
+            return point_plot(samples, self.points_extent)
+        if not self._warned:
+            logging.warning("SampleGrid: no picture for samples of shape %s; only images and 2-D points are drawn.", shape)
+            self._warned = True
+        return None
 
-    def _log_summary(self, pixels, step):
-        if not tensorboard_available():
-            if not self._warned_tensorboard:
-                logging.warning("SampleGrid: `pip install tensorboard` to log sample grids to %s.", self.tensorboard_dir)
-                self._warned_tensorboard = True
-            return
-        if self._writer is None:
-            self._writer = tf.summary.create_file_writer(os.fspath(self.tensorboard_dir))
-        with self._writer.as_default():
-            tf.summary.image("samples", pixels[None], step=step)
-        self._writer.flush()
+
+class TranslationGrid(GridCallback):
+    """Shows what an image-to-image model does to fixed input images, every n epochs.
+
+    The model's ``preview_rows(inputs)`` returns a list of image batches, one
+    grid row each (`kgan.CycleGAN`: x, G(x), F(G(x)), y, F(y), G(F(y)));
+    grayscale rows are shown in RGB when other rows are in colour.
+
+    Args:
+      directory, every_n_epochs, tensorboard_dir: see `GridCallback`.
+      inputs: fixed model inputs (e.g. ``(images_x, images_y)`` of a few test
+        images), taken once so every epoch's picture shows the same images.
+    """
+
+    def __init__(self, directory, inputs, every_n_epochs: int = 1, tensorboard_dir=None):
+        super().__init__(directory, every_n_epochs, tensorboard_dir)
+        self.inputs = inputs
+
+    def render(self):
+        rows = [np.asarray(row, np.float32) for row in self.model.preview_rows(self.inputs)]
+        if any(row.shape[-1] == 3 for row in rows):
+            rows = [np.repeat(row, 3, axis=-1) if row.shape[-1] == 1 else row for row in rows]
+        return image_grid(np.concatenate(rows, axis=0), rows=len(rows))
 
 
 # ---------------------------------------------------------------------- checkpoints

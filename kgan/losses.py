@@ -202,6 +202,36 @@ def l1_loss(x, y):
     return _mean(tf.abs(tf.cast(x, tf.float32) - tf.cast(y, tf.float32)))
 
 
+def cycle_consistency_loss(real, reconstructed):
+    """CycleGAN's cycle loss ``E|F(G(x)) - x|`` for one direction (Zhu et al. 2017, eq. 2).
+
+    Args:
+      real: images ``[B, H, W, C]``.
+      reconstructed: the round trip ``F(G(real))``, same shape.
+
+    Returns:
+      Mean absolute difference, float32 scalar (per pixel, so the weight
+      ``lambda = 10`` means what it means in the paper).
+    """
+    return l1_loss(real, reconstructed)
+
+
+def identity_loss(real, mapped):
+    """CycleGAN's identity loss ``E|G(y) - y|`` (Zhu et al. 2017, section 5.2; Taigman et al. 2017).
+
+    A generator fed an image of its *target* domain should leave it alone;
+    this keeps colour composition in photo <-> painting tasks.
+
+    Args:
+      real: images of the generator's target domain ``[B, H, W, C]``.
+      mapped: the generator's output for them.
+
+    Returns:
+      Mean absolute difference, float32 scalar.
+    """
+    return l1_loss(real, mapped)
+
+
 # --- registry -----------------------------------------------------------------
 
 

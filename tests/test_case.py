@@ -31,10 +31,13 @@ def random_images(n, shape=(28, 28, 1), seed=0):
 
 
 def snapshot(variables):
-    """Copies of variable values, keyed by path."""
-    return {v.path: np.array(v.numpy()) for v in variables}
+    """Copies of the variables' values, in order (paths repeat across networks built alike)."""
+    return [(v.path, np.array(v.numpy())) for v in variables]
 
 
 def changed(before, variables):
-    """Paths of variables whose value differs from the snapshot."""
-    return {v.path for v in variables if not np.array_equal(before[v.path], v.numpy())}
+    """Paths of the variables whose value differs from the snapshot taken of the same list."""
+    variables = list(variables)
+    if [path for path, _ in before] != [v.path for v in variables]:
+        raise ValueError("changed() needs the same variable list the snapshot was taken of.")
+    return {v.path for (_, value), v in zip(before, variables) if not np.array_equal(value, v.numpy())}

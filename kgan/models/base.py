@@ -202,6 +202,25 @@ class AdversarialModel(keras.Model):
         optimizer.apply_gradients(zip(gradients, variables))
         return loss, extras
 
+    @staticmethod
+    def batch_size_of(batch):
+        """Leading dimension of a batch: a tensor ``[B, ...]`` or a tuple of them (``(images, labels)``)."""
+        return tf.shape(tf.nest.flatten(batch)[0])[0]
+
+    def split_minibatches(self, batch):
+        """Splits a batch ``[B, ...]`` into k minibatches ``[B // k, ...]`` (one per D step).
+
+        k is the model's ``discriminator_steps`` (1 if it has none).
+
+        A tuple batch such as ``(images, labels)`` is split alike, element by
+        element, so minibatch j holds the labels of its own images.
+        """
+        k = getattr(self, "discriminator_steps", 1)
+        if k == 1:
+            return [batch]
+        m = self.batch_size_of(batch) // k
+        return [tf.nest.map_structure(lambda x, j=j: x[j * m : (j + 1) * m], batch) for j in range(k)]
+
     def normal_noise(self, batch_size, shape, stream: int, training: bool = True):
         """Standard normal noise ``[batch_size, *shape]`` float32 for this replica.
 
@@ -222,13 +241,25 @@ class AdversarialModel(keras.Model):
         """Uniform noise in [0, 1), ``[batch_size, *shape]`` float32; otherwise as `normal_noise`."""
         return self._replica_slice_of_global_draw(tf.random.stateless_uniform, batch_size, shape, stream, training)
 
-    def _replica_slice_of_global_draw(self, sampler, batch_size, shape, stream, training):
-        replica_id, num_replicas = replica_info()
+    def global_uniform_noise(self, shape, stream: int, training: bool = True):
+        """Uniform noise in [0, 1) of ``shape``, the same on every replica.
+
+        For decisions every replica must take alike on globally gathered data
+        (e.g. `kgan.image_pool.ImagePool` queries). Same seeding as `normal_noise`.
+        """
+        shape = tf.stack([tf.cast(size, tf.int32) for size in shape])  # Sizes may be tensors.
+        return tf.random.stateless_uniform(shape, seed=self._noise_seed(stream, training))
+
+    def _noise_seed(self, stream, training):
         counter = self.train_steps if training else self.eval_steps
         # Training and evaluation draw from disjoint keys (2*seed and 2*seed + 1).
         key = 2 * self.seed + (0 if training else 1)
         step = tf.cast(tf.convert_to_tensor(counter), tf.int64)
-        seed = tf.stack([tf.constant(key, tf.int64), step * _STREAMS_PER_STEP + stream])
+        return tf.stack([tf.constant(key, tf.int64), step * _STREAMS_PER_STEP + stream])
+
+    def _replica_slice_of_global_draw(self, sampler, batch_size, shape, stream, training):
+        replica_id, num_replicas = replica_info()
+        seed = self._noise_seed(stream, training)
         batch_size = tf.cast(batch_size, tf.int32)
         full = sampler(tf.concat([[batch_size * num_replicas], tf.constant(shape, tf.int32)], 0), seed=seed)
         start = tf.cast(replica_id, tf.int32) * batch_size

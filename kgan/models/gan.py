@@ -163,23 +163,6 @@ class GAN(AdversarialModel):
         noise = self.generator_noise(batch_size, stream)
         return self.minimize(self.generator_optimizer, lambda: self.generator_loss(**noise), self.generator_variables)
 
-    @staticmethod
-    def batch_size_of(batch):
-        """Leading dimension of a batch: a tensor ``[B, ...]`` or a tuple of them (``(images, labels)``)."""
-        return tf.shape(tf.nest.flatten(batch)[0])[0]
-
-    def split_minibatches(self, batch):
-        """Splits a batch ``[B, ...]`` into k minibatches ``[B // k, ...]`` (one per D step).
-
-        A tuple batch such as ``(images, labels)`` is split alike, element by
-        element, so minibatch j holds the labels of its own images.
-        """
-        k = self.discriminator_steps
-        if k == 1:
-            return [batch]
-        m = self.batch_size_of(batch) // k
-        return [tf.nest.map_structure(lambda x, j=j: x[j * m : (j + 1) * m], batch) for j in range(k)]
-
     def train_step(self, data):
         images = self.unpack_batch(data)
         minibatches = self.split_minibatches(images)

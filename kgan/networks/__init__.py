@@ -7,9 +7,27 @@ from kgan.networks.conditional import (
     conditional_mlp_generator,
 )
 from kgan.networks.dcgan import dcgan_discriminator, dcgan_generator
+from kgan.networks.layers import ReflectionPadding2D, TileConditions, instance_normalization, residual_block
 from kgan.networks.mlp import mlp_discriminator, mlp_generator
+from kgan.networks.patch_discriminator import (
+    multi_task_patch_discriminator,
+    patch_discriminator,
+    patch_map_size,
+    receptive_field,
+)
+from kgan.networks.resnet_generator import default_residual_blocks, resnet_generator
 
 __all__ = [
+    "ReflectionPadding2D",
+    "TileConditions",
+    "default_residual_blocks",
+    "instance_normalization",
+    "multi_task_patch_discriminator",
+    "patch_discriminator",
+    "patch_map_size",
+    "receptive_field",
+    "residual_block",
+    "resnet_generator",
     "conditional_dcgan_discriminator",
     "conditional_dcgan_generator",
     "conditional_mlp_discriminator",

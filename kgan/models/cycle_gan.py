@@ -1,0 +1,315 @@
+"""`CycleGAN`: unpaired image-to-image translation (Zhu et al. 2017)."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from kgan import losses
+from kgan.data.ranges import to_model_range
+from kgan.data.validation import check_image_batch
+from kgan.image_pool import ImagePool
+from kgan.models.base import AdversarialModel, replica_info
+
+# Noise streams of one train step (kgan.models.base: < 4096 per step).
+_POOL_X_STREAM = 0
+_POOL_Y_STREAM = 2
+
+# kgan.losses' least-squares generator term is LSGAN's 0.5 E[(D(G(x)) - 1)^2];
+# CycleGAN's objective (eq. 1 and 3 with the LSGAN replacement of section 4)
+# weights E[(D(G(x)) - 1)^2] by 1 against lambda = 10 for the cycle term. The
+# discriminator term matches the reference already (its 0.5 slows D down).
+_GENERATOR_TERM_SCALE = {"least_squares": 2.0}
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class CycleGAN(AdversarialModel):
+    """Two generators G: X -> Y, F: Y -> X and discriminators D_X, D_Y, trained with `fit`.
+
+    "Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial
+    Networks", Zhu et al. 2017. One `train_step` on an unpaired batch
+    ``(x, y)``:
+
+    1. generator update (both G and F, one optimizer) on
+       ``L_adv(G, D_Y) + L_adv(F, D_X) + lambda (|F(G(x)) - x| + |G(F(y)) - y|)
+       + identity_loss_weight * lambda (|G(y) - y| + |F(x) - x|)``;
+    2. discriminator update (D_X and D_Y, one optimizer) on real images
+       against fakes from step 1 passed through an `kgan.image_pool.ImagePool`
+       per domain (Shrivastava et al. 2017).
+
+    One optimizer per pair, as in the reference implementation: Adam keeps
+    per-parameter state, so this equals one optimizer per network.
+
+    Under `tf.distribute`, each step gathers the replicas' fakes, queries the
+    pools with the same noise on every replica (so pools stay identical and
+    equal to a single device's) and hands each replica its slice back. This
+    needs equal per-replica batches, which endless (``repeat``) datasets give.
+
+    Args:
+      generator_xy: G, `keras.Model` images of X ``[B, H, W, C_x]`` in [-1, 1]
+        -> images of Y ``[B, H, W, C_y]`` in [-1, 1].
+      generator_yx: F, Y -> X likewise.
+      discriminator_x: D_X, images of X -> logits of any shape ``[B, ...]``
+        (a PatchGAN map).
+      discriminator_y: D_Y, images of Y -> logits.
+      loss: adversarial loss family of `kgan.losses.LOSS_FAMILIES`;
+        ``"least_squares"`` (the paper's), ``"non_saturating"`` or ``"hinge"``.
+      cycle_loss_weight: lambda of the cycle-consistency terms (10).
+      identity_loss_weight: weight of the identity terms *relative to*
+        ``cycle_loss_weight`` (the paper's convention: 0.5, i.e. 5 absolute);
+        0 disables them (needed when X and Y have different channel counts).
+      pool_size: capacity of each image pool (50); 0 disables the pools.
+      seed: seeds the pools' randomness.
+      **kwargs: `keras.Model` arguments (``name``).
+
+    Metrics (epoch means): ``d_loss`` (D_X + D_Y), ``g_loss`` (the total
+    generator objective), ``adversarial_loss`` (its two adversarial terms),
+    ``cycle_loss`` and ``identity_loss`` (unweighted sums of both directions'
+    mean absolute errors, in [-1, 1] pixel units).
+    """
+
+    metric_names = ("d_loss", "g_loss", "adversarial_loss", "cycle_loss", "identity_loss")
+
+    def __init__(
+        self,
+        generator_xy: keras.Model,
+        generator_yx: keras.Model,
+        discriminator_x: keras.Model,
+        discriminator_y: keras.Model,
+        loss: str = "least_squares",
+        cycle_loss_weight: float = 10.0,
+        identity_loss_weight: float = 0.5,
+        pool_size: int = 50,
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        self.loss_family = losses.get_loss_family(loss)
+        if loss == "wasserstein":
+            raise ValueError("CycleGAN has no gradient penalty or clipping: use 'least_squares', 'non_saturating' or 'hinge'.")
+        if cycle_loss_weight < 0 or identity_loss_weight < 0:
+            raise ValueError(
+                f"Loss weights must be >= 0; got cycle_loss_weight={cycle_loss_weight}, "
+                f"identity_loss_weight={identity_loss_weight}."
+            )
+        self.generator_xy = generator_xy
+        self.generator_yx = generator_yx
+        self.discriminator_x = discriminator_x
+        self.discriminator_y = discriminator_y
+        self.loss_name = loss
+        self.cycle_loss_weight = float(cycle_loss_weight)
+        self.identity_loss_weight = float(identity_loss_weight)
+        self.pool_size = int(pool_size)
+        self.x_shape = tuple(generator_xy.input_shape[1:])
+        self.y_shape = tuple(generator_yx.input_shape[1:])
+        self._check_networks()
+        self.pool_x = ImagePool(self.pool_size, self.x_shape, name="pool_x")
+        self.pool_y = ImagePool(self.pool_size, self.y_shape, name="pool_y")
+        self.built = True  # Functional sub-networks are built (DESIGN.md, pitfalls).
+
+    def _check_networks(self):
+        if tuple(self.generator_xy.output_shape[1:]) != self.y_shape:
+            raise ValueError(
+                f"generator_xy maps {self.x_shape} to {tuple(self.generator_xy.output_shape[1:])}, but "
+                f"generator_yx takes {self.y_shape}: they must be inverse directions X -> Y and Y -> X."
+            )
+        if tuple(self.generator_yx.output_shape[1:]) != self.x_shape:
+            raise ValueError(
+                f"generator_yx maps {self.y_shape} to {tuple(self.generator_yx.output_shape[1:])}; expected X images {self.x_shape}."
+            )
+        for name, network, shape in (("discriminator_x", self.discriminator_x, self.x_shape), ("discriminator_y", self.discriminator_y, self.y_shape)):
+            if tuple(network.input_shape[1:]) != shape:
+                raise ValueError(f"{name} takes {tuple(network.input_shape[1:])} but its domain's images are {shape}.")
+        if self.identity_loss_weight and self.x_shape != self.y_shape:
+            raise ValueError(
+                f"The identity loss feeds Y images {self.y_shape} to G, which takes X images {self.x_shape}: "
+                "set identity_loss_weight=0 for domains of different shapes."
+            )
+
+    # ------------------------------------------------------------------ networks
+
+    @property
+    def generator_variables(self):
+        return self.generator_xy.trainable_variables + self.generator_yx.trainable_variables
+
+    @property
+    def discriminator_variables(self):
+        return self.discriminator_x.trainable_variables + self.discriminator_y.trainable_variables
+
+    def call(self, images, training=False):
+        """G's forward pass: X images ``[B, H, W, C]`` in [-1, 1] -> Y images, float32."""
+        return tf.cast(self.generator_xy(images, training=training), tf.float32)
+
+    def translate(self, images, direction: str = "x_to_y"):
+        """Translates float images in [-1, 1]: ``direction`` is ``"x_to_y"`` (G) or ``"y_to_x"`` (F)."""
+        if direction not in ("x_to_y", "y_to_x"):
+            raise ValueError(f"direction must be 'x_to_y' or 'y_to_x'; got {direction!r}.")
+        network = self.generator_xy if direction == "x_to_y" else self.generator_yx
+        return tf.cast(network(images, training=False), tf.float32)
+
+    def preview_rows(self, inputs):
+        """Rows of a progress picture (`kgan.callbacks.TranslationGrid`) for ``(x, y)`` images.
+
+        Returns ``[x, G(x), F(G(x)), y, F(y), G(F(y))]``, each float32 ``[N, H, W, C]``.
+        """
+        x, y = inputs
+        fake_y = self.translate(x, "x_to_y")
+        fake_x = self.translate(y, "y_to_x")
+        return [x, fake_y, self.translate(fake_y, "y_to_x"), y, fake_x, self.translate(fake_x, "x_to_y")]
+
+    # ------------------------------------------------------------------ losses
+
+    def _adversarial_generator_term(self, logits):
+        scale = _GENERATOR_TERM_SCALE.get(self.loss_name, 1.0)
+        return scale * self.loss_family.generator(tf.cast(logits, tf.float32))
+
+    def generator_loss(self, x, y, training=True):
+        """The generators' objective on an unpaired batch; returns ``(loss, extras)``.
+
+        ``extras`` holds the fakes ``fake_x = F(y)`` and ``fake_y = G(x)``
+        (for the discriminator step) and the unweighted loss terms.
+        """
+        fake_y = self.generator_xy(x, training=training)
+        fake_x = self.generator_yx(y, training=training)
+        adversarial = self._adversarial_generator_term(
+            self.discriminator_y(fake_y, training=training)
+        ) + self._adversarial_generator_term(self.discriminator_x(fake_x, training=training))
+        cycle = losses.cycle_consistency_loss(x, self.generator_yx(fake_y, training=training)) + losses.cycle_consistency_loss(
+            y, self.generator_xy(fake_x, training=training)
+        )
+        loss = adversarial + self.cycle_loss_weight * cycle
+        if self.identity_loss_weight:
+            identity = losses.identity_loss(y, self.generator_xy(y, training=training)) + losses.identity_loss(
+                x, self.generator_yx(x, training=training)
+            )
+            loss += self.identity_loss_weight * self.cycle_loss_weight * identity
+        else:
+            identity = tf.constant(0.0)
+        extras = {
+            "fake_x": tf.stop_gradient(tf.cast(fake_x, tf.float32)),
+            "fake_y": tf.stop_gradient(tf.cast(fake_y, tf.float32)),
+            "adversarial_loss": adversarial,
+            "cycle_loss": cycle,
+            "identity_loss": identity,
+        }
+        return loss, extras
+
+    def discriminator_loss(self, x, y, fake_x, fake_y, training=True):
+        """D_X's and D_Y's losses on real images against (pooled) fakes; returns ``(loss, extras)``."""
+
+        def one(discriminator, real, fake):
+            return self.loss_family.discriminator(
+                tf.cast(discriminator(real, training=training), tf.float32),
+                tf.cast(discriminator(fake, training=training), tf.float32),
+            )
+
+        return one(self.discriminator_x, x, fake_x) + one(self.discriminator_y, y, fake_y), {}
+
+    # ------------------------------------------------------------------ steps
+
+    def pooled(self, pool: ImagePool, fakes, stream: int):
+        """Fakes to train D on: a query of ``pool`` with this step's noise (replica-consistent)."""
+        replica_id, num_replicas = replica_info()
+        gathered = fakes
+        if num_replicas > 1:
+            gathered = tf.distribute.get_replica_context().all_gather(fakes, axis=0)
+        total = tf.shape(gathered)[0]
+        coins = self.global_uniform_noise([total], stream)
+        slots = self.global_uniform_noise([total], stream + 1)
+        answers = pool.query(gathered, coins, slots)
+        if num_replicas == 1:
+            return answers
+        size = tf.shape(fakes)[0]
+        start = tf.cast(replica_id, tf.int32) * size
+        return answers[start : start + size]
+
+    def train_step(self, data):
+        x, y = self.unpack_batch(data)
+        g_loss, extras = self.minimize(self.generator_optimizer, lambda: self.generator_loss(x, y), self.generator_variables)
+        fake_x = self.pooled(self.pool_x, extras.pop("fake_x"), _POOL_X_STREAM)
+        fake_y = self.pooled(self.pool_y, extras.pop("fake_y"), _POOL_Y_STREAM)
+        d_loss, _ = self.minimize(
+            self.discriminator_optimizer, lambda: self.discriminator_loss(x, y, fake_x, fake_y), self.discriminator_variables
+        )
+        self.update_trackers(d_loss=d_loss, g_loss=g_loss, **extras)
+        self.train_steps.assign_add(1)
+        return self.tracker_results()
+
+    def test_step(self, data):
+        x, y = self.unpack_batch(data)
+        g_loss, extras = self.generator_loss(x, y, training=False)
+        d_loss, _ = self.discriminator_loss(x, y, extras.pop("fake_x"), extras.pop("fake_y"), training=False)
+        self.update_trackers(d_loss=d_loss, g_loss=g_loss, **extras)
+        self.eval_steps.assign_add(1)
+        return self.tracker_results()
+
+    # ------------------------------------------------------------------ serving
+
+    def serving_endpoints(self):
+        """Named `tf.function`s for `kgan.export`.
+
+        * ``x_to_y(images float32 [N, H, W, C_x] in [-1, 1])`` and ``y_to_x``
+          likewise -> ``images`` float32 in [-1, 1] and ``images_uint8``;
+        * ``x_to_y_uint8(images uint8)`` and ``y_to_x_uint8``: the same for
+          uint8 pixels in [0, 255];
+        * ``serving_default`` = ``x_to_y``.
+        """
+        endpoints = {}
+        for direction, network, shape in (("x_to_y", self.generator_xy, self.x_shape), ("y_to_x", self.generator_yx, self.y_shape)):
+            endpoints[direction] = _float_endpoint(network, shape)
+            endpoints[f"{direction}_uint8"] = _uint8_endpoint(network, shape)
+        endpoints["serving_default"] = endpoints["x_to_y"]
+        return endpoints
+
+    # ------------------------------------------------------------------ checks & config
+
+    def check_batch(self, batch):
+        batch = self.unpack_batch(batch)
+        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+            raise ValueError(
+                "CycleGAN trains on unpaired batches (images_x, images_y): a dataset of 2-tuples of image "
+                f"batches, e.g. kgan.data.load_unpaired(...); got {type(batch).__name__}."
+            )
+        check_image_batch(batch[0], expected_shape=self.x_shape, name="images_x")
+        check_image_batch(batch[1], expected_shape=self.y_shape, name="images_y")
+
+    def get_config(self):
+        return {
+            "generator_xy": keras.saving.serialize_keras_object(self.generator_xy),
+            "generator_yx": keras.saving.serialize_keras_object(self.generator_yx),
+            "discriminator_x": keras.saving.serialize_keras_object(self.discriminator_x),
+            "discriminator_y": keras.saving.serialize_keras_object(self.discriminator_y),
+            "loss": self.loss_name,
+            "cycle_loss_weight": self.cycle_loss_weight,
+            "identity_loss_weight": self.identity_loss_weight,
+            "pool_size": self.pool_size,
+            "seed": self.seed,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator_xy", "generator_yx", "discriminator_x", "discriminator_y"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def _float_endpoint(network, shape):
+    from kgan.export import generator_outputs
+
+    @tf.function(input_signature=[tf.TensorSpec([None, *shape], tf.float32, name="images")])
+    def translate(images):
+        return generator_outputs(tf.cast(network(images, training=False), tf.float32))
+
+    return translate
+
+
+def _uint8_endpoint(network, shape):
+    from kgan.export import generator_outputs
+
+    @tf.function(input_signature=[tf.TensorSpec([None, *shape], tf.uint8, name="images")])
+    def translate(images):
+        return generator_outputs(tf.cast(network(to_model_range(images), training=False), tf.float32))
+
+    return translate

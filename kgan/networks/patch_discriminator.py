@@ -1,0 +1,135 @@
+"""PatchGAN discriminators: a map of real/fake logits, one per overlapping image patch.
+
+`patch_discriminator` is the pix2pix/CycleGAN "70x70 PatchGAN" (Isola et al.
+2017; Zhu et al. 2017): ``C64-C128-C256-C512`` of 4x4 convolutions (stride 2
+but the last, stride 1), instance norm from the second layer, LeakyReLU(0.2),
+then a 4x4 convolution to one logit per patch. With ``num_layers`` stride-2
+layers the receptive field of each logit is `receptive_field(num_layers)`
+pixels: 16, 34, 70, 142 for 1, 2, 3, 4 -- shallower for small images.
+
+`multi_task_patch_discriminator` is StarGAN's (Choi et al. 2018): a trunk of
+stride-2 4x4 convolutions with LeakyReLU(0.01) and no normalisation, with two
+heads: ``D_src`` (a 3x3 convolution to a patch map of real/fake scores) and
+``D_cls`` (a convolution as large as the trunk's output, to domain logits).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from kgan.networks.layers import instance_normalization, padded_conv
+
+NORMALIZATIONS = ("instance", "none")
+
+
+def receptive_field(num_layers: int) -> int:
+    """Side, in pixels, of the patch each logit of `patch_discriminator` sees."""
+    # Backwards from the 4x4 stride-1 output conv and the stride-1 C512 conv,
+    # through num_layers stride-2 4x4 convs: r -> 2r + 2.
+    size = 4 + 3
+    for _ in range(num_layers):
+        size = 2 * size + 2
+    return size
+
+
+def patch_map_size(image_size: int, num_layers: int) -> int:
+    """Side of `patch_discriminator`'s logit map for ``image_size`` inputs (30 for 256 and 3 layers)."""
+    size = image_size
+    for _ in range(num_layers):
+        size = (size + 2 - 4) // 2 + 1  # 4x4, stride 2, 1-pixel padding.
+    return size - 2  # Two 4x4 stride-1 convolutions with 1-pixel padding.
+
+
+def _check_image_shape(image_shape, smallest_side: int, what: str):
+    if len(image_shape) != 3:
+        raise ValueError(f"image_shape must be (H, W, C); got {tuple(image_shape)}.")
+    if min(image_shape[:2]) < smallest_side:
+        raise ValueError(
+            f"Images of {image_shape[0]}x{image_shape[1]} are too small for {what}: "
+            f"the side must be at least {smallest_side}; use fewer layers."
+        )
+
+
+def patch_discriminator(
+    image_shape=(256, 256, 3),
+    base_filters: int = 64,
+    num_layers: int = 3,
+    normalization: str = "instance",
+    name: str = "discriminator",
+) -> keras.Model:
+    """70x70 PatchGAN (for ``num_layers=3``): images ``[B, H, W, C]`` -> logits ``[B, h, w, 1]``.
+
+    For 256x256 inputs and 3 layers the map is 30x30. The logits are float32
+    and unbounded (least-squares, hinge or cross-entropy losses all take them).
+
+    Args:
+      image_shape: ``(H, W, C)``.
+      base_filters: filters of the first layer, doubled per layer up to 8x.
+      num_layers: stride-2 layers (the depth; see `receptive_field`).
+      normalization: ``"instance"`` (CycleGAN) or ``"none"``.
+      name: model name.
+    """
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}; got {normalization!r}.")
+    if num_layers < 1:
+        raise ValueError(f"num_layers must be >= 1; got {num_layers}.")
+    smallest = next(side for side in range(1, 4096) if patch_map_size(side, num_layers) >= 1)
+    _check_image_shape(image_shape, smallest, f"a {num_layers}-layer PatchGAN")
+    images = keras.Input(tuple(image_shape), name="images")
+    x = images
+    filters = base_filters
+    # num_layers stride-2 layers, then one stride-1 layer with twice the filters.
+    for i in range(num_layers + 1):
+        stride = 2 if i < num_layers else 1
+        normalized = i > 0 and normalization == "instance"
+        x = padded_conv(x, filters, 4, "zero", f"conv{i}", strides=stride, use_bias=not normalized)
+        if normalized:
+            x = instance_normalization(f"conv{i}_norm")(x)
+        x = layers.LeakyReLU(0.2)(x)
+        filters = min(filters * 2, base_filters * 8)
+    logits = padded_conv(x, 1, 4, "zero", "logits")
+    logits = layers.Activation("linear", dtype="float32", name="logits_float32")(logits)
+    return keras.Model(images, logits, name=name)
+
+
+def multi_task_patch_discriminator(
+    image_shape=(128, 128, 3),
+    num_domains: int = 5,
+    base_filters: int = 64,
+    num_layers: int = 6,
+    name: str = "discriminator",
+) -> keras.Model:
+    """StarGAN's discriminator: images -> ``[source logits [B, h, w, 1], domain logits [B, num_domains]]``.
+
+    ``num_layers`` stride-2 4x4 convolutions (filters doubling from
+    ``base_filters``, LeakyReLU(0.01), no normalisation: the WGAN-GP penalty
+    treats examples separately) shrink H x W to h x w; D_src is a 3x3
+    convolution to one score per patch, D_cls a h x w convolution to
+    ``num_domains`` logits. Both outputs are float32.
+
+    Args:
+      image_shape: ``(H, W, C)``; 128x128 with 6 layers in the paper.
+      num_domains: length of the domain label vector (attributes or domains).
+      base_filters: filters of the first layer.
+      num_layers: stride-2 layers.
+      name: model name.
+    """
+    if num_domains < 1:
+        raise ValueError(f"num_domains must be >= 1; got {num_domains}.")
+    _check_image_shape(image_shape, 2**num_layers, f"{num_layers} stride-2 layers")
+    images = keras.Input(tuple(image_shape), name="images")
+    x = images
+    filters = base_filters
+    for i in range(num_layers):
+        x = padded_conv(x, filters, 4, "zero", f"conv{i}", strides=2)
+        x = layers.LeakyReLU(0.01)(x)
+        filters *= 2
+    source = padded_conv(x, 1, 3, "zero", "source_logits", use_bias=False)
+    height, width = x.shape[1], x.shape[2]
+    domains = layers.Conv2D(num_domains, (height, width), padding="valid", use_bias=False, name="domain_conv")(x)
+    domains = layers.Reshape((num_domains,), name="domain_logits")(domains)
+    # float32 outputs under mixed precision.
+    source = layers.Activation("linear", dtype="float32", name="source")(source)
+    domains = layers.Activation("linear", dtype="float32", name="domains")(domains)
+    return keras.Model(images, [source, domains], name=name)

@@ -1,0 +1,101 @@
+"""ResNet image-to-image generator (Johnson et al. 2016), as CycleGAN and StarGAN use it.
+
+CycleGAN (Zhu et al. 2017, appendix 7.2) names the layers
+``c7s1-64, d128, d256, R256 x n, u128, u64, c7s1-3``:
+
+* ``c7s1-k``: 7x7 convolution, stride 1, k filters, instance norm, ReLU;
+* ``dk``: 3x3 convolution, stride 2 (halves H and W), instance norm, ReLU;
+* ``Rk``: residual block of two 3x3 convolutions (6 blocks below 256 px, 9 at 256);
+* ``uk``: 3x3 transposed convolution, stride 2, instance norm, ReLU;
+* the last ``c7s1-C`` has no norm and a tanh, so outputs are in [-1, 1].
+
+CycleGAN pads with reflection; StarGAN (Choi et al. 2018, appendix) uses zero
+padding and 4x4 kernels in the down/up-sampling layers, and feeds the target
+domain labels as extra input channels (``condition_dim``).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from kgan.networks.layers import TileConditions, instance_normalization, padded_conv, residual_block
+
+
+def default_residual_blocks(image_size: int) -> int:
+    """CycleGAN's choice: 9 residual blocks for 256x256 images and above, 6 below."""
+    return 9 if image_size >= 256 else 6
+
+
+def resnet_generator(
+    image_shape=(256, 256, 3),
+    output_channels: int | None = None,
+    condition_dim: int = 0,
+    base_filters: int = 64,
+    num_downsampling: int = 2,
+    num_residual_blocks: int | None = None,
+    padding: str = "reflect",
+    sampling_kernel_size: int = 3,
+    name: str = "generator",
+) -> keras.Model:
+    """ResNet generator: images ``[B, H, W, C]`` in [-1, 1] -> images ``[B, H, W, C_out]`` in [-1, 1].
+
+    With ``condition_dim > 0`` the model takes ``[images, conditions]`` with
+    conditions ``[B, condition_dim]`` float (e.g. multi-hot target attributes),
+    tiled as extra input channels.
+
+    Args:
+      image_shape: ``(H, W, C)``; H and W divisible by ``2**num_downsampling``.
+      output_channels: channels of the output; default C.
+      condition_dim: length of the condition vector (0: no condition input).
+      base_filters: filters of the first layer (64 in both papers); doubled at
+        each down-sampling.
+      num_downsampling: stride-2 layers down (and up) again; 2 in both papers.
+      num_residual_blocks: default `default_residual_blocks` of H.
+      padding: ``"reflect"`` (CycleGAN) or ``"zero"`` (StarGAN).
+      sampling_kernel_size: kernel of the stride-2 layers: 3 (CycleGAN) or 4 (StarGAN).
+      name: model name.
+
+    Returns:
+      A functional `keras.Model`; its output is float32 even under a
+      mixed-precision policy.
+    """
+    if len(image_shape) != 3:
+        raise ValueError(f"image_shape must be (H, W, C); got {tuple(image_shape)}.")
+    height, width, channels = (int(s) for s in image_shape)
+    factor = 2**num_downsampling
+    if height % factor or width % factor:
+        raise ValueError(
+            f"Image height and width must be divisible by 2**num_downsampling = {factor}; got {height}x{width}."
+        )
+    if num_residual_blocks is None:
+        num_residual_blocks = default_residual_blocks(min(height, width))
+    output_channels = output_channels or channels
+
+    images = keras.Input((height, width, channels), name="images")
+    inputs = images
+    x = images
+    if condition_dim:
+        conditions = keras.Input((condition_dim,), name="conditions")
+        inputs = [images, conditions]
+        x = TileConditions(name="tile_conditions")([images, conditions])
+
+    filters = base_filters
+    x = padded_conv(x, filters, 7, padding, "c7s1", use_bias=False)
+    x = instance_normalization("c7s1_norm")(x)
+    x = layers.ReLU()(x)
+    for i in range(num_downsampling):
+        filters *= 2
+        x = padded_conv(x, filters, sampling_kernel_size, "zero", f"down{i}", strides=2, use_bias=False)
+        x = instance_normalization(f"down{i}_norm")(x)
+        x = layers.ReLU()(x)
+    for i in range(num_residual_blocks):
+        x = residual_block(x, filters, padding, f"res{i}")
+    for i in range(num_downsampling):
+        filters //= 2
+        x = layers.Conv2DTranspose(filters, sampling_kernel_size, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
+        x = instance_normalization(f"up{i}_norm")(x)
+        x = layers.ReLU()(x)
+    x = padded_conv(x, output_channels, 7, padding, "to_image")
+    outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    return keras.Model(inputs, outputs, name=name)

@@ -1,0 +1,42 @@
+"""ResNet generator: the CycleGAN/StarGAN layer plans, shapes, ranges, conditions."""
+
+import numpy as np
+import pytest
+
+from kgan.networks import default_residual_blocks, resnet_generator
+
+
+def test_cyclegan_256_generator_has_nine_blocks_and_the_reference_size():
+    generator = resnet_generator((256, 256, 3))
+    assert sum(1 for layer in generator.layers if layer.name.endswith("_add")) == 9
+    # The reference ResNet-9 generator has 11.378 M parameters (its convs carry
+    # biases before a non-affine instance norm; ours have affine norms instead).
+    assert 11.3e6 < generator.count_params() < 11.45e6
+    assert default_residual_blocks(128) == 6
+
+
+def test_output_shape_range_and_dtype():
+    generator = resnet_generator((28, 28, 1), base_filters=8, num_residual_blocks=1)
+    x = np.random.default_rng(0).uniform(-1, 1, (3, 28, 28, 1)).astype(np.float32)
+    y = np.asarray(generator(x))
+    assert y.shape == (3, 28, 28, 1) and y.dtype == np.float32
+    assert np.all(np.abs(y) <= 1.0)
+
+
+def test_conditions_become_an_input_and_change_the_output():
+    generator = resnet_generator((16, 16, 3), condition_dim=4, base_filters=8, num_residual_blocks=1, padding="zero", sampling_kernel_size=4)
+    assert [tuple(t.shape) for t in generator.inputs] == [(None, 16, 16, 3), (None, 4)]
+    x = np.zeros((2, 16, 16, 3), np.float32)
+    a = np.asarray(generator([x, np.array([[1, 0, 0, 0]] * 2, np.float32)]))
+    b = np.asarray(generator([x, np.array([[0, 0, 0, 1]] * 2, np.float32)]))
+    assert not np.allclose(a, b)
+
+
+def test_output_channels_may_differ_from_input_channels():
+    generator = resnet_generator((16, 16, 1), output_channels=3, base_filters=8, num_residual_blocks=1)
+    assert generator.output_shape == (None, 16, 16, 3)
+
+
+def test_sizes_not_divisible_by_the_downsampling_are_rejected():
+    with pytest.raises(ValueError, match="divisible by 2\\*\\*num_downsampling = 4"):
+        resnet_generator((30, 30, 3))
