@@ -1,7 +1,10 @@
 """What every training binary does around its model: data, resume, fit, samples, export.
 
 A binary supplies ``build_model(config, sample_shape) -> compiled model`` and
-calls `train`. The run directory (``config.model_dir``) holds::
+calls `train` (through `main_for`). Models that do not draw from a latent
+space (CycleGAN, StarGAN) also pass their own ``make_dataset``,
+``steps_per_epoch`` and ``make_picture`` (a `kgan.callbacks.GridCallback`
+factory); the defaults serve `GAN`-like models. The run directory (``config.model_dir``) holds::
 
     config.json        the config of the latest start (differences are logged on resume)
     checkpoints/       TrainingCheckpoint: ckpt-<train_steps>/ + latest
@@ -183,6 +186,35 @@ class SetupError(Exception):
     """The run cannot start (bad data settings, foreign checkpoints, ...); the message says how to fix it."""
 
 
+def sample_grid(config, dataset):
+    """The progress picture of latent-variable models: a `kgan.callbacks.SampleGrid` under ``model_dir``."""
+    del dataset  # Samples come from fixed latent vectors, not from data.
+    return kgan_callbacks.SampleGrid(
+        os.path.join(config.model_dir, SAMPLES),
+        num_samples=config.num_samples,
+        seed=config.seed,
+        every_n_epochs=config.sample_every_n_epochs,
+        tensorboard_dir=os.path.join(config.model_dir, LOGS, "samples") if config.tensorboard else None,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How a binary turns a config into data, a model and a progress picture.
+
+    Attributes:
+      build_model: ``(config, sample_shape) -> compiled model``.
+      make_dataset: ``(config, seed) -> endless tf.data.Dataset`` of training batches.
+      steps_per_epoch: ``config -> int``.
+      make_picture: ``(config, dataset) -> kgan.callbacks.GridCallback``.
+    """
+
+    build_model: object
+    make_dataset: object = make_dataset
+    steps_per_epoch: object = steps_per_epoch
+    make_picture: object = sample_grid
+
+
 @dataclasses.dataclass
 class Run:
     """A model ready to train: built, compiled and restored from ``model_dir``."""
@@ -192,6 +224,13 @@ class Run:
     dataset: object  # The stream for a run that starts at step 0.
     steps_per_epoch: int
     resume_metadata: dict | None
+    recipe: Recipe
+
+
+def _recipe(build_model_or_recipe) -> Recipe:
+    if isinstance(build_model_or_recipe, Recipe):
+        return build_model_or_recipe
+    return Recipe(build_model_or_recipe)
 
 
 def setup(config, build_model) -> Run:
@@ -202,20 +241,21 @@ def setup(config, build_model) -> Run:
         split size, data not available, checkpoints of another architecture,
         --noresume over existing checkpoints).
     """
+    recipe = _recipe(build_model)
     checkpoint_dir = os.path.join(config.model_dir, CHECKPOINTS)
     try:
         _check_fresh_start(config, checkpoint_dir)
-        epoch_steps = steps_per_epoch(config)
+        epoch_steps = recipe.steps_per_epoch(config)
         # Network initialisation is reproducible too (resumed runs overwrite it).
         keras.utils.set_random_seed(config.seed)
-        dataset = make_dataset(config, config.seed)
-        model = build_model(config, sample_shape(dataset))
+        dataset = recipe.make_dataset(config, config.seed)
+        model = recipe.build_model(config, sample_shape(dataset))
         metadata = kgan_callbacks.restore_latest(model, checkpoint_dir) if config.resume else None
     except (ValueError, OSError, kgan_data.DatasetNotPreparedError) as error:
         raise SetupError(str(error)) from error
     os.makedirs(config.model_dir, exist_ok=True)
     _record_config(config, config.model_dir)
-    return Run(config, model, dataset, epoch_steps, metadata)
+    return Run(config, model, dataset, epoch_steps, metadata, recipe)
 
 
 def train(config, build_model) -> dict:
@@ -224,8 +264,9 @@ def train(config, build_model) -> dict:
     Args:
       config: a checked `kgan.configs.GANConfig` (or a config with the same
         data/output fields).
-      build_model: ``(config, sample_shape) -> compiled model`` with
-        ``train_steps``, ``latent_dim`` and ``sample_shape``.
+      build_model: a `Recipe`, or ``(config, sample_shape) -> compiled
+        model`` with ``train_steps``, ``latent_dim`` and ``sample_shape``
+        (a `Recipe` with the default data and picture functions).
 
     Raises:
       SetupError: see `setup`; raised before any training step.
@@ -268,15 +309,9 @@ def train(config, build_model) -> dict:
 
 
 def make_callbacks(run: Run):
-    """``(callbacks, sample_grid)``: checkpoints, sample grids and TensorBoard logs under ``model_dir``."""
+    """``(callbacks, picture)``: checkpoints, progress pictures and TensorBoard logs under ``model_dir``."""
     config = run.config
-    grid = kgan_callbacks.SampleGrid(
-        os.path.join(config.model_dir, SAMPLES),
-        num_samples=config.num_samples,
-        seed=config.seed,
-        every_n_epochs=config.sample_every_n_epochs,
-        tensorboard_dir=os.path.join(config.model_dir, LOGS, "samples") if config.tensorboard else None,
-    )
+    grid = run.recipe.make_picture(config, run.dataset)
     checkpoint = kgan_callbacks.TrainingCheckpoint(
         os.path.join(config.model_dir, CHECKPOINTS),
         save_every_n_steps=config.checkpoint_every_n_steps or None,
@@ -312,7 +347,7 @@ def fit_remaining_epochs(run: Run, callbacks) -> float:
         step = int(model.train_steps.numpy())
         fit_start = time.time()
         model.fit(
-            run.dataset if step == 0 else make_dataset(config, config.seed + step),
+            run.dataset if step == 0 else run.recipe.make_dataset(config, config.seed + step),
             initial_epoch=epoch,
             epochs=last_epoch,
             steps_per_epoch=fit_steps,
@@ -361,6 +396,11 @@ def main_for(config_cls, presets, build_model):
     Reads the config from the flags `train.flags.define_config_flags` defined,
     checks it (a usage error lists every problem), trains, and turns setup
     problems into a one-line exit message instead of a traceback.
+
+    Args:
+      config_cls: the config dataclass the flags were defined from.
+      presets: name -> config, for ``--preset``.
+      build_model: a `Recipe`, or just its ``build_model`` function.
     """
     from absl import app, flags
 

@@ -1,0 +1,49 @@
+"""Run configurations of the training binaries: dataclasses and named presets.
+
+Modules: `base` (`TrainingConfig`: data, length, optimisers, outputs), `gan`
+(`GANConfig`, `WassersteinGANConfig`, `ConditionalGANConfig` and presets),
+`translation` (`CycleGANConfig` and presets).
+
+Naming rule: a flag's name == the config field's name == the name of the
+constructor/function argument it feeds, where one exists (``latent_dim`` ->
+`kgan.GAN`, ``base_filters`` -> `kgan.networks.dcgan_generator`,
+``image_size`` -> `kgan.data.load_images`, ...). Arguments of the training
+machinery that would be ambiguous in one flat namespace carry a prefix naming
+their owner (``checkpoint_every_n_steps`` -> `TrainingCheckpoint`'s
+``save_every_n_steps``, ``sample_every_n_epochs`` -> `SampleGrid`'s
+``every_n_epochs``). `train/flags.py` defines one flag per field, so flags and
+configs cannot drift apart.
+
+Example::
+
+    config = dataclasses.replace(get_preset("demo"), epochs=3)
+    config.check()  # ValueError listing every problem
+"""
+
+from kgan.configs.base import TrainingConfig
+from kgan.configs.gan import (
+    CONDITIONAL_PRESETS,
+    NORMALIZATIONS,
+    POINT_DATASETS,
+    PRESETS,
+    WASSERSTEIN_MODELS,
+    WASSERSTEIN_PRESETS,
+    ConditionalGANConfig,
+    GANConfig,
+    WassersteinGANConfig,
+    get_preset,
+)
+
+__all__ = [
+    "CONDITIONAL_PRESETS",
+    "NORMALIZATIONS",
+    "POINT_DATASETS",
+    "PRESETS",
+    "WASSERSTEIN_MODELS",
+    "WASSERSTEIN_PRESETS",
+    "ConditionalGANConfig",
+    "GANConfig",
+    "TrainingConfig",
+    "WassersteinGANConfig",
+    "get_preset",
+]

@@ -1,0 +1,111 @@
+"""`TrainingConfig`: the fields every training binary shares (data, length, optimisers, outputs).
+
+Model configs (`kgan.configs.GANConfig`, `CycleGANConfig`, ...) subclass it,
+add their model's fields and override ``dataset``'s default and help.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Optional
+
+
+def _field(default, help_text: str):
+    """A dataclass field whose ``help`` becomes the flag's help string."""
+    if isinstance(default, (list, tuple)):
+        return dataclasses.field(default_factory=lambda: tuple(default), metadata={"help": help_text})
+    return dataclasses.field(default=default, metadata={"help": help_text})
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """Data, training length, optimisers and outputs of one run of a training binary."""
+
+    # Data.
+    dataset: str = _field("embedded_fashion_mnist", "Training data (see the model's config for the choices).")
+    data_dir: Optional[str] = _field(None, "TFDS data directory (must exist); unset: $TFDS_DATA_DIR or ~/tensorflow_datasets.")
+    manual_dir: Optional[str] = _field(None, "Directory with a TFDS dataset's original files, used instead of downloading.")
+    split: str = _field("train", "Dataset split to train on (TFDS slicing such as 'train[:10%]' works).")
+    image_size: Optional[int] = _field(None, "Resize images to image_size x image_size.")
+    limit: Optional[int] = _field(None, "Train on the first `limit` examples of the split only.")
+    # Training length.
+    batch_size: int = _field(
+        64, "Examples per discriminator step (the minibatch m); a train step reads batch_size * discriminator_steps."
+    )
+    epochs: int = _field(25, "Number of epochs of steps_per_epoch train steps (generator updates).")
+    steps_per_epoch: Optional[int] = _field(
+        None, "Train steps per epoch; unset: one pass over the split (needed for point datasets, which are infinite)."
+    )
+    # Optimisers (Adam, one per network).
+    generator_learning_rate: float = _field(2e-4, "Adam learning rate of the generator.")
+    discriminator_learning_rate: float = _field(2e-4, "Adam learning rate of the discriminator.")
+    beta_1: float = _field(0.5, "Adam beta_1 of both optimisers (DCGAN: 0.5).")
+    beta_2: float = _field(0.999, "Adam beta_2 of both optimisers.")
+    learning_rate_decay_start: Optional[float] = _field(
+        None,
+        "Fraction of training after which both learning rates decay linearly (kgan.schedules."
+        "ConstantThenLinearDecay); unset: constant rates. CycleGAN/StarGAN: 0.5; 0: decay from the start.",
+    )
+    learning_rate_final_fraction: float = _field(
+        0.0, "With learning_rate_decay_start: the final rate as a fraction of the initial one."
+    )
+    jit_compile: bool = _field(False, "Compile train steps with XLA.")
+    seed: int = _field(0, "Seeds the training noise, the data order and the sample grids' latent vectors.")
+    # Outputs.
+    model_dir: str = _field("runs/gan", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
+    resume: bool = _field(True, "Continue from the latest checkpoint in model_dir if there is one.")
+    checkpoint_every_n_steps: Optional[int] = _field(
+        500, "Also checkpoint every N train steps (epoch ends always checkpoint); 0 or unset: epoch ends only."
+    )
+    keep_checkpoints: int = _field(2, "Number of newest checkpoints to keep.")
+    sample_every_n_epochs: int = _field(1, "Write a sample grid every N epochs.")
+    tensorboard: bool = _field(True, "Write TensorBoard logs to model_dir/logs (needs the tensorboard package).")
+    export: bool = _field(True, "Export the generator as a SavedModel at the end.")
+    export_dir: str = _field("saved_models", "Exports go to export_dir/export_name/<version>/.")
+    export_name: str = _field("gan", "Model name of the export (TF Serving's model name).")
+    verbose: Optional[int] = _field(None, "Keras progress output: 0, 1 (bar) or 2 (a line per epoch); unset: 1 on a terminal, else 2.")
+
+    #: Discriminator updates per train step; configs of models with k steps make it a field.
+    discriminator_steps = 1
+
+    def problems(self) -> list:
+        """Human-readable problems with this config, each saying how to fix it (empty if fine)."""
+        problems = []
+        for name in ("batch_size", "epochs", "keep_checkpoints", "sample_every_n_epochs"):
+            self._check_positive(problems, name)
+        for name in ("steps_per_epoch", "image_size", "limit"):
+            self._check_positive(problems, name, allow_none=True)
+        if self.checkpoint_every_n_steps is not None and self.checkpoint_every_n_steps < 0:
+            problems.append(f"--checkpoint_every_n_steps must be >= 0 (0: epoch ends only); got {self.checkpoint_every_n_steps}.")
+        for name in ("generator_learning_rate", "discriminator_learning_rate"):
+            if not getattr(self, name) > 0:
+                problems.append(f"--{name} must be > 0; got {getattr(self, name)}.")
+        if self.learning_rate_decay_start is not None and not 0.0 <= self.learning_rate_decay_start < 1.0:
+            problems.append(f"--learning_rate_decay_start must be in [0, 1) or unset; got {self.learning_rate_decay_start}.")
+        if not 0.0 <= self.learning_rate_final_fraction <= 1.0:
+            problems.append(f"--learning_rate_final_fraction must be in [0, 1]; got {self.learning_rate_final_fraction}.")
+        for name in ("beta_1", "beta_2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                problems.append(f"--{name} must be in [0, 1); got {getattr(self, name)}.")
+        if not self.model_dir:
+            problems.append("--model_dir must be set (the run directory).")
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", self.export_name or "") or self.export_name in (".", ".."):
+            problems.append(f"--export_name must be a plain directory name (letters, digits, . _ -); got {self.export_name!r}.")
+        if self.verbose not in (None, 0, 1, 2):
+            problems.append(f"--verbose must be 0, 1, 2 or unset; got {self.verbose}.")
+        return problems
+
+    def _check_positive(self, problems: list, name: str, allow_none: bool = False) -> None:
+        value = getattr(self, name)
+        if value is None and allow_none:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.append(f"--{name} must be a positive integer{' or unset' if allow_none else ''}; got {value!r}.")
+
+    def check(self):
+        """Returns self, or raises ValueError listing every problem (see `problems`)."""
+        problems = self.problems()
+        if problems:
+            raise ValueError("Invalid configuration:\n  " + "\n  ".join(problems))
+        return self
