@@ -10,6 +10,7 @@ from kgan.metrics.classifier import (
     train_classifier,
 )
 from kgan.metrics.mode_coverage import ModeCoverage, mode_coverage
+from kgan.metrics.translation import format_translation_errors, paired_translation_errors
 
 __all__ = [
     "ModeCoverage",
@@ -18,7 +19,9 @@ __all__ = [
     "classifier_features",
     "classifier_score",
     "conditional_accuracy",
+    "format_translation_errors",
     "load_classifier",
     "mode_coverage",
+    "paired_translation_errors",
     "train_classifier",
 ]

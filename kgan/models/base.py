@@ -69,6 +69,7 @@ class AdversarialModel(keras.Model):
         )
         self.generator_optimizer = None
         self.discriminator_optimizer = None
+        self.xla_gradients = False
 
     # ------------------------------------------------------------------ subclass API
 
@@ -99,7 +100,7 @@ class AdversarialModel(keras.Model):
         generator_optimizer=None,
         discriminator_optimizer=None,
         *,
-        jit_compile=False,
+        jit_compile="auto",
         run_eagerly: bool = False,
         steps_per_execution: int = 1,
     ):
@@ -109,15 +110,28 @@ class AdversarialModel(keras.Model):
           generator_optimizer: a `keras.optimizers.Optimizer`, its name or its
             config dict; defaults to the model's paper (`default_optimizers`).
           discriminator_optimizer: likewise for the discriminator / critic.
-          jit_compile: passed to `keras.Model.compile`.
+          jit_compile: ``True``, ``False`` or ``"auto"``: compile each
+            network's loss-and-gradient computation with XLA (see `minimize`).
+            ``"auto"`` turns XLA on where a GPU or TPU is visible and off on
+            CPUs: on a 2-core CPU, XLA ran a 28x28 DCGAN step at 1.0x, a
+            WGAN-GP step at 0.55x and a CycleGAN step at 2.3x the plain speed.
           run_eagerly: passed to `keras.Model.compile`.
           steps_per_execution: passed to `keras.Model.compile`.
         """
         # optimizer=None: Keras must not create (and build over *all* variables)
         # an optimizer of its own.
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(f"jit_compile must be True, False or 'auto'; got {jit_compile!r}.")
+        if jit_compile == "auto":
+            jit_compile = bool(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
+        #: Whether `minimize` compiles the loss-and-gradient computation with XLA.
+        self.xla_gradients = bool(jit_compile) and not run_eagerly
+        # Keras' own jit_compile compiles the whole train_step, optimizer
+        # updates included, which fails under MirroredStrategy (DESIGN.md,
+        # pitfalls); kgan compiles the per-replica gradient computation instead.
         super().compile(
             optimizer=None,
-            jit_compile=jit_compile,
+            jit_compile=False,
             run_eagerly=run_eagerly,
             steps_per_execution=steps_per_execution,
         )
@@ -151,7 +165,7 @@ class AdversarialModel(keras.Model):
         return {
             "generator_optimizer": keras.saving.serialize_keras_object(self.generator_optimizer),
             "discriminator_optimizer": keras.saving.serialize_keras_object(self.discriminator_optimizer),
-            "jit_compile": bool(self.jit_compile),
+            "jit_compile": self.xla_gradients,
         }
 
     def compile_from_config(self, config):
@@ -193,12 +207,21 @@ class AdversarialModel(keras.Model):
           ``(loss, extras)`` as computed before the update.
         """
         _, num_replicas = replica_info()
-        with tf.GradientTape() as tape:
-            loss, extras = loss_fn()
-            # Gradients are summed across replicas: divide the replica mean so the
-            # sum equals the gradient of the global-batch mean.
-            scaled = optimizer.scale_loss(loss / num_replicas)
-        gradients = tape.gradient(scaled, variables)
+
+        def loss_and_gradients():
+            with tf.GradientTape() as tape:
+                loss, extras = loss_fn()
+                # Gradients are summed across replicas: divide the replica mean so the
+                # sum equals the gradient of the global-batch mean.
+                scaled = optimizer.scale_loss(loss / num_replicas)
+            return loss, extras, tape.gradient(scaled, variables)
+
+        if self.xla_gradients:
+            # One XLA cluster per network and replica; the optimizer update
+            # (and any cross-replica sum) stays outside it.
+            loss, extras, gradients = tf.function(loss_and_gradients, jit_compile=True)()
+        else:
+            loss, extras, gradients = loss_and_gradients()
         optimizer.apply_gradients(zip(gradients, variables))
         return loss, extras
 
