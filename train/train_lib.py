@@ -207,12 +207,17 @@ class Recipe:
       make_dataset: ``(config, seed) -> endless tf.data.Dataset`` of training batches.
       steps_per_epoch: ``config -> int``.
       make_picture: ``(config, dataset) -> kgan.callbacks.GridCallback``.
+      sample_shape: ``dataset -> shape`` handed to ``build_model``.
+      evaluate: optional ``(config, model) -> (dict, str)``, run after
+        training: numbers for the summary and a text table to print.
     """
 
     build_model: object
     make_dataset: object = make_dataset
     steps_per_epoch: object = steps_per_epoch
     make_picture: object = sample_grid
+    sample_shape: object = sample_shape
+    evaluate: object = None
 
 
 @dataclasses.dataclass
@@ -249,7 +254,7 @@ def setup(config, build_model) -> Run:
         # Network initialisation is reproducible too (resumed runs overwrite it).
         keras.utils.set_random_seed(config.seed)
         dataset = recipe.make_dataset(config, config.seed)
-        model = recipe.build_model(config, sample_shape(dataset))
+        model = recipe.build_model(config, recipe.sample_shape(dataset))
         metadata = kgan_callbacks.restore_latest(model, checkpoint_dir) if config.resume else None
     except (ValueError, OSError, kgan_data.DatasetNotPreparedError) as error:
         raise SetupError(str(error)) from error
@@ -305,6 +310,9 @@ def train(config, build_model) -> dict:
         "checkpoint_dir": os.path.join(config.model_dir, CHECKPOINTS),
     }
     print(format_summary(summary), flush=True)
+    if run.recipe.evaluate is not None:
+        summary["evaluation"], table = run.recipe.evaluate(config, model)
+        print(table, flush=True)
     return summary
 
 

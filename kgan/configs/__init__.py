@@ -33,15 +33,18 @@ from kgan.configs.gan import (
     WassersteinGANConfig,
     get_preset,
 )
+from kgan.configs.translation import CYCLE_GAN_PRESETS, CycleGANConfig
 
 __all__ = [
     "CONDITIONAL_PRESETS",
+    "CYCLE_GAN_PRESETS",
     "NORMALIZATIONS",
     "POINT_DATASETS",
     "PRESETS",
     "WASSERSTEIN_MODELS",
     "WASSERSTEIN_PRESETS",
     "ConditionalGANConfig",
+    "CycleGANConfig",
     "GANConfig",
     "TrainingConfig",
     "WassersteinGANConfig",

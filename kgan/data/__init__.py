@@ -10,7 +10,9 @@ Modules: `pipeline` (load_images), `catalog` (dataset_info), `sources` (TFDS and
 embedded readers), `offline` (Fashion-MNIST from the Debian package),
 `embedded` (the shipped subset), `validation` / `ranges` (the image contract),
 `preprocessing` (crop/resize), `idx` (IDX file reader), `mixtures` (2-D
-Gaussian mixtures for learning tests).
+Gaussian mixtures for learning tests), `unpaired` (two image domains for
+CycleGAN: the offline footwear edges <-> images demo, TFDS cycle_gan/*,
+trainA/trainB folders).
 """
 
 from kgan.data.catalog import KNOWN_DATASETS, ImageDatasetInfo, dataset_info
@@ -20,6 +22,7 @@ from kgan.data.offline import DEBIAN_FASHION_MNIST_DIR, prepare_offline_fashion_
 from kgan.data.pipeline import load_images
 from kgan.data.ranges import to_model_range, to_uint8
 from kgan.data.sources import DatasetNotPreparedError
+from kgan.data.unpaired import UnpairedInfo, load_paired, load_unpaired, paired_arrays, unpaired_info
 from kgan.data.validation import check_image_batch
 
 __all__ = [
@@ -27,6 +30,7 @@ __all__ = [
     "DatasetNotPreparedError",
     "GaussianMixture",
     "ImageDatasetInfo",
+    "UnpairedInfo",
     "KNOWN_DATASETS",
     "check_image_batch",
     "dataset_info",
@@ -34,8 +38,12 @@ __all__ = [
     "grid_of_gaussians",
     "load_embedded_fashion_mnist",
     "load_images",
+    "load_paired",
+    "load_unpaired",
+    "paired_arrays",
     "prepare_offline_fashion_mnist",
     "ring_of_gaussians",
     "to_model_range",
     "to_uint8",
+    "unpaired_info",
 ]
