@@ -4,7 +4,7 @@ Models are `keras.Model` subclasses trained with `model.fit`; see the README.
 """
 
 from kgan import callbacks, data, export, image_pool, losses, metrics, networks, penalties
-from kgan.models import GAN, WGAN, WGANGP, AdversarialModel, ConditionalGAN, CycleGAN
+from kgan.models import GAN, WGAN, WGANGP, AdversarialModel, ConditionalGAN, CycleGAN, StarGAN
 
 __version__ = "0.1.0"
 
@@ -13,6 +13,7 @@ __all__ = [
     "ConditionalGAN",
     "CycleGAN",
     "GAN",
+    "StarGAN",
     "WGAN",
     "WGANGP",
     "callbacks",

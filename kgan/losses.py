@@ -232,6 +232,42 @@ def identity_loss(real, mapped):
     return l1_loss(real, mapped)
 
 
+def reconstruction_loss(real, reconstructed):
+    """StarGAN's reconstruction loss ``E|x - G(G(x, c), c')|`` (Choi et al. 2018, eq. 4): mean absolute error."""
+    return l1_loss(real, reconstructed)
+
+
+# --- domain classification (StarGAN, AC-GAN style heads) ----------------------
+
+LABEL_KINDS = ("multi_label", "single_label")
+
+
+def domain_classification_loss(labels, logits, label_kind: str = "multi_label"):
+    """Cross-entropy of domain logits against domain labels (Choi et al. 2018, eq. 2-3).
+
+    Args:
+      labels: float ``[B, K]``: multi-hot attributes (``"multi_label"``, e.g.
+        CelebA's hair colour + gender + age) or one-hot domains
+        (``"single_label"``).
+      logits: float ``[B, K]`` domain logits.
+      label_kind: ``"multi_label"``: sigmoid cross-entropy summed over the K
+        attributes (each is its own yes/no question), averaged over the batch;
+        ``"single_label"``: softmax cross-entropy over the K domains, averaged
+        over the batch.
+
+    Returns:
+      Scalar float32 >= 0.
+    """
+    labels = tf.cast(labels, tf.float32)
+    logits = tf.cast(logits, tf.float32)
+    if label_kind == "multi_label":
+        per_attribute = tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
+        return tf.reduce_mean(tf.reduce_sum(per_attribute, axis=-1))
+    if label_kind == "single_label":
+        return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    raise ValueError(f"label_kind must be one of {LABEL_KINDS}; got {label_kind!r}.")
+
+
 # --- registry -----------------------------------------------------------------
 
 

@@ -12,9 +12,11 @@ embedded readers), `offline` (Fashion-MNIST from the Debian package),
 `preprocessing` (crop/resize), `idx` (IDX file reader), `mixtures` (2-D
 Gaussian mixtures for learning tests), `unpaired` (two image domains for
 CycleGAN: the offline footwear edges <-> images demo, TFDS cycle_gan/*,
-trainA/trainB folders).
+trainA/trainB folders), `attributes` (images with domain attributes for
+StarGAN: the offline tinted Fashion-MNIST demo, CelebA attributes).
 """
 
+from kgan.data.attributes import attribute_dataset, load_attribute_images, tinted_arrays
 from kgan.data.catalog import KNOWN_DATASETS, ImageDatasetInfo, dataset_info
 from kgan.data.embedded import load_embedded_fashion_mnist
 from kgan.data.mixtures import GaussianMixture, gaussian_mixture, grid_of_gaussians, ring_of_gaussians
@@ -30,6 +32,7 @@ __all__ = [
     "DatasetNotPreparedError",
     "GaussianMixture",
     "ImageDatasetInfo",
+    "attribute_dataset",
     "UnpairedInfo",
     "KNOWN_DATASETS",
     "check_image_batch",
@@ -37,12 +40,14 @@ __all__ = [
     "gaussian_mixture",
     "grid_of_gaussians",
     "load_embedded_fashion_mnist",
+    "load_attribute_images",
     "load_images",
     "load_paired",
     "load_unpaired",
     "paired_arrays",
     "prepare_offline_fashion_mnist",
     "ring_of_gaussians",
+    "tinted_arrays",
     "to_model_range",
     "to_uint8",
     "unpaired_info",

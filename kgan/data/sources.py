@@ -65,6 +65,25 @@ def _prepare(info: ImageDatasetInfo, builder, data_dir, manual_dir, download: bo
         raise DatasetNotPreparedError(f"{_how_to_prepare(info, builder)} Preparing it failed with {type(e).__name__}: {e}") from e
 
 
+def prepared_builder(info: ImageDatasetInfo, *, data_dir=None, manual_dir=None, download: bool = True):
+    """The TFDS builder of ``info.tfds_name``, prepared (offline where possible) if it was not.
+
+    Raises:
+      DatasetNotPreparedError: when the dataset is not prepared and cannot be.
+    """
+    import tensorflow_datasets as tfds
+
+    def make_builder():
+        return tfds.builder(info.tfds_name, data_dir=os.fspath(data_dir) if data_dir is not None else None)
+
+    builder = make_builder()
+    if not builder.is_prepared():
+        _prepare(info, builder, data_dir, manual_dir, download)
+        # A builder made before preparation keeps its empty split info; read the prepared one.
+        builder = make_builder()
+    return builder
+
+
 def tfds_examples(
     info: ImageDatasetInfo,
     split: str,
@@ -98,14 +117,7 @@ def tfds_examples(
     """
     import tensorflow_datasets as tfds  # Heavy import; the embedded source does not need it.
 
-    def make_builder():
-        return tfds.builder(info.tfds_name, data_dir=os.fspath(data_dir) if data_dir is not None else None)
-
-    builder = make_builder()
-    if not builder.is_prepared():
-        _prepare(info, builder, data_dir, manual_dir, download)
-        # A builder made before preparation keeps its empty split info; read the prepared one.
-        builder = make_builder()
+    builder = prepared_builder(info, data_dir=data_dir, manual_dir=manual_dir, download=download)
     ds = builder.as_dataset(split=split, shuffle_files=shuffle_files, read_config=tfds.ReadConfig(shuffle_seed=seed))
     if info.has_labels:
         return ds.map(lambda ex: (ex["image"], ex["label"]), num_parallel_calls=tf.data.AUTOTUNE)

@@ -1,5 +1,12 @@
 """Evaluation metrics."""
 
+from kgan.metrics.attribute_translation import (
+    format_translation_scores,
+    permuted_targets,
+    train_attribute_classifier,
+    train_content_classifier,
+    translation_scores,
+)
 from kgan.metrics.classifier import (
     build_classifier,
     classifier_accuracy,
@@ -20,8 +27,13 @@ __all__ = [
     "classifier_score",
     "conditional_accuracy",
     "format_translation_errors",
+    "format_translation_scores",
     "load_classifier",
     "mode_coverage",
     "paired_translation_errors",
+    "permuted_targets",
+    "train_attribute_classifier",
     "train_classifier",
+    "train_content_classifier",
+    "translation_scores",
 ]

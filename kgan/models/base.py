@@ -237,12 +237,25 @@ class AdversarialModel(keras.Model):
 
         A tuple batch such as ``(images, labels)`` is split alike, element by
         element, so minibatch j holds the labels of its own images.
+
+        Under `tf.distribute` the split is of the *global* batch: minibatch j
+        is rows ``[j*M, (j+1)*M)`` of the concatenated replica batches (M =
+        global batch // k), and each replica trains on its share of it, so N
+        replicas run the k steps one device would. This gathers the batch
+        across replicas once per step and needs M divisible by N.
         """
         k = getattr(self, "discriminator_steps", 1)
         if k == 1:
             return [batch]
-        m = self.batch_size_of(batch) // k
-        return [tf.nest.map_structure(lambda x, j=j: x[j * m : (j + 1) * m], batch) for j in range(k)]
+        _, num_replicas = replica_info()
+        everyone = tf.nest.map_structure(self.gather_replicas, batch)
+        m = self.batch_size_of(everyone) // k
+        share = m // num_replicas
+
+        def minibatch(x, j):
+            return self.replica_slice(x[j * m : (j + 1) * m], share)
+
+        return [tf.nest.map_structure(lambda x, j=j: minibatch(x, j), everyone) for j in range(k)]
 
     def normal_noise(self, batch_size, shape, stream: int, training: bool = True):
         """Standard normal noise ``[batch_size, *shape]`` float32 for this replica.
@@ -263,6 +276,28 @@ class AdversarialModel(keras.Model):
     def uniform_noise(self, batch_size, shape, stream: int, training: bool = True):
         """Uniform noise in [0, 1), ``[batch_size, *shape]`` float32; otherwise as `normal_noise`."""
         return self._replica_slice_of_global_draw(tf.random.stateless_uniform, batch_size, shape, stream, training)
+
+    @staticmethod
+    def gather_replicas(values):
+        """Concatenates every replica's ``values [b, ...]`` into the global batch ``[N * b, ...]``.
+
+        The identity outside `tf.distribute`. With `replica_slice`, lets a
+        model take a decision on the global batch (same on every replica) and
+        hand each replica its part, so N replicas behave like one device.
+        """
+        _, num_replicas = replica_info()
+        if num_replicas == 1:
+            return values
+        return tf.distribute.get_replica_context().all_gather(values, axis=0)
+
+    @staticmethod
+    def replica_slice(global_values, size):
+        """This replica's rows ``[size, ...]`` of a `gather_replicas` result (equal replica batches)."""
+        replica_id, num_replicas = replica_info()
+        if num_replicas == 1:
+            return global_values
+        start = tf.cast(replica_id, tf.int32) * tf.cast(size, tf.int32)
+        return global_values[start : start + size]
 
     def global_uniform_noise(self, shape, stream: int, training: bool = True):
         """Uniform noise in [0, 1) of ``shape``, the same on every replica.

@@ -9,7 +9,7 @@ from kgan import losses
 from kgan.data.ranges import to_model_range
 from kgan.data.validation import check_image_batch
 from kgan.image_pool import ImagePool
-from kgan.models.base import AdversarialModel, replica_info
+from kgan.models.base import AdversarialModel
 
 # Noise streams of one train step (kgan.models.base: < 4096 per step).
 _POOL_X_STREAM = 0
@@ -209,19 +209,11 @@ class CycleGAN(AdversarialModel):
 
     def pooled(self, pool: ImagePool, fakes, stream: int):
         """Fakes to train D on: a query of ``pool`` with this step's noise (replica-consistent)."""
-        replica_id, num_replicas = replica_info()
-        gathered = fakes
-        if num_replicas > 1:
-            gathered = tf.distribute.get_replica_context().all_gather(fakes, axis=0)
+        gathered = self.gather_replicas(fakes)
         total = tf.shape(gathered)[0]
         coins = self.global_uniform_noise([total], stream)
         slots = self.global_uniform_noise([total], stream + 1)
-        answers = pool.query(gathered, coins, slots)
-        if num_replicas == 1:
-            return answers
-        size = tf.shape(fakes)[0]
-        start = tf.cast(replica_id, tf.int32) * size
-        return answers[start : start + size]
+        return self.replica_slice(pool.query(gathered, coins, slots), tf.shape(fakes)[0])
 
     def train_step(self, data):
         x, y = self.unpack_batch(data)

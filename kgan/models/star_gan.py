@@ -1,0 +1,326 @@
+"""`StarGAN`: multi-domain image-to-image translation with one generator (Choi et al. 2018)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kgan import losses, penalties
+from kgan.data.ranges import to_model_range
+from kgan.data.validation import check_image_batch
+from kgan.models.base import AdversarialModel
+
+# Noise streams per discriminator step j: 8j (targets) and 8j + 1 (penalty
+# epsilon); the generator step uses the stream after the last D step's.
+_STREAMS_PER_D_STEP = 8
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class StarGAN(AdversarialModel):
+    """One generator G(x, c) for every domain pair, one discriminator with two heads.
+
+    "StarGAN: Unified Generative Adversarial Networks for Multi-Domain
+    Image-to-Image Translation", Choi et al. 2018. Batches are ``(images,
+    attributes)``: images float32 ``[B, H, W, C]`` in [-1, 1] and their domain
+    labels ``[B, K]`` (multi-hot attributes, or one-hot domains). Each
+    `train_step`:
+
+    * splits the batch into ``discriminator_steps`` (n_critic) minibatches, as
+      `kgan.GAN` does; for each, draws target labels c by permuting the
+      minibatch's labels (the paper's sampling) and updates D on
+      ``L_adv + classification_weight * L_cls(real) + gradient_penalty_weight * L_gp``,
+      with the WGAN-GP adversarial loss on D_src (`kgan.penalties`) and the
+      domain classification loss of D_cls on *real* images;
+    * updates G on the last minibatch with fresh targets:
+      ``-D_src(G(x, c)) + classification_weight * L_cls(D_cls(G(x, c)), c)
+      + reconstruction_weight * |x - G(G(x, c), c_x)|``.
+
+    Targets are permuted over the *global* batch under `tf.distribute`
+    (gathered, permuted with noise every replica shares, sliced back), so N
+    replicas draw the targets one device would.
+
+    Args:
+      generator: `keras.Model` ``[images [B, H, W, C], conditions [B, K]]`` ->
+        images ``[B, H, W, C]`` in [-1, 1]
+        (`kgan.networks.resnet_generator` with ``condition_dim=K``).
+      discriminator: `keras.Model` images -> ``[source logits [B, h, w, 1],
+        domain logits [B, K]]`` (`kgan.networks.multi_task_patch_discriminator`).
+      num_domains: K, the length of the label vectors.
+      label_kind: ``"multi_label"`` (independent binary attributes, sigmoid
+        cross-entropy; CelebA) or ``"single_label"`` (one domain per image,
+        softmax cross-entropy).
+      classification_weight: lambda_cls (1).
+      reconstruction_weight: lambda_rec (10).
+      gradient_penalty_weight: lambda_gp (10).
+      discriminator_steps: n_critic (5).
+      seed: seeds the targets and the penalty's interpolation.
+      **kwargs: `keras.Model` arguments (``name``).
+
+    Metrics (epoch means): ``d_loss``, ``g_loss``, ``wasserstein_estimate``
+    (mean D_src on real minus on fake), ``gradient_penalty``, ``d_cls_loss``
+    (D_cls on real images), ``g_cls_loss`` (D_cls on translations),
+    ``rec_loss``.
+    """
+
+    metric_names = ("d_loss", "g_loss", "wasserstein_estimate", "gradient_penalty", "d_cls_loss", "g_cls_loss", "rec_loss")
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        num_domains: int,
+        label_kind: str = "multi_label",
+        classification_weight: float = 1.0,
+        reconstruction_weight: float = 10.0,
+        gradient_penalty_weight: float = 10.0,
+        discriminator_steps: int = 5,
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        if label_kind not in losses.LABEL_KINDS:
+            raise ValueError(f"label_kind must be one of {losses.LABEL_KINDS}; got {label_kind!r}.")
+        if int(discriminator_steps) < 1:
+            raise ValueError(f"discriminator_steps must be >= 1; got {discriminator_steps}.")
+        for name, weight in (
+            ("classification_weight", classification_weight),
+            ("reconstruction_weight", reconstruction_weight),
+            ("gradient_penalty_weight", gradient_penalty_weight),
+        ):
+            if weight < 0:
+                raise ValueError(f"{name} must be >= 0; got {weight}.")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.num_domains = int(num_domains)
+        self.label_kind = label_kind
+        self.classification_weight = float(classification_weight)
+        self.reconstruction_weight = float(reconstruction_weight)
+        self.gradient_penalty_weight = float(gradient_penalty_weight)
+        self.discriminator_steps = int(discriminator_steps)
+        self._check_networks()
+        penalties.reject_batch_norm(discriminator)
+        self.built = True  # Functional sub-networks are built (DESIGN.md, pitfalls).
+
+    def _check_networks(self):
+        if len(self.generator.inputs) != 2:
+            raise ValueError(
+                "The StarGAN generator takes [images, conditions]: build it with "
+                "kgan.networks.resnet_generator(..., condition_dim=num_domains)."
+            )
+        condition_dim = self.generator.inputs[1].shape[-1]
+        if condition_dim != self.num_domains:
+            raise ValueError(f"The generator's conditions have {condition_dim} entries; num_domains is {self.num_domains}.")
+        outputs = self.discriminator.outputs
+        if len(outputs) != 2 or outputs[1].shape[-1] != self.num_domains:
+            raise ValueError(
+                "The StarGAN discriminator returns [source logits, domain logits [B, num_domains]]: build it with "
+                f"kgan.networks.multi_task_patch_discriminator(..., num_domains={self.num_domains})."
+            )
+
+    # ------------------------------------------------------------------ networks
+
+    @property
+    def image_shape(self):
+        """``(H, W, C)`` of the images translated."""
+        return tuple(self.generator.inputs[0].shape[1:])
+
+    @property
+    def generator_variables(self):
+        return self.generator.trainable_variables
+
+    @property
+    def discriminator_variables(self):
+        return self.discriminator.trainable_variables
+
+    def call(self, inputs, training=False):
+        """``[images [B, H, W, C], target_attributes [B, K]]`` -> translated images, float32 in [-1, 1]."""
+        images, targets = inputs
+        return tf.cast(self.generator([images, tf.cast(targets, tf.float32)], training=training), tf.float32)
+
+    def translate(self, images, target_attributes):
+        """Translates float images in [-1, 1] to the domains ``target_attributes [B, K]``."""
+        return self([images, target_attributes], training=False)
+
+    def preview_rows(self, inputs):
+        """Rows of a progress picture (`kgan.callbacks.TranslationGrid`) for ``(images, attributes)``.
+
+        Row 0 holds the inputs; row 1 + k their translations to domain k:
+        attribute k flipped (``multi_label``) or domain k (``single_label``).
+        """
+        images, attributes = (np.asarray(v, np.float32) for v in inputs)
+        rows = [images]
+        for k in range(self.num_domains):
+            target = attributes.copy()
+            if self.label_kind == "single_label":
+                target[:] = 0.0
+                target[:, k] = 1.0
+            else:
+                target[:, k] = 1.0 - target[:, k]
+            rows.append(np.asarray(self.translate(images, target)))
+        return rows
+
+    def _discriminate(self, images, training):
+        source, domains = self.discriminator(images, training=training)
+        return tf.cast(source, tf.float32), tf.cast(domains, tf.float32)
+
+    # ------------------------------------------------------------------ losses
+
+    def target_labels(self, labels, stream: int, training: bool = True):
+        """Target domains for ``labels [b, K]``: a random permutation of the global batch's labels."""
+        everyone = self.gather_replicas(labels)
+        order = tf.argsort(self.global_uniform_noise([tf.shape(everyone)[0]], stream, training))
+        return self.replica_slice(tf.gather(everyone, order), tf.shape(labels)[0])
+
+    def discriminator_loss(self, images, labels, targets, epsilon, training=True):
+        """D's loss on real images with labels ``[b, K]`` against translations to ``targets``.
+
+        Returns ``(loss, extras)`` with the unweighted terms.
+        """
+        fake = tf.stop_gradient(self([images, targets], training=training))
+        real_source, real_domains = self._discriminate(images, training)
+        fake_source, _ = self._discriminate(fake, training)
+        adversarial = losses.wasserstein_discriminator_loss(real_source, fake_source)
+        classification = losses.domain_classification_loss(labels, real_domains, self.label_kind)
+        penalty = penalties.gradient_penalty(lambda x: self.discriminator(x, training=training)[0], images, fake, epsilon)
+        loss = adversarial + self.classification_weight * classification + self.gradient_penalty_weight * penalty
+        extras = {
+            "wasserstein_estimate": tf.reduce_mean(real_source) - tf.reduce_mean(fake_source),
+            "gradient_penalty": penalty,
+            "d_cls_loss": classification,
+        }
+        return loss, extras
+
+    def generator_loss(self, images, labels, targets, training=True):
+        """G's loss: fool D_src, be classified as ``targets``, and map back to ``images``."""
+        fake = self([images, targets], training=training)
+        fake_source, fake_domains = self._discriminate(fake, training)
+        adversarial = losses.wasserstein_generator_loss(fake_source)
+        classification = losses.domain_classification_loss(targets, fake_domains, self.label_kind)
+        reconstruction = losses.reconstruction_loss(images, self([fake, labels], training=training))
+        loss = adversarial + self.classification_weight * classification + self.reconstruction_weight * reconstruction
+        return loss, {"g_cls_loss": classification, "rec_loss": reconstruction}
+
+    # ------------------------------------------------------------------ steps
+
+    def train_step(self, data):
+        images, labels = self.unpack_batch(data)
+        minibatches = self.split_minibatches((images, tf.cast(labels, tf.float32)))
+        for j, (x, c) in enumerate(minibatches):
+            targets = self.target_labels(c, _STREAMS_PER_D_STEP * j)
+            epsilon = self.uniform_noise(self.batch_size_of(x), (), _STREAMS_PER_D_STEP * j + 1)
+            d_loss, extras = self.minimize(
+                self.discriminator_optimizer,
+                lambda: self.discriminator_loss(x, c, targets, epsilon),
+                self.discriminator_variables,
+            )
+            self.update_trackers(d_loss=d_loss, **extras)
+        x, c = minibatches[-1]
+        targets = self.target_labels(c, _STREAMS_PER_D_STEP * len(minibatches))
+        g_loss, extras = self.minimize(
+            self.generator_optimizer, lambda: self.generator_loss(x, c, targets), self.generator_variables
+        )
+        self.update_trackers(g_loss=g_loss, **extras)
+        self.train_steps.assign_add(1)
+        return self.tracker_results()
+
+    def test_step(self, data):
+        images, labels = self.unpack_batch(data)
+        labels = tf.cast(labels, tf.float32)
+        targets = self.target_labels(labels, 0, training=False)
+        epsilon = self.uniform_noise(self.batch_size_of(images), (), 1, training=False)
+        d_loss, extras = self.discriminator_loss(images, labels, targets, epsilon, training=False)
+        g_loss, g_extras = self.generator_loss(images, labels, targets, training=False)
+        self.update_trackers(d_loss=d_loss, g_loss=g_loss, **extras, **g_extras)
+        self.eval_steps.assign_add(1)
+        return self.tracker_results()
+
+    # ------------------------------------------------------------------ serving
+
+    def serving_endpoints(self):
+        """Named `tf.function`s for `kgan.export`.
+
+        * ``serving_default(images float32 [N, H, W, C] in [-1, 1],
+          target_attributes float32 [N, K])`` -> ``images`` float32 in [-1, 1]
+          and ``images_uint8``;
+        * ``translate_uint8(images uint8 [N, H, W, C], target_attributes)``:
+          the same for uint8 pixels.
+        """
+        from kgan.export import generator_outputs
+
+        shape, k = self.image_shape, self.num_domains
+        targets_spec = tf.TensorSpec([None, k], tf.float32, name="target_attributes")
+
+        @tf.function(input_signature=[tf.TensorSpec([None, *shape], tf.float32, name="images"), targets_spec])
+        def serving_default(images, target_attributes):
+            return generator_outputs(self([images, target_attributes], training=False))
+
+        @tf.function(input_signature=[tf.TensorSpec([None, *shape], tf.uint8, name="images"), targets_spec])
+        def translate_uint8(images, target_attributes):
+            return generator_outputs(self([to_model_range(images), target_attributes], training=False))
+
+        return {"serving_default": serving_default, "translate_uint8": translate_uint8}
+
+    # ------------------------------------------------------------------ checks & config
+
+    def check_batch(self, batch):
+        batch = self.unpack_batch(batch)
+        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+            raise ValueError(
+                "StarGAN trains on (images, attributes) batches: images float32 [B, H, W, C] in [-1, 1] and "
+                f"their domain labels float [B, {self.num_domains}] (e.g. kgan.data.load_attribute_images)."
+            )
+        images, attributes = batch
+        check_image_batch(images, expected_shape=self.image_shape)
+        check_attribute_batch(attributes, self.num_domains, self.label_kind, batch_size=int(images.shape[0]))
+        if int(images.shape[0]) < self.discriminator_steps:
+            raise ValueError(
+                f"With discriminator_steps={self.discriminator_steps}, each batch is split into that many "
+                f"minibatches; got a batch of {int(images.shape[0])}. Batch by {self.discriminator_steps} x the minibatch."
+            )
+
+    def get_config(self):
+        return {
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "num_domains": self.num_domains,
+            "label_kind": self.label_kind,
+            "classification_weight": self.classification_weight,
+            "reconstruction_weight": self.reconstruction_weight,
+            "gradient_penalty_weight": self.gradient_penalty_weight,
+            "discriminator_steps": self.discriminator_steps,
+            "seed": self.seed,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        return cls(**config)
+
+    def default_optimizers(self):
+        # The paper: Adam(1e-4, beta_1=0.5, beta_2=0.999) for both networks.
+        return (
+            keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.999),
+            keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.999),
+        )
+
+
+def check_attribute_batch(attributes, num_domains: int, label_kind: str, batch_size: int | None = None) -> None:
+    """Raises ValueError unless ``attributes`` is ``[B, num_domains]`` of 0/1 (one 1 per row for single_label)."""
+    values = np.asarray(attributes)
+    if values.ndim != 2 or values.shape[-1] != num_domains:
+        raise ValueError(
+            f"attributes must be [batch, {num_domains}] (one entry per domain attribute); got shape {values.shape}."
+        )
+    if batch_size is not None and values.shape[0] != batch_size:
+        raise ValueError(f"Got {values.shape[0]} attribute rows for {batch_size} images.")
+    if not np.all((values == 0) | (values == 1)):
+        raise ValueError(
+            "attributes must be 0/1 (multi-hot, e.g. CelebA's -1/1 attributes mapped with (a + 1) / 2); "
+            f"got values {np.unique(values)[:10]}."
+        )
+    if label_kind == "single_label" and not np.all(values.sum(axis=-1) == 1):
+        raise ValueError("single_label domains need exactly one 1 per row (one-hot); use label_kind='multi_label' for attributes.")

@@ -1,0 +1,239 @@
+"""`kgan.StarGAN` (Choi et al. 2018): classification losses by hand, reconstruction gradients through
+both passes, step semantics, target sampling, serialization, export, input checks, two replicas."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kgan import export, losses
+from kgan.models.star_gan import StarGAN
+from kgan.networks import multi_task_patch_discriminator, resnet_generator
+from tests.test_case import changed, random_images, snapshot
+
+SHAPE = (16, 16, 3)
+K = 4
+
+
+def tiny_star_gan(compile=True, num_domains=K, **kwargs):
+    generator = resnet_generator(SHAPE, condition_dim=num_domains, base_filters=4, num_residual_blocks=1, padding="zero", sampling_kernel_size=4)
+    discriminator = multi_task_patch_discriminator(SHAPE, num_domains, 4, 2)
+    kwargs.setdefault("discriminator_steps", 2)
+    model = StarGAN(generator, discriminator, num_domains, **kwargs)
+    if compile:
+        model.compile()
+    return model
+
+
+def batch(n, seed=0, single_label=False):
+    rng = np.random.default_rng(seed)
+    if single_label:
+        attributes = np.eye(K, dtype=np.float32)[rng.integers(0, K, n)]
+    else:
+        attributes = rng.integers(0, 2, (n, K)).astype(np.float32)
+    return random_images(n, SHAPE, seed), attributes
+
+
+def test_multi_label_loss_is_summed_sigmoid_cross_entropy_by_hand():
+    labels = np.array([[1.0, 0.0], [0.0, 0.0]])
+    logits = np.array([[0.0, 2.0], [-1.0, 1.0]])
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    expected = (-np.log(0.5) - np.log(1 - sigmoid(2.0)) - np.log(1 - sigmoid(-1.0)) - np.log(1 - sigmoid(1.0))) / 2
+    assert float(losses.domain_classification_loss(labels, logits, "multi_label")) == pytest.approx(expected, rel=1e-5)
+
+
+def test_single_label_loss_is_softmax_cross_entropy_by_hand():
+    labels = np.array([[0.0, 1.0, 0.0]])
+    logits = np.array([[1.0, 2.0, 0.0]])
+    expected = -np.log(np.exp(2.0) / np.exp([1.0, 2.0, 0.0]).sum())
+    assert float(losses.domain_classification_loss(labels, logits, "single_label")) == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match="label_kind"):
+        losses.domain_classification_loss(labels, logits, "multi_class")
+
+
+def test_reconstruction_gradient_reaches_the_generator_through_both_passes():
+    model = tiny_star_gan(compile=False)
+    x, c = batch(2)
+    target = c[::-1].copy()
+    variables = model.generator_variables
+
+    def gradients(first_pass_frozen):
+        with tf.GradientTape() as tape:
+            fake = model([x, target], training=True)
+            if first_pass_frozen:
+                fake = tf.stop_gradient(fake)
+            loss = losses.reconstruction_loss(x, model([fake, c], training=True))
+        return [g.numpy() for g in tape.gradient(loss, variables)]
+
+    both, second_only = gradients(False), gradients(True)
+    assert all(np.isfinite(g).all() for g in both)
+    # The first pass G(x, c) contributes: the full gradient differs from the second pass's alone.
+    assert max(float(np.abs(a - b).max()) for a, b in zip(both, second_only)) > 1e-6
+
+
+def test_a_train_step_makes_k_critic_updates_each_network_with_its_own_optimizer():
+    model = tiny_star_gan(discriminator_steps=3)
+    g_before, d_before = snapshot(model.generator_variables), snapshot(model.discriminator_variables)
+    model.fit(tf.data.Dataset.from_tensors(batch(6)), verbose=0)
+    assert int(model.discriminator_optimizer.iterations) == 3 and int(model.generator_optimizer.iterations) == 1
+    assert changed(g_before, model.generator_variables) == {v.path for v in model.generator_variables}
+    assert changed(d_before, model.discriminator_variables) == {v.path for v in model.discriminator_variables}
+    assert len(model.generator_optimizer.variables) == 2 * len(model.generator_variables) + 2
+    assert len(model.discriminator_optimizer.variables) == 2 * len(model.discriminator_variables) + 2
+
+
+def test_targets_permute_the_batch_labels_and_change_every_step():
+    model = tiny_star_gan(compile=False)
+    _, c = batch(32)
+    first = model.target_labels(tf.constant(c), stream=0).numpy()
+    assert sorted(map(tuple, first)) == sorted(map(tuple, c))
+    assert not np.array_equal(first, c)
+    model.train_steps.assign(1)
+    assert not np.array_equal(first, model.target_labels(tf.constant(c), stream=0).numpy())
+
+
+def test_evaluate_computes_every_metric_without_updates():
+    model = tiny_star_gan()
+    weights = [w for w in model.weights if w.path != "eval_steps"]
+    before = snapshot(weights)
+    result = model.evaluate(tf.data.Dataset.from_tensors(batch(4)), verbose=0, return_dict=True)
+    assert set(result) == set(StarGAN.metric_names)
+    assert all(np.isfinite(v) for v in result.values())
+    assert changed(before, weights) == set()
+
+
+def test_single_label_domains_train():
+    model = tiny_star_gan(label_kind="single_label")
+    history = model.fit(tf.data.Dataset.from_tensors(batch(4, single_label=True)), verbose=0)
+    assert np.isfinite(history.history["d_cls_loss"][0])
+
+
+def test_keras_save_and_load_round_trip(tmp_path):
+    model = tiny_star_gan(classification_weight=2.0, reconstruction_weight=5.0, gradient_penalty_weight=1.0, seed=3)
+    model.fit(tf.data.Dataset.from_tensors(batch(4)), verbose=0)
+    path = str(tmp_path / "star_gan.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, StarGAN)
+    assert (loaded.classification_weight, loaded.reconstruction_weight, loaded.gradient_penalty_weight, loaded.seed) == (2.0, 5.0, 1.0, 3)
+    assert int(loaded.discriminator_optimizer.iterations) == 2
+    x, c = batch(2, seed=5)
+    np.testing.assert_allclose(model.translate(x, c), loaded.translate(x, c), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (random_images(4, SHAPE), "\\(images, attributes\\)"),
+        ((random_images(4, SHAPE), np.zeros((4, 3), np.float32)), "attributes must be \\[batch, 4\\]"),
+        ((random_images(4, SHAPE), np.full((4, K), 0.5, np.float32)), "0/1"),
+        ((random_images(4, (16, 16, 1)), np.zeros((4, K), np.float32)), "channel"),
+    ],
+)
+def test_bad_batches_are_rejected_before_training(bad, message):
+    model = tiny_star_gan()
+    with pytest.raises(ValueError, match=message):
+        model.fit(tf.data.Dataset.from_tensors(bad), verbose=0)
+    assert int(model.train_steps) == 0
+
+
+def test_single_label_rows_must_be_one_hot_and_networks_must_fit():
+    model = tiny_star_gan(label_kind="single_label")
+    with pytest.raises(ValueError, match="one-hot"):
+        model.fit(tf.data.Dataset.from_tensors(batch(4)), verbose=0)
+    with pytest.raises(ValueError, match="condition_dim"):
+        StarGAN(resnet_generator(SHAPE, base_filters=4, num_residual_blocks=1), multi_task_patch_discriminator(SHAPE, K, 4, 2), K)
+    with pytest.raises(ValueError, match="num_domains"):
+        tiny_star_gan(compile=False, num_domains=3).__class__(
+            resnet_generator(SHAPE, condition_dim=3, base_filters=4, num_residual_blocks=1), multi_task_patch_discriminator(SHAPE, K, 4, 2), 3
+        )
+
+
+RELOAD_SCRIPT = r"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+assert "kgan" not in sys.modules
+request = json.load(open(sys.argv[1]))
+loaded = tf.saved_model.load(request["path"])
+x, c = np.load(request["images"]), np.load(request["targets"])
+out = loaded.signatures["serving_default"](images=tf.constant(x), target_attributes=tf.constant(c))
+pixels = np.round((x + 1) * 127.5).astype(np.uint8)
+out8 = loaded.signatures["translate_uint8"](images=tf.constant(pixels), target_attributes=tf.constant(c))
+np.savez(request["outputs"], images=out["images"].numpy(), uint8_path=out8["images"].numpy())
+json.dump({"signatures": sorted(loaded.signatures.keys()), "dtypes": {k: v.dtype.name for k, v in out.items()}}, open(request["report"], "w"))
+"""
+
+
+def test_export_serves_translations_in_a_tf_only_process(tmp_path):
+    model = tiny_star_gan()
+    x, c = batch(3, seed=7)
+    x = (np.round((x + 1) * 127.5) / 127.5 - 1).astype(np.float32)  # exactly representable as uint8
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "c.npy", c)
+    request = {
+        "path": export.export_saved_model(model, tmp_path / "exports", name="star_gan"),
+        "images": str(tmp_path / "x.npy"), "targets": str(tmp_path / "c.npy"),
+        "outputs": str(tmp_path / "out.npz"), "report": str(tmp_path / "report.json"),
+    }
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    (tmp_path / "reload.py").write_text(RELOAD_SCRIPT)
+    result = subprocess.run(
+        [sys.executable, str(tmp_path / "reload.py"), str(tmp_path / "request.json")],
+        cwd=tmp_path, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report == {"signatures": ["serving_default", "translate_uint8"], "dtypes": {"images": "float32", "images_uint8": "uint8"}}
+    outputs = np.load(tmp_path / "out.npz")
+    np.testing.assert_allclose(outputs["images"], model.translate(x, c), atol=1e-5)
+    np.testing.assert_allclose(outputs["uint8_path"], outputs["images"], atol=1e-5)
+
+
+MIRRORED_SCRIPT = r"""
+import os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras, numpy as np
+from kgan.models.star_gan import StarGAN
+from kgan.networks import multi_task_patch_discriminator, resnet_generator
+
+def make():
+    keras.utils.set_random_seed(0)
+    shape = (16, 16, 3)
+    model = StarGAN(
+        resnet_generator(shape, condition_dim=4, base_filters=4, num_residual_blocks=1, padding="zero", sampling_kernel_size=4),
+        multi_task_patch_discriminator(shape, 4, 4, 2), 4, discriminator_steps=2, seed=2,
+    )
+    model.compile(keras.optimizers.SGD(0.01), keras.optimizers.SGD(0.01))
+    return model
+
+rng = np.random.default_rng(0)
+x = rng.uniform(-1, 1, (16, 16, 16, 3)).astype(np.float32)
+c = rng.integers(0, 2, (16, 4)).astype(np.float32)
+data = tf.data.Dataset.from_tensor_slices((x, c)).batch(8)
+single = make()
+single.fit(data.take(1), verbose=0)
+with tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]).scope():
+    mirrored = make()
+mirrored.fit(data.take(1), verbose=0)
+print(max(float(np.abs(a.numpy() - b.numpy()).max()) for a, b in zip(single.trainable_weights, mirrored.trainable_weights)))
+"""
+
+
+def test_two_replicas_train_like_one_device(tmp_path):
+    """Global batch 8 = 2 critic minibatches of 4; each replica holds 2 of each. Targets and the
+    penalty's epsilon are drawn for the global batch, so 2 replicas match 1 device."""
+    script = tmp_path / "mirrored.py"
+    script.write_text(MIRRORED_SCRIPT)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, str(script)], cwd=repo, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert float(result.stdout.strip().splitlines()[-1]) < 1e-4
