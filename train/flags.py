@@ -78,9 +78,13 @@ def config_from_flags(config_cls, presets: dict, flag_values=flags.FLAGS):
         value = flag.value
         kind = _base_type(hints[field.name])
         if kind is tuple or typing.get_origin(kind) is tuple:
-            try:
-                value = tuple(int(v) for v in value)
-            except ValueError:
-                raise ValueError(f"--{field.name} must be comma-separated integers, e.g. 128,128; got {','.join(value)}.") from None
+            default = field.default_factory() if field.default is dataclasses.MISSING else field.default
+            if default and all(isinstance(v, str) for v in default):
+                value = tuple(value)  # A list of names, e.g. --attributes=Male,Young.
+            else:
+                try:
+                    value = tuple(int(v) for v in value)
+                except ValueError:
+                    raise ValueError(f"--{field.name} must be comma-separated integers, e.g. 128,128; got {','.join(value)}.") from None
         overrides[field.name] = value
     return dataclasses.replace(config, **overrides)

@@ -2,7 +2,7 @@
 
 Modules: `base` (`TrainingConfig`: data, length, optimisers, outputs), `gan`
 (`GANConfig`, `WassersteinGANConfig`, `ConditionalGANConfig` and presets),
-`translation` (`CycleGANConfig` and presets).
+`translation` (`CycleGANConfig`, `StarGANConfig` and presets).
 
 Naming rule: a flag's name == the config field's name == the name of the
 constructor/function argument it feeds, where one exists (``latent_dim`` ->
@@ -33,7 +33,7 @@ from kgan.configs.gan import (
     WassersteinGANConfig,
     get_preset,
 )
-from kgan.configs.translation import CYCLE_GAN_PRESETS, CycleGANConfig
+from kgan.configs.translation import CYCLE_GAN_PRESETS, STAR_GAN_PRESETS, CycleGANConfig, StarGANConfig
 
 __all__ = [
     "CONDITIONAL_PRESETS",
@@ -41,11 +41,13 @@ __all__ = [
     "NORMALIZATIONS",
     "POINT_DATASETS",
     "PRESETS",
+    "STAR_GAN_PRESETS",
     "WASSERSTEIN_MODELS",
     "WASSERSTEIN_PRESETS",
     "ConditionalGANConfig",
     "CycleGANConfig",
     "GANConfig",
+    "StarGANConfig",
     "TrainingConfig",
     "WassersteinGANConfig",
     "get_preset",

@@ -1,4 +1,4 @@
-"""Configs and presets of the image-to-image models: `CycleGAN`."""
+"""Configs and presets of the image-to-image models: `CycleGAN`, `StarGAN`."""
 
 from __future__ import annotations
 
@@ -92,4 +92,85 @@ CYCLE_GAN_PRESETS = {
     "monet2photo": CycleGANConfig(
         dataset="cycle_gan/monet2photo", model_dir="runs/cycle_gan_monet2photo", export_name="cycle_gan_monet2photo",
     ),
+}
+
+
+ATTRIBUTE_DATASETS = ("tinted_fashion_mnist", "tinted_fashion_mnist_full", "celeb_a")
+LABEL_KINDS = ("multi_label", "single_label")
+
+
+@dataclasses.dataclass(frozen=True)
+class StarGANConfig(TrainingConfig):
+    """A run of ``train/star_gan.py``: `kgan.StarGAN` (Choi et al. 2018) on images with domain attributes.
+
+    Defaults are the paper's CelebA settings: 128x128, the attributes
+    Black_Hair, Blond_Hair, Brown_Hair, Male, Young, 6 residual blocks, a
+    6-layer discriminator, lambda_cls 1, lambda_rec 10, lambda_gp 10,
+    n_critic 5, Adam(1e-4, 0.5, 0.999), batch 16, linear decay over the
+    second half.
+    """
+
+    dataset: str = _field(
+        "celeb_a",
+        "Images with attributes: celeb_a (TFDS), tinted_fashion_mnist (offline demo: real Fashion-MNIST images with "
+        "known colour-tint and inversion attributes) or tinted_fashion_mnist_full.",
+    )
+    attributes: tuple = _field(
+        ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"),
+        "CelebA attributes to translate (the tinted demos have red, green, blue, inverted).",
+    )
+    label_kind: str = _field("multi_label", "multi_label (independent attributes, sigmoid) or single_label (one-hot domains).")
+    image_size: Optional[int] = _field(None, "CelebA: centre crop 178, resize to image_size (default 128). The demos are 28x28.")
+    batch_size: int = _field(16, "Examples per critic step; a train step reads batch_size * discriminator_steps.")
+    epochs: int = _field(20, "Epochs of steps_per_epoch generator updates.")
+    # Model.
+    base_filters: int = _field(64, "Filters of the generator's first layer and the discriminator's first layer.")
+    num_residual_blocks: int = _field(6, "Generator residual blocks.")
+    discriminator_layers: int = _field(6, "Stride-2 discriminator layers (6 for 128 px, 3 for 28 px).")
+    discriminator_steps: int = _field(5, "Critic updates per generator update (n_critic).")
+    classification_weight: float = _field(1.0, "lambda_cls, weight of the domain classification losses.")
+    reconstruction_weight: float = _field(10.0, "lambda_rec, weight of the reconstruction loss.")
+    gradient_penalty_weight: float = _field(10.0, "lambda_gp, weight of the WGAN-GP penalty.")
+    generator_learning_rate: float = _field(1e-4, "Adam learning rate of the generator.")
+    discriminator_learning_rate: float = _field(1e-4, "Adam learning rate of the discriminator.")
+    learning_rate_decay_start: Optional[float] = _field(
+        0.5, "Fraction of training after which both rates decay linearly to learning_rate_final_fraction."
+    )
+    num_preview_images: int = _field(8, "Test images in the progress pictures (columns).")
+    model_dir: str = _field("runs/star_gan", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
+    export_name: str = _field("star_gan", "Model name of the export (TF Serving's model name).")
+
+    def problems(self) -> list:
+        problems = super().problems()
+        for name in ("base_filters", "num_residual_blocks", "discriminator_layers", "discriminator_steps", "num_preview_images"):
+            self._check_positive(problems, name)
+        if self.dataset not in ATTRIBUTE_DATASETS:
+            problems.append(f"--dataset must be one of {', '.join(ATTRIBUTE_DATASETS)}; got {self.dataset!r}.")
+        if self.label_kind not in LABEL_KINDS:
+            problems.append(f"--label_kind must be one of {', '.join(LABEL_KINDS)}; got {self.label_kind!r}.")
+        if self.dataset == "celeb_a" and not self.attributes:
+            problems.append("--attributes must name at least one CelebA attribute.")
+        if self.image_size is not None and self.image_size % 4:
+            problems.append(f"--image_size must be divisible by 4; got {self.image_size}.")
+        for name in ("classification_weight", "reconstruction_weight", "gradient_penalty_weight"):
+            if getattr(self, name) < 0:
+                problems.append(f"--{name} must be >= 0; got {getattr(self, name)}.")
+        return problems
+
+
+STAR_GAN_PRESETS = {
+    # The tinted Fashion-MNIST demo: no network, a few minutes on 2 CPU cores.
+    "demo": StarGANConfig(
+        dataset="tinted_fashion_mnist", attributes=("red", "green", "blue", "inverted"), jit_compile=True,
+        base_filters=16, num_residual_blocks=2, discriminator_layers=3, discriminator_steps=2,
+        generator_learning_rate=5e-4, discriminator_learning_rate=5e-4, epochs=8, steps_per_epoch=100,
+        checkpoint_every_n_steps=200, model_dir="runs/star_gan_demo", export_name="star_gan_demo",
+    ),
+    "smoke": StarGANConfig(
+        dataset="tinted_fashion_mnist", attributes=("red", "green", "blue", "inverted"), base_filters=4,
+        num_residual_blocks=1, discriminator_layers=2, discriminator_steps=2, batch_size=4, epochs=2, steps_per_epoch=3,
+        checkpoint_every_n_steps=2, num_preview_images=4, model_dir="runs/star_gan_smoke", export_name="star_gan_smoke",
+    ),
+    # The paper's CelebA setting (needs TFDS celeb_a).
+    "celeb_a": StarGANConfig(model_dir="runs/star_gan_celeb_a", export_name="star_gan_celeb_a"),
 }
