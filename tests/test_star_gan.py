@@ -97,6 +97,17 @@ def test_targets_permute_the_batch_labels_and_change_every_step():
     assert not np.array_equal(first, model.target_labels(tf.constant(c), stream=0).numpy())
 
 
+def test_preview_rows_translate_every_input_to_each_input_s_attributes():
+    model = tiny_star_gan(compile=False)
+    x, c = batch(3)
+    rows = model.preview_rows((x, c))
+    assert len(rows) == 4 and all(np.asarray(r).shape == x.shape for r in rows)
+    np.testing.assert_array_equal(rows[0], x)
+    np.testing.assert_allclose(rows[2], model.translate(x, np.repeat(c[1:2], 3, axis=0)), atol=1e-6)
+    single = tiny_star_gan(compile=False, label_kind="single_label")
+    assert len(single.preview_rows(batch(3, single_label=True))) == 1 + K
+
+
 def test_evaluate_computes_every_metric_without_updates():
     model = tiny_star_gan()
     weights = [w for w in model.weights if w.path != "eval_steps"]

@@ -49,7 +49,7 @@ def test_smoke_run_trains_pictures_evaluates_and_exports(tmp_path):
     result = run(tmp_path, "--preset=smoke")
     assert result.returncode == 0, result.stderr[-4000:]
     assert "optimizer steps  generator 6, discriminator 12" in result.stdout
-    # Inputs, then one row per attribute flipped: 5 rows of 4 test images.
+    # Inputs, then each of the 4 test images' attributes applied to all 4: 5 rows of 4.
     picture = np.asarray(Image.open(tmp_path / "run" / "samples" / "final.png"))
     assert picture.shape == (5 * 28 + 6 * 2, 4 * 28 + 5 * 2, 3)
     assert "content class kept" in result.stdout

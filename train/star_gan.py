@@ -6,8 +6,8 @@ r"""Trains `kgan.StarGAN` (Choi et al. 2018): one generator translating between 
     python train/star_gan.py --help              # every flag (one per StarGANConfig field)
 
 Batches are ``(images, attributes)`` with 0/1 attributes. Progress pictures
-show fixed test images (row 0) and their translations with attribute k
-flipped (row 1 + k). For the tinted demos the run ends with the accuracy of an
+show fixed test images (row 0) and, in row 1 + j, all of them translated to
+the attributes of test image j. For the tinted demos the run ends with the accuracy of an
 attribute classifier and a garment classifier, both trained on real images
 only, on translations of the test split to permuted targets. The SavedModel
 serves ``serving_default(images, target_attributes)`` and ``translate_uint8``.
@@ -63,7 +63,7 @@ def steps_per_epoch(config):
 
 
 def make_picture(config, dataset):
-    """A `kgan.callbacks.TranslationGrid` of the first test images and their one-attribute flips."""
+    """A `kgan.callbacks.TranslationGrid`: the first test images, translated to each other's attributes."""
     split = "test" if config.dataset != "celeb_a" else "validation"
     inputs = next(iter(_load(config, split, config.num_preview_images, shuffle=False)))
     return kgan.callbacks.TranslationGrid(

@@ -145,19 +145,19 @@ class StarGAN(AdversarialModel):
     def preview_rows(self, inputs):
         """Rows of a progress picture (`kgan.callbacks.TranslationGrid`) for ``(images, attributes)``.
 
-        Row 0 holds the inputs; row 1 + k their translations to domain k:
-        attribute k flipped (``multi_label``) or domain k (``single_label``).
+        Row 0 holds the N inputs. For ``multi_label`` data, row 1 + j shows
+        every input translated to the attributes of input j (the grid of the
+        paper's figures), so only attribute combinations that occur in data
+        are requested; for ``single_label``, row 1 + k shows domain k.
         """
         images, attributes = (np.asarray(v, np.float32) for v in inputs)
+        if self.label_kind == "single_label":
+            targets = np.eye(self.num_domains, dtype=np.float32)
+        else:
+            targets = attributes
         rows = [images]
-        for k in range(self.num_domains):
-            target = attributes.copy()
-            if self.label_kind == "single_label":
-                target[:] = 0.0
-                target[:, k] = 1.0
-            else:
-                target[:, k] = 1.0 - target[:, k]
-            rows.append(np.asarray(self.translate(images, target)))
+        for target in targets:
+            rows.append(np.asarray(self.translate(images, np.repeat(target[None], len(images), axis=0))))
         return rows
 
     def _discriminate(self, images, training):

@@ -1,0 +1,68 @@
+"""StarGAN learns to translate tinted Fashion-MNIST images to requested attributes and keeps the garment.
+
+The attributes (colour tint red/green/blue, inversion) are known by
+construction (kgan.data.attributes). An attribute classifier and a garment
+classifier, both trained on real images only, judge translations of the test
+split to permuted targets (kgan.metrics.translation_scores). Doing nothing
+scores 0.53 per attribute; chance for the garment is 0.10; the garment
+classifier reaches 0.81 on untranslated test images.
+"""
+
+import functools
+
+import keras
+import pytest
+
+import kgan
+from kgan import metrics, networks
+from kgan.data import attributes as attribute_data
+
+SHAPE = (28, 28, 3)
+
+
+@functools.lru_cache(maxsize=1)
+def judges():
+    images, attributes, classes = attribute_data.tinted_arrays("tinted_fashion_mnist", "train")
+    return (
+        metrics.train_attribute_classifier(images, attributes, epochs=2),
+        metrics.train_content_classifier(images, classes, epochs=5),
+    )
+
+
+def train_and_score(steps, seed=0, discriminator_steps=2, learning_rate=5e-4):
+    images, attributes, _ = attribute_data.tinted_arrays("tinted_fashion_mnist", "train")
+    keras.utils.set_random_seed(seed)
+    model = kgan.StarGAN(
+        networks.resnet_generator(SHAPE, condition_dim=4, base_filters=16, num_residual_blocks=2, padding="zero", sampling_kernel_size=4),
+        networks.multi_task_patch_discriminator(SHAPE, 4, 16, 3),
+        4,
+        discriminator_steps=discriminator_steps,
+        seed=seed,
+    )
+    adam = lambda: keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.999)  # noqa: E731
+    model.compile(adam(), adam(), jit_compile=True)
+    data = attribute_data.attribute_dataset(images, attributes, 16 * discriminator_steps, repeat=True, seed=seed)
+    model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
+    test_images, test_attributes, test_classes = attribute_data.tinted_arrays("tinted_fashion_mnist", "test")
+    attribute_judge, content_judge = judges()
+    return metrics.translation_scores(
+        model, test_images, test_classes, metrics.permuted_targets(test_attributes, seed=1), attribute_judge, content_judge
+    )
+
+
+def test_short_training_sets_the_requested_attributes_and_keeps_some_content():
+    # 700 steps (~70-80 s). Measured over seeds 0-2: attributes 1.00, exact match 1.00,
+    # content 0.30 / 0.28 / 0.22.
+    scores = train_and_score(700)
+    assert scores["target_attribute_accuracy_baseline"] < 0.6  # doing nothing
+    assert scores["target_attribute_accuracy"] > 0.9, scores
+    assert scores["target_exact_match"] > 0.8, scores
+    assert scores["content_accuracy"] > 0.18, scores
+
+
+@pytest.mark.slow
+def test_longer_training_keeps_the_garment_well_above_chance():
+    # 1,500 steps (~3-5 min). Measured: attributes 1.00, exact match 1.00, content 0.41 (seed 0).
+    scores = train_and_score(1500)
+    assert scores["target_exact_match"] > 0.95, scores
+    assert scores["content_accuracy"] > 0.3, scores
