@@ -139,8 +139,9 @@ class StarGAN(AdversarialModel):
         return tf.cast(self.generator([images, tf.cast(targets, tf.float32)], training=training), tf.float32)
 
     def translate(self, images, target_attributes):
-        """Translates float images in [-1, 1] to the domains ``target_attributes [B, K]``."""
-        return self([images, target_attributes], training=False)
+        """Translates float images in [-1, 1] to the domains ``target_attributes [B, K]`` (arrays or lists)."""
+        images = tf.convert_to_tensor(images, tf.float32)
+        return self([images, tf.convert_to_tensor(target_attributes, tf.float32)], training=False)
 
     def preview_rows(self, inputs):
         """Rows of a progress picture (`kgan.callbacks.TranslationGrid`) for ``(images, attributes)``.
