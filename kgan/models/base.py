@@ -288,7 +288,10 @@ class AdversarialModel(keras.Model):
         _, num_replicas = replica_info()
         if num_replicas == 1:
             return values
-        return tf.distribute.get_replica_context().all_gather(values, axis=0)
+        gathered = tf.distribute.get_replica_context().all_gather(values, axis=0)
+        # all_gather drops the static per-example shape, which layers such as
+        # LayerNormalization over (H, W, C) need.
+        return tf.ensure_shape(gathered, [None, *values.shape[1:]])
 
     @staticmethod
     def replica_slice(global_values, size):
