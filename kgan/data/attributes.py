@@ -26,7 +26,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from kgan.data import embedded, sources
+from kgan.data import sources
 from kgan.data.catalog import dataset_info
 from kgan.data.preprocessing import center_crop, resize_uint8
 from kgan.data.ranges import to_model_range
@@ -74,14 +74,6 @@ def random_tint_attributes(count: int, seed: int) -> np.ndarray:
     return attributes
 
 
-def _gray_images(split: str, source: str, data_dir=None, manual_dir=None):
-    if source == "embedded":
-        return embedded.load_embedded_fashion_mnist(split)
-    examples = sources.tfds_examples(dataset_info("fashion_mnist"), split, data_dir=data_dir, manual_dir=manual_dir)
-    batches = list(examples.batch(10_000).as_numpy_iterator())
-    return np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
-
-
 def tinted_arrays(name: str = "tinted_fashion_mnist", split: str = "train", data_dir=None, manual_dir=None):
     """The tinted demo as arrays: ``(images uint8 [N, 28, 28, 3], attributes float32 [N, 4], classes int [N])``.
 
@@ -91,7 +83,7 @@ def tinted_arrays(name: str = "tinted_fashion_mnist", split: str = "train", data
         raise ValueError(f"Unknown tinted dataset {name!r}; choose one of {', '.join(TINTED_SOURCES)}.")
     if split not in _ATTRIBUTE_SEED:
         raise ValueError(f"split must be 'train' or 'test'; got {split!r}.")
-    gray, classes = _gray_images(split, TINTED_SOURCES[name], data_dir, manual_dir)
+    gray, classes = sources.fashion_mnist_arrays(split, TINTED_SOURCES[name], data_dir, manual_dir)
     attributes = random_tint_attributes(len(gray), _ATTRIBUTE_SEED[split])
     return render_attributes(gray, attributes), attributes, np.asarray(classes, np.int64)
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import os
 
+import numpy as np
 import tensorflow as tf
 
 from kgan.data import embedded, offline
-from kgan.data.catalog import ImageDatasetInfo
+from kgan.data.catalog import ImageDatasetInfo, dataset_info
 
 logger = logging.getLogger(__name__)
 
@@ -122,3 +123,22 @@ def tfds_examples(
     if info.has_labels:
         return ds.map(lambda ex: (ex["image"], ex["label"]), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.map(lambda ex: (ex["image"], tf.constant(0, tf.int64)), num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def fashion_mnist_arrays(split: str, source: str = "embedded", data_dir=None, manual_dir=None):
+    """Fashion-MNIST as numpy: ``(images uint8 [N, 28, 28, 1], labels int [N])``.
+
+    Args:
+      split: ``"train"`` or ``"test"``.
+      source: ``"embedded"`` (the subset shipped with kgan, no TFDS) or
+        ``"fashion_mnist"`` (all of it via TFDS; prepared offline from the
+        Debian package when that is installed).
+      data_dir, manual_dir: TFDS arguments for ``source="fashion_mnist"``.
+    """
+    if source == "embedded":
+        return embedded.load_embedded_fashion_mnist(split)
+    if source != "fashion_mnist":
+        raise ValueError(f"source must be 'embedded' or 'fashion_mnist'; got {source!r}.")
+    examples = tfds_examples(dataset_info("fashion_mnist"), split, data_dir=data_dir, manual_dir=manual_dir)
+    batches = list(examples.batch(10_000).as_numpy_iterator())
+    return np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])

@@ -34,8 +34,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from kgan.data import embedded, sources
-from kgan.data.catalog import ImageDatasetInfo, dataset_info
+from kgan.data import sources
+from kgan.data.catalog import ImageDatasetInfo
 from kgan.data.preprocessing import resize_uint8
 from kgan.data.ranges import to_model_range
 
@@ -81,15 +81,7 @@ def edge_map(images) -> np.ndarray:
 
 
 def _footwear_images(split: str, source: str, data_dir=None, manual_dir=None) -> np.ndarray:
-    if source == "embedded":
-        images, labels = embedded.load_embedded_fashion_mnist(split)
-    elif source == "fashion_mnist":
-        examples = sources.tfds_examples(dataset_info("fashion_mnist"), split, data_dir=data_dir, manual_dir=manual_dir)
-        batches = list(examples.batch(10_000).as_numpy_iterator())
-        images = np.concatenate([b[0] for b in batches])
-        labels = np.concatenate([b[1] for b in batches])
-    else:
-        raise ValueError(f"source must be 'embedded' or 'fashion_mnist'; got {source!r}.")
+    images, labels = sources.fashion_mnist_arrays(split, source, data_dir, manual_dir)
     return images[np.isin(labels, FOOTWEAR_CLASSES)]
 
 

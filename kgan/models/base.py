@@ -159,6 +159,21 @@ class AdversarialModel(keras.Model):
                 optimizer.build(variables)
         return optimizer
 
+    #: Constructor arguments that are Keras models; `get_config` serializes them
+    #: (via `network_config`) and `from_config` rebuilds them.
+    network_arguments: tuple = ("generator", "discriminator")
+
+    def network_config(self) -> dict:
+        """``{argument: serialized network}`` for every name in `network_arguments`."""
+        return {name: keras.saving.serialize_keras_object(getattr(self, name)) for name in self.network_arguments}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in cls.network_arguments:
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
+
     def get_compile_config(self):
         if self.generator_optimizer is None:
             return None

@@ -69,6 +69,7 @@ class CycleGAN(AdversarialModel):
     """
 
     metric_names = ("d_loss", "g_loss", "adversarial_loss", "cycle_loss", "identity_loss")
+    network_arguments = ("generator_xy", "generator_yx", "discriminator_x", "discriminator_y")
 
     def __init__(
         self,
@@ -267,10 +268,7 @@ class CycleGAN(AdversarialModel):
 
     def get_config(self):
         return {
-            "generator_xy": keras.saving.serialize_keras_object(self.generator_xy),
-            "generator_yx": keras.saving.serialize_keras_object(self.generator_yx),
-            "discriminator_x": keras.saving.serialize_keras_object(self.discriminator_x),
-            "discriminator_y": keras.saving.serialize_keras_object(self.discriminator_y),
+            **self.network_config(),
             "loss": self.loss_name,
             "cycle_loss_weight": self.cycle_loss_weight,
             "identity_loss_weight": self.identity_loss_weight,
@@ -279,12 +277,6 @@ class CycleGAN(AdversarialModel):
             "name": self.name,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator_xy", "generator_yx", "discriminator_x", "discriminator_y"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 def _float_endpoint(network, shape):

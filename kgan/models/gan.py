@@ -237,8 +237,7 @@ class GAN(AdversarialModel):
 
     def get_config(self):
         return {
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            **self.network_config(),
             "latent_dim": self.latent_dim,
             "loss": self.loss_name,
             "discriminator_steps": self.discriminator_steps,
@@ -247,9 +246,3 @@ class GAN(AdversarialModel):
             "name": self.name,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
-        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
-        return cls(**config)

@@ -282,8 +282,7 @@ class StarGAN(AdversarialModel):
 
     def get_config(self):
         return {
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            **self.network_config(),
             "num_domains": self.num_domains,
             "label_kind": self.label_kind,
             "classification_weight": self.classification_weight,
@@ -294,12 +293,6 @@ class StarGAN(AdversarialModel):
             "name": self.name,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
-        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
-        return cls(**config)
 
     def default_optimizers(self):
         # The paper: Adam(1e-4, beta_1=0.5, beta_2=0.999) for both networks.
