@@ -97,7 +97,7 @@ def build_model(config, shapes):
         seed=config.seed,
     )
     generator_optimizer, discriminator_optimizer = train_lib.make_optimizers(config)
-    model.compile(generator_optimizer, discriminator_optimizer, jit_compile=config.jit_compile)
+    model.compile(generator_optimizer, discriminator_optimizer, jit_compile=config.jit_compile_option)
     return model
 
 

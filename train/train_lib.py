@@ -35,7 +35,7 @@ import time
 import keras
 from absl import logging
 
-from kgan import atomic_files
+from kgan import atomic_files, distribute
 from kgan import callbacks as kgan_callbacks
 from kgan import data as kgan_data
 from kgan import export as kgan_export
@@ -251,16 +251,27 @@ def setup(config, build_model) -> Run:
     try:
         _check_fresh_start(config, checkpoint_dir)
         epoch_steps = recipe.steps_per_epoch(config)
+        # The policy must be set before the networks are built; the model and
+        # its optimizers are created inside the strategy's scope.
+        distribute.set_precision(config.mixed_precision)
+        strategy = distribute.make_strategy(config.strategy)
         # Network initialisation is reproducible too (resumed runs overwrite it).
         keras.utils.set_random_seed(config.seed)
         dataset = recipe.make_dataset(config, config.seed)
-        model = recipe.build_model(config, recipe.sample_shape(dataset))
-        metadata = kgan_callbacks.restore_latest(model, checkpoint_dir) if config.resume else None
+        with strategy.scope():
+            model = recipe.build_model(config, recipe.sample_shape(dataset))
+            metadata = kgan_callbacks.restore_latest(model, checkpoint_dir) if config.resume else None
     except (ValueError, OSError, kgan_data.DatasetNotPreparedError) as error:
         raise SetupError(str(error)) from error
-    os.makedirs(config.model_dir, exist_ok=True)
-    _record_config(config, config.model_dir)
+    if is_chief(model):  # Under multi-worker training only the chief writes run files.
+        os.makedirs(config.model_dir, exist_ok=True)
+        _record_config(config, config.model_dir)
     return Run(config, model, dataset, epoch_steps, metadata, recipe)
+
+
+def is_chief(model) -> bool:
+    """Whether this process writes the run's files (always, except on non-chief workers)."""
+    return model.distribute_strategy.extended.should_checkpoint
 
 
 def train(config, build_model) -> dict:
@@ -292,7 +303,7 @@ def train(config, build_model) -> dict:
     end_step = int(model.train_steps.numpy())
     grid.set_model(model)
     final_grid = grid.write(os.path.join(config.model_dir, SAMPLES, "final.png"))
-    export_path = _export(config, model, end_step)
+    export_path = _export(config, model, end_step) if is_chief(model) else None
 
     steps_run = end_step - start_step
     summary = {
@@ -307,6 +318,9 @@ def train(config, build_model) -> dict:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "final_grid": final_grid,
         "export_path": export_path,
+        "replicas": int(model.distribute_strategy.num_replicas_in_sync),
+        "dtype_policy": keras.mixed_precision.global_policy().name,
+        "xla": bool(model.xla_gradients),
         "checkpoint_dir": os.path.join(config.model_dir, CHECKPOINTS),
     }
     print(format_summary(summary), flush=True)
@@ -328,7 +342,7 @@ def make_callbacks(run: Run):
         resume_metadata=run.resume_metadata,
     )
     callbacks = [checkpoint, grid]
-    if config.tensorboard:
+    if config.tensorboard and is_chief(run.model):
         if kgan_callbacks.tensorboard_available():
             callbacks.append(keras.callbacks.TensorBoard(os.path.join(config.model_dir, LOGS), write_graph=False))
         else:
@@ -389,7 +403,8 @@ def format_summary(summary: dict) -> str:
         f"  train steps      {summary['start_step']} -> {summary['train_steps']} (of {summary['total_steps']})",
         f"  optimizer steps  generator {summary['generator_iterations']}, discriminator {summary['discriminator_iterations']}",
         f"  wall time        {summary['wall_seconds']:.1f} s",
-        f"  speed            {summary['steps_per_second']:.2f} steps/s",
+        f"  speed            {summary['steps_per_second']:.2f} steps/s "
+        f"({summary['replicas']} replica(s), {summary['dtype_policy']}, XLA {'on' if summary['xla'] else 'off'})",
         f"  peak RSS         {summary['peak_rss_mb']:.0f} MB",
         f"  checkpoints      {summary['checkpoint_dir']}",
         f"  sample grid      {summary['final_grid']}",

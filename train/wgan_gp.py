@@ -45,7 +45,7 @@ def build_model(config, sample_shape):
             **common,
         )
     generator_optimizer, critic_optimizer = train_lib.make_optimizers(config)
-    model.compile(generator_optimizer, critic_optimizer, jit_compile=config.jit_compile)
+    model.compile(generator_optimizer, critic_optimizer, jit_compile=config.jit_compile_option)
     return model
 
 

@@ -11,6 +11,11 @@ import re
 from typing import Optional
 
 
+JIT_COMPILE_CHOICES = ("auto", "true", "false")
+PRECISION_CHOICES = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
+STRATEGY_CHOICES = ("default", "mirrored", "multi_worker")
+
+
 def _field(default, help_text: str):
     """A dataclass field whose ``help`` becomes the flag's help string."""
     if isinstance(default, (list, tuple)):
@@ -50,7 +55,20 @@ class TrainingConfig:
     learning_rate_final_fraction: float = _field(
         0.0, "With learning_rate_decay_start: the final rate as a fraction of the initial one."
     )
-    jit_compile: bool = _field(False, "Compile train steps with XLA.")
+    jit_compile: str = _field(
+        "auto",
+        "XLA for each network's loss-and-gradient computation: true, false, or auto (on with a GPU/TPU, off on CPUs).",
+    )
+    mixed_precision: str = _field(
+        "float32",
+        "Keras dtype policy: float32, mixed_bfloat16, mixed_float16 (GPUs; every optimizer gets loss scaling), "
+        "or auto (mixed_bfloat16 where the hardware computes bfloat16 natively, else float32).",
+    )
+    strategy: str = _field(
+        "default",
+        "tf.distribute strategy: default (one device), mirrored (all local GPUs, or the CPU), or multi_worker "
+        "(MultiWorkerMirroredStrategy configured by the TF_CONFIG environment variable).",
+    )
     seed: int = _field(0, "Seeds the training noise, the data order and the sample grids' latent vectors.")
     # Outputs.
     model_dir: str = _field("runs/gan", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
@@ -69,9 +87,20 @@ class TrainingConfig:
     #: Discriminator updates per train step; configs of models with k steps make it a field.
     discriminator_steps = 1
 
+    @property
+    def jit_compile_option(self):
+        """``jit_compile`` as `kgan.models.AdversarialModel.compile` takes it: True, False or "auto"."""
+        return {"true": True, "false": False}.get(str(self.jit_compile).lower(), "auto")
+
     def problems(self) -> list:
         """Human-readable problems with this config, each saying how to fix it (empty if fine)."""
         problems = []
+        if str(self.jit_compile).lower() not in JIT_COMPILE_CHOICES:
+            problems.append(f"--jit_compile must be one of {', '.join(JIT_COMPILE_CHOICES)}; got {self.jit_compile!r}.")
+        if self.mixed_precision not in PRECISION_CHOICES:
+            problems.append(f"--mixed_precision must be one of {', '.join(PRECISION_CHOICES)}; got {self.mixed_precision!r}.")
+        if self.strategy not in STRATEGY_CHOICES:
+            problems.append(f"--strategy must be one of {', '.join(STRATEGY_CHOICES)}; got {self.strategy!r}.")
         for name in ("batch_size", "epochs", "keep_checkpoints", "sample_every_n_epochs"):
             self._check_positive(problems, name)
         for name in ("steps_per_epoch", "image_size", "limit"):

@@ -67,6 +67,10 @@ class AdversarialModel(keras.Model):
         self.eval_steps = keras.Variable(
             0, dtype="int64", trainable=False, name="eval_steps", aggregation="only_first_replica"
         )
+        # Float16 only: the train step in which some network's gradients overflowed.
+        self.overflow_step = keras.Variable(
+            -1, dtype="int64", trainable=False, name="overflow_step", aggregation="only_first_replica"
+        )
         self.generator_optimizer = None
         self.discriminator_optimizer = None
         self.xla_gradients = False
@@ -237,8 +241,29 @@ class AdversarialModel(keras.Model):
             loss, extras, gradients = tf.function(loss_and_gradients, jit_compile=True)()
         else:
             loss, extras, gradients = loss_and_gradients()
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            gradients = self._skip_after_overflow(gradients)
         optimizer.apply_gradients(zip(gradients, variables))
         return loss, extras
+
+    def _skip_after_overflow(self, gradients):
+        """Float16: once a network's gradients overflow in a train step, later networks skip too.
+
+        The LossScaleOptimizer of the network that overflowed skips its update
+        and lowers its scale; this makes every later update of the same train
+        step non-finite as well, so its optimizer skips it (and lowers its own
+        scale): no network takes a step against an opponent that did not move
+        as planned. Updates made earlier in the same step stand. The decision
+        is all-reduced, so every replica skips alike.
+        """
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in gradients if g is not None])
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync > 1:
+            finite = context.all_reduce(tf.distribute.ReduceOp.MIN, tf.cast(finite, tf.float32)) > 0.5
+        overflowed_earlier = tf.equal(self.overflow_step, self.train_steps)
+        self.overflow_step.assign(tf.where(finite, self.overflow_step, self.train_steps))
+        poison = tf.where(overflowed_earlier, tf.constant(float("nan")), tf.constant(0.0))
+        return [None if g is None else g + tf.cast(poison, g.dtype) for g in gradients]
 
     @staticmethod
     def batch_size_of(batch):
