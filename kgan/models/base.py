@@ -43,6 +43,22 @@ def replica_info():
     return context.replica_id_in_sync_group, context.num_replicas_in_sync
 
 
+def _gather_by_sum(context, values):
+    """``all_gather`` built from ``all_reduce``: each replica writes its rows into zeros, then SUM.
+
+    MultiWorkerMirroredStrategy's replica-context ``all_gather`` fails on CPU
+    workers here ("destinations can not be empty", TF 2.21); the sum of
+    zero-padded copies is exact (x + 0 = x) and uses the gradients' collective.
+    """
+    replica_id, num_replicas = context.replica_id_in_sync_group, context.num_replicas_in_sync
+    size = tf.shape(values)[0]
+    rows = tf.cast(replica_id, tf.int32) * size + tf.range(size)
+    dtype = values.dtype
+    summable = values if dtype.is_floating else tf.cast(values, tf.float32)  # Labels: small integers, exact in float32.
+    padded = tf.scatter_nd(rows[:, None], summable, tf.concat([[size * num_replicas], tf.shape(values)[1:]], 0))
+    return tf.cast(context.all_reduce(tf.distribute.ReduceOp.SUM, padded), dtype)
+
+
 class AdversarialModel(keras.Model):
     """Base class of kgan's adversarial models (no GAN math here).
 
@@ -210,7 +226,14 @@ class AdversarialModel(keras.Model):
 
     def tracker_results(self):
         """Current value of every tracker, as ``{name: scalar}``."""
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if isinstance(self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras 3 reduces a multi-worker step's logs with
+            # strategy.reduce("MEAN", v, axis=0), which fails on scalars
+            # ("Invalid reduction dimension 0", tensorflow/tensorflow#72388):
+            # hand it [1]-vectors, which it reduces to the scalar mean.
+            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
+        return results
 
     def minimize(self, optimizer, loss_fn, variables):
         """One step of ``optimizer`` on ``loss_fn()`` w.r.t. ``variables``.
@@ -328,7 +351,11 @@ class AdversarialModel(keras.Model):
         _, num_replicas = replica_info()
         if num_replicas == 1:
             return values
-        gathered = tf.distribute.get_replica_context().all_gather(values, axis=0)
+        context = tf.distribute.get_replica_context()
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            gathered = _gather_by_sum(context, values)
+        else:
+            gathered = context.all_gather(values, axis=0)
         # all_gather drops the static per-example shape, which layers such as
         # LayerNormalization over (H, W, C) need.
         return tf.ensure_shape(gathered, [None, *values.shape[1:]])
