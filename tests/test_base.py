@@ -9,10 +9,22 @@ import kgan
 from kgan.networks import dcgan_discriminator, dcgan_generator
 from tests.test_case import random_images, tiny_image_gan
 from tests.test_cycle_gan import tiny_cycle_gan, unpaired
+from tests.test_star_gan import batch as star_batch
+from tests.test_star_gan import tiny_star_gan
 
 
 def _wgan_gp():
     return kgan.WGANGP(dcgan_generator(8, (28, 28, 1), 8), dcgan_discriminator((28, 28, 1), 8, "layer"), 8, discriminator_steps=2)
+
+
+def _conditional_gan():
+    from kgan.networks import conditional_dcgan_discriminator, conditional_dcgan_generator
+
+    return kgan.ConditionalGAN(
+        conditional_dcgan_generator(8, 10, (28, 28, 1), 8),
+        conditional_dcgan_discriminator((28, 28, 1), 10, base_filters=8, auxiliary_classifier=True),
+        8, 10,
+    )
 
 
 def _one_step_weights(make, data, jit_compile):
@@ -32,8 +44,10 @@ def _one_step_weights(make, data, jit_compile):
         (lambda: tiny_image_gan(compile=False), random_images(16)),
         (_wgan_gp, random_images(16)),  # the penalty's gradient of a gradient inside XLA
         (lambda: tiny_cycle_gan(compile=False), unpaired(4)),
+        (_conditional_gan, (random_images(8), np.arange(8, dtype=np.int32) % 10)),
+        (lambda: tiny_star_gan(compile=False), star_batch(4)),
     ],
-    ids=["gan", "wgan_gp", "cycle_gan"],
+    ids=["gan", "wgan_gp", "cycle_gan", "conditional_gan", "star_gan"],
 )
 def test_xla_step_matches_the_plain_step(make, data):
     plain_model, plain = _one_step_weights(make, data, jit_compile=False)
