@@ -1,0 +1,269 @@
+r"""Training throughput of every model: images/s, achieved FLOP/s against a measured matmul peak, peak memory.
+
+For each model (at its demo/paper-like size on 28x28 data) and each variant --
+dtype policy float32 or mixed_bfloat16, XLA off or on -- one subprocess builds
+the model, warms up (tracing, XLA compilation), then times ``--repeats``
+windows of ``model.fit`` on an in-memory batch (no input pipeline in the
+numbers) and reports the median images/s. In the same run it times:
+
+* ``baseline``: a plain float32 Keras ``train_step`` over the same DCGAN
+  networks -- the pattern of the keras-io DCGAN example (one tape per network,
+  BCE on concatenated real/fake batches, no dtype policy, no XLA) -- so the
+  ``gan`` rows can be read as a ratio to it;
+* ``peak``: a 4096x4096 matmul in float32 and bfloat16 (median of 5), the
+  FLOP/s ceiling the utilisation column refers to.
+
+FLOPs per train step are counted by TensorFlow's profiler on the traced
+(non-XLA, float32) train step: convolutions, their gradients and matmuls.
+Peak memory is the subprocess's maximum resident set size (it includes
+TensorFlow itself, ~0.6 GB).
+
+Example (about 10 minutes on two CPU cores)::
+
+    TF_CPP_MIN_LOG_LEVEL=3 python bench/throughput.py --models=gan,wgan_gp,conditional_gan,cycle_gan,star_gan \
+        --json_out=/tmp/throughput.json
+
+Prints a Markdown table. Machines here are shared: compare rows as ratios
+measured in one run, not against numbers from another day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+MODELS = ("gan", "wgan_gp", "conditional_gan", "cycle_gan", "star_gan")
+VARIANTS = (("float32", False), ("float32", True), ("mixed_bfloat16", False), ("mixed_bfloat16", True))
+
+
+# ---------------------------------------------------------------------- models
+
+
+def _build(name: str, jit_compile: bool):
+    """``(model, batch, images_per_step)`` for one model at its benchmark size."""
+    import keras
+    import numpy as np
+
+    import kgan
+    from kgan import networks
+
+    rng = np.random.default_rng(0)
+    images = lambda n, c=1: rng.uniform(-1, 1, (n, 28, 28, c)).astype(np.float32)  # noqa: E731
+    if name in ("gan", "baseline"):
+        generator, discriminator = networks.dcgan_generator(100, (28, 28, 1), 64), networks.dcgan_discriminator((28, 28, 1), 64)
+        model = kgan.GAN(generator, discriminator, 100) if name == "gan" else KerasIoDCGAN(generator, discriminator, 100)
+        batch = images(256)
+    elif name == "wgan_gp":
+        model = kgan.WGANGP(
+            networks.dcgan_generator(100, (28, 28, 1), 64), networks.dcgan_discriminator((28, 28, 1), 64, "layer"), 100
+        )
+        batch = images(5 * 64)  # n_critic 5 minibatches of 64
+    elif name == "conditional_gan":
+        model = kgan.ConditionalGAN(
+            networks.conditional_dcgan_generator(100, 10, (28, 28, 1), 64),
+            networks.conditional_dcgan_discriminator((28, 28, 1), 10, base_filters=64),
+            100, 10,
+        )
+        batch = (images(256), rng.integers(0, 10, 256).astype(np.int32))
+    elif name == "cycle_gan":  # the demo preset's networks
+        shape = (28, 28, 1)
+        model = kgan.CycleGAN(
+            networks.resnet_generator(shape, base_filters=16, num_residual_blocks=3),
+            networks.resnet_generator(shape, base_filters=16, num_residual_blocks=3),
+            networks.patch_discriminator(shape, 16, 2),
+            networks.patch_discriminator(shape, 16, 2),
+        )
+        batch = (images(16), images(16))
+    elif name == "star_gan":  # the demo preset's networks
+        shape = (28, 28, 3)
+        model = kgan.StarGAN(
+            networks.resnet_generator(shape, condition_dim=4, base_filters=16, num_residual_blocks=2, padding="zero", sampling_kernel_size=4),
+            networks.multi_task_patch_discriminator(shape, 4, 16, 3),
+            4, discriminator_steps=2,
+        )
+        batch = (images(32, 3), rng.integers(0, 2, (32, 4)).astype(np.float32))
+    else:
+        raise ValueError(f"Unknown model {name!r}; choose from {MODELS}.")
+    if name == "baseline":
+        model.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5))
+    else:
+        model.compile(jit_compile=jit_compile)
+    count = sum(len(part) for part in batch) if isinstance(batch, tuple) and name == "cycle_gan" else len(batch[0] if isinstance(batch, tuple) else batch)
+    return model, batch, count
+
+
+def _keras_io_baseline_class():
+    import keras
+    import tensorflow as tf
+
+    class KerasIoDCGAN(keras.Model):
+        """The keras-io DCGAN ``train_step``: float32, no policy, no XLA, one tape per network."""
+
+        def __init__(self, generator, discriminator, latent_dim):
+            super().__init__()
+            self.generator, self.discriminator, self.latent_dim = generator, discriminator, latent_dim
+            self.seed_generator = keras.random.SeedGenerator(0)
+            self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+            self.built = True
+
+        def compile(self, d_optimizer, g_optimizer):
+            super().compile(jit_compile=False)
+            self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+
+        def train_step(self, real_images):
+            batch_size = tf.shape(real_images)[0]
+            z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+            combined = tf.concat([self.generator(z), real_images], axis=0)
+            labels = tf.concat([tf.ones((batch_size, 1)), tf.zeros((batch_size, 1))], axis=0)
+            labels += 0.05 * keras.random.uniform(tf.shape(labels), seed=self.seed_generator)
+            with tf.GradientTape() as tape:
+                d_loss = self.loss_fn(labels, self.discriminator(combined))
+            grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+            z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+            with tf.GradientTape() as tape:
+                g_loss = self.loss_fn(tf.zeros((batch_size, 1)), self.discriminator(self.generator(z)))
+            grads = tape.gradient(g_loss, self.generator.trainable_weights)
+            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+            return {"d_loss": d_loss, "g_loss": g_loss}
+
+    return KerasIoDCGAN
+
+
+def KerasIoDCGAN(*args):  # noqa: N802 (builds the class on first use: it needs TF imported)
+    return _keras_io_baseline_class()(*args)
+
+
+# ---------------------------------------------------------------------- measurements
+
+
+def _step_flops(model, batch) -> float:
+    """FLOPs of one train step, counted by the TF profiler on the traced (non-XLA) step."""
+    import tensorflow as tf
+    from tensorflow.python.profiler import model_analyzer, option_builder
+
+    spec = tf.nest.map_structure(lambda x: tf.TensorSpec(x.shape, tf.as_dtype(x.dtype)), batch)
+    concrete = tf.function(model.train_step).get_concrete_function(spec)
+    options = option_builder.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    return float(model_analyzer.profile(concrete.graph, options=options).total_float_ops)
+
+
+def measure_one(name: str, policy: str, xla: bool, repeats: int, seconds: float) -> dict:
+    """Runs in a subprocess: builds, warms up and times one (model, policy, XLA) variant."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    keras.mixed_precision.set_global_policy(policy)
+    keras.utils.set_random_seed(0)
+    model, batch, images_per_step = _build(name, xla)
+    data = tf.data.Dataset.from_tensors(batch).repeat()
+    model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # tracing + compilation
+    start = time.perf_counter()
+    model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)
+    steps = max(2, int(seconds / max((time.perf_counter() - start) / 2, 1e-3)))
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
+        rates.append(steps * images_per_step / (time.perf_counter() - start))
+    result = {
+        "model": name, "policy": policy, "xla": xla, "images_per_second": float(np.median(rates)),
+        "runs": rates, "steps_per_window": steps, "images_per_step": images_per_step,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    if policy == "float32" and not xla:
+        keras.mixed_precision.set_global_policy("float32")
+        result["flops_per_step"] = _step_flops(model, batch)
+    return result
+
+
+def matmul_peak(dtype_name: str, n: int = 4096, repeats: int = 5) -> float:
+    """Median FLOP/s of an n x n matmul in ``dtype_name``."""
+    import numpy as np
+    import tensorflow as tf
+
+    dtype = tf.as_dtype(dtype_name)
+    a = tf.cast(tf.random.normal([n, n]), dtype)
+    b = tf.cast(tf.random.normal([n, n]), dtype)
+    matmul = tf.function(lambda: tf.reduce_sum(tf.cast(tf.matmul(a, b)[:1, :1], tf.float32)))
+    matmul()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matmul().numpy()
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / float(np.median(times))
+
+
+def _run_child(args) -> dict:
+    command = [sys.executable, os.path.abspath(__file__), "--child", json.dumps(args)]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    if out.returncode:
+        raise RuntimeError(f"{args} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def format_table(results: list, peaks: dict) -> str:
+    flops = {r["model"]: r["flops_per_step"] for r in results if "flops_per_step" in r}
+    baseline = next((r["images_per_second"] for r in results if r["model"] == "baseline"), None)
+    float32 = {(r["model"], r["xla"]): r["images_per_second"] for r in results if r["policy"] == "float32"}
+    lines = [
+        f"matmul peak (4096^2): float32 {peaks['float32'] / 1e9:.0f} GFLOP/s, bfloat16 {peaks['bfloat16'] / 1e9:.0f} GFLOP/s",
+        "",
+        "| model | policy | XLA | images/s (median) | vs keras-io baseline | vs float32, same XLA | GFLOP/s | % of matmul peak | peak RSS |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        rate = r["images_per_second"]
+        step_flops = flops.get(r["model"] if r["model"] != "baseline" else "gan")
+        achieved = step_flops * rate / r["images_per_step"] if step_flops else None
+        peak = peaks["bfloat16" if r["policy"] == "mixed_bfloat16" else "float32"]
+        versus_baseline = f"{rate / baseline:.2f}x" if baseline and r["model"] in ("gan", "baseline") else "-"
+        versus_float32 = f"{rate / float32[(r['model'], r['xla'])]:.2f}x" if (r["model"], r["xla"]) in float32 else "-"
+        lines.append(
+            f"| {r['model']} | {r['policy']} | {'on' if r['xla'] else 'off'} | {rate:,.0f} | {versus_baseline} | {versus_float32} | "
+            f"{(achieved or 0) / 1e9:.1f} | {100 * achieved / peak if achieved else 0:.0f} % | {r['peak_rss_mb']:.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--repeats", type=int, default=3, help="Timed windows per variant (the median is reported).")
+    parser.add_argument("--seconds", type=float, default=3.0, help="Approximate length of one timed window.")
+    parser.add_argument("--json_out", default=None)
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        job = json.loads(args.child)
+        if job["kind"] == "peak":
+            print(json.dumps({"float32": matmul_peak("float32"), "bfloat16": matmul_peak("bfloat16")}))
+        else:
+            print(json.dumps(measure_one(job["model"], job["policy"], job["xla"], args.repeats, args.seconds)))
+        return
+    peaks = _run_child({"kind": "peak"})
+    results = [_run_child({"kind": "model", "model": "baseline", "policy": "float32", "xla": False})]
+    for model in args.models.split(","):
+        for policy, xla in VARIANTS:
+            results.append(_run_child({"kind": "model", "model": model, "policy": policy, "xla": xla}))
+            print(f"{model} {policy} XLA={xla}: {results[-1]['images_per_second']:,.0f} images/s", file=sys.stderr, flush=True)
+    table = format_table(results, peaks)
+    print(table)
+    if args.json_out:
+        with open(args.json_out, "w", encoding="utf-8") as f:
+            json.dump({"peaks": peaks, "results": results}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
