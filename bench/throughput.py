@@ -1,10 +1,11 @@
 r"""Training throughput of every model: images/s, achieved FLOP/s against a measured matmul peak, peak memory.
 
-For each model (at its demo/paper-like size on 28x28 data) and each variant --
-dtype policy float32 or mixed_bfloat16, XLA off or on -- one subprocess builds
-the model, warms up (tracing, XLA compilation), then times ``--repeats``
-windows of ``model.fit`` on an in-memory batch (no input pipeline in the
-numbers) and reports the median images/s. In the same run it times:
+For each model (at its demo/paper-like size on 28x28 data), one subprocess
+builds every variant -- dtype policy float32 or mixed_bfloat16, XLA off or
+on -- warms each up (tracing, XLA compilation), then times ``--repeats``
+rounds of one ``model.fit`` window per variant, interleaved, on an in-memory
+batch (no input pipeline in the numbers), and reports the median images/s.
+In the same run it times:
 
 * ``baseline``: a plain float32 Keras ``train_step`` over the same DCGAN
   networks -- the pattern of the keras-io DCGAN example (one tape per network,
@@ -15,8 +16,8 @@ numbers) and reports the median images/s. In the same run it times:
 
 FLOPs per train step are counted by TensorFlow's profiler on the traced
 (non-XLA, float32) train step: convolutions, their gradients and matmuls.
-Peak memory is the subprocess's maximum resident set size (it includes
-TensorFlow itself, ~0.6 GB).
+Peak memory is the maximum resident set size of a model's subprocess, which
+holds all its variants at once (and TensorFlow itself, ~0.6 GB).
 
 Example (about 10 minutes on two CPU cores)::
 
@@ -157,34 +158,51 @@ def _step_flops(model, batch) -> float:
     return float(model_analyzer.profile(concrete.graph, options=options).total_float_ops)
 
 
-def measure_one(name: str, policy: str, xla: bool, repeats: int, seconds: float) -> dict:
-    """Runs in a subprocess: builds, warms up and times one (model, policy, XLA) variant."""
+def measure_model(name: str, repeats: int, seconds: float) -> list:
+    """Runs in a subprocess: every variant of one model, timed in interleaved windows.
+
+    All variants (and, for ``gan``, the keras-io baseline) are built and warmed
+    up first; then each of ``repeats`` rounds times one window per variant in
+    turn, so slow spells of a shared machine hit every variant alike and the
+    ratios between them hold even when absolute numbers drift.
+    """
     import keras
     import numpy as np
     import tensorflow as tf
 
-    keras.mixed_precision.set_global_policy(policy)
-    keras.utils.set_random_seed(0)
-    model, batch, images_per_step = _build(name, xla)
-    data = tf.data.Dataset.from_tensors(batch).repeat()
-    model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # tracing + compilation
-    start = time.perf_counter()
-    model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)
-    steps = max(2, int(seconds / max((time.perf_counter() - start) / 2, 1e-3)))
-    rates = []
-    for _ in range(repeats):
+    variants = [(name, policy, xla) for policy, xla in VARIANTS]
+    if name == "gan":
+        variants.insert(0, ("baseline", "float32", False))
+    built = []
+    for model_name, policy, xla in variants:
+        keras.mixed_precision.set_global_policy(policy)
+        keras.utils.set_random_seed(0)
+        model, batch, images_per_step = _build(model_name, xla)
+        data = tf.data.Dataset.from_tensors(batch).repeat()
+        model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # tracing + compilation
         start = time.perf_counter()
-        model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
-        rates.append(steps * images_per_step / (time.perf_counter() - start))
-    result = {
-        "model": name, "policy": policy, "xla": xla, "images_per_second": float(np.median(rates)),
-        "runs": rates, "steps_per_window": steps, "images_per_step": images_per_step,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
-    if policy == "float32" and not xla:
-        keras.mixed_precision.set_global_policy("float32")
-        result["flops_per_step"] = _step_flops(model, batch)
-    return result
+        model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)
+        steps = max(3, int(seconds / max((time.perf_counter() - start) / 3, 1e-3)))
+        built.append({"model": model, "batch": batch, "data": data, "steps": steps, "images_per_step": images_per_step,
+                      "name": model_name, "policy": policy, "xla": xla, "rates": []})
+    keras.mixed_precision.set_global_policy("float32")
+    for _ in range(repeats):
+        for entry in built:
+            start = time.perf_counter()
+            entry["model"].fit(entry["data"], steps_per_epoch=entry["steps"], epochs=1, verbose=0)
+            entry["rates"].append(entry["steps"] * entry["images_per_step"] / (time.perf_counter() - start))
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    results = []
+    for entry in built:
+        result = {
+            "model": entry["name"], "policy": entry["policy"], "xla": entry["xla"],
+            "images_per_second": float(np.median(entry["rates"])), "runs": entry["rates"],
+            "steps_per_window": entry["steps"], "images_per_step": entry["images_per_step"], "peak_rss_mb": peak_rss,
+        }
+        if entry["policy"] == "float32" and not entry["xla"] and entry["name"] != "baseline":
+            result["flops_per_step"] = _step_flops(entry["model"], entry["batch"])
+        results.append(result)
+    return results
 
 
 def matmul_peak(dtype_name: str, n: int = 4096, repeats: int = 5) -> float:
@@ -240,7 +258,7 @@ def format_table(results: list, peaks: dict) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--repeats", type=int, default=3, help="Timed windows per variant (the median is reported).")
+    parser.add_argument("--repeats", type=int, default=5, help="Timed windows per variant (the median is reported).")
     parser.add_argument("--seconds", type=float, default=3.0, help="Approximate length of one timed window.")
     parser.add_argument("--json_out", default=None)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -250,14 +268,15 @@ def main(argv=None):
         if job["kind"] == "peak":
             print(json.dumps({"float32": matmul_peak("float32"), "bfloat16": matmul_peak("bfloat16")}))
         else:
-            print(json.dumps(measure_one(job["model"], job["policy"], job["xla"], args.repeats, args.seconds)))
+            print(json.dumps(measure_model(job["model"], args.repeats, args.seconds)))
         return
     peaks = _run_child({"kind": "peak"})
-    results = [_run_child({"kind": "model", "model": "baseline", "policy": "float32", "xla": False})]
+    results = []
     for model in args.models.split(","):
-        for policy, xla in VARIANTS:
-            results.append(_run_child({"kind": "model", "model": model, "policy": policy, "xla": xla}))
-            print(f"{model} {policy} XLA={xla}: {results[-1]['images_per_second']:,.0f} images/s", file=sys.stderr, flush=True)
+        results.extend(_run_child({"kind": "model", "model": model}))
+        for r in results:
+            if r["model"] in (model, "baseline"):
+                print(f"{r['model']} {r['policy']} XLA={r['xla']}: {r['images_per_second']:,.0f} images/s", file=sys.stderr, flush=True)
     table = format_table(results, peaks)
     print(table)
     if args.json_out:
