@@ -75,9 +75,9 @@ class CycleGANConfig(TrainingConfig):
 
 CYCLE_GAN_PRESETS = {
     # Edges -> footwear in miniature on the embedded Fashion-MNIST subset: no network,
-    # a few minutes on 2 CPU cores. XLA: 2.3x faster for these networks on a CPU.
+    # a few minutes on 2 CPU cores.
     "demo": CycleGANConfig(
-        jit_compile="true", base_filters=16, num_residual_blocks=3, discriminator_layers=2, batch_size=16, epochs=14,
+        base_filters=16, num_residual_blocks=3, discriminator_layers=2, batch_size=16, epochs=14,
         steps_per_epoch=100, checkpoint_every_n_steps=200, model_dir="runs/cycle_gan_demo", export_name="cycle_gan_demo",
     ),
     "smoke": CycleGANConfig(
@@ -163,7 +163,7 @@ STAR_GAN_PRESETS = {
     # n_critic 2 and a 5x larger rate than the paper's 1e-4 (which assumes 200k iterations)
     # make 1,500 steps enough for the attributes and much of the content.
     "demo": StarGANConfig(
-        dataset="tinted_fashion_mnist", attributes=("red", "green", "blue", "inverted"), jit_compile="true",
+        dataset="tinted_fashion_mnist", attributes=("red", "green", "blue", "inverted"),
         base_filters=16, num_residual_blocks=2, discriminator_layers=3, discriminator_steps=2,
         generator_learning_rate=5e-4, discriminator_learning_rate=5e-4, epochs=15, steps_per_epoch=100,
         checkpoint_every_n_steps=500, model_dir="runs/star_gan_demo", export_name="star_gan_demo",

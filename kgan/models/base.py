@@ -133,8 +133,8 @@ class AdversarialModel(keras.Model):
           jit_compile: ``True``, ``False`` or ``"auto"``: compile each
             network's loss-and-gradient computation with XLA (see `minimize`).
             ``"auto"`` turns XLA on where a GPU or TPU is visible and off on
-            CPUs: on a 2-core CPU, XLA ran a 28x28 DCGAN step at 1.0x, a
-            WGAN-GP step at 0.55x and a CycleGAN step at 2.3x the plain speed.
+            CPUs, where bench/throughput.py measured it at 0.3x-1.1x the
+            plain speed depending on the model and policy.
           run_eagerly: passed to `keras.Model.compile`.
           steps_per_execution: passed to `keras.Model.compile`.
         """
