@@ -159,7 +159,7 @@ class StarGANConfig(TrainingConfig):
 
 
 STAR_GAN_PRESETS = {
-    # The tinted Fashion-MNIST demo: no network, ~3 minutes on 2 CPU cores. Small networks,
+    # The tinted Fashion-MNIST demo: no network, ~2 minutes on 2 CPU cores. Small networks,
     # n_critic 2 and a 5x larger rate than the paper's 1e-4 (which assumes 200k iterations)
     # make 1,500 steps enough for the attributes and much of the content.
     "demo": StarGANConfig(
