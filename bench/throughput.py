@@ -97,8 +97,9 @@ def _build(name: str, jit_compile: bool):
         model.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5))
     else:
         model.compile(jit_compile=jit_compile)
-    count = sum(len(part) for part in batch) if isinstance(batch, tuple) and name == "cycle_gan" else len(batch[0] if isinstance(batch, tuple) else batch)
-    return model, batch, count
+    # Images a step reads: both domains for CycleGAN, the images of (images, labels) otherwise.
+    images_per_step = 2 * len(batch[0]) if name == "cycle_gan" else len(batch[0] if isinstance(batch, tuple) else batch)
+    return model, batch, images_per_step
 
 
 def _keras_io_baseline_class():

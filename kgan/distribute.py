@@ -38,13 +38,15 @@ def make_strategy(name: str = "default") -> tf.distribute.Strategy:
     if name == "multi_worker":
         try:
             config = json.loads(os.environ.get("TF_CONFIG", ""))
-            config["cluster"]["worker"], config["task"]["index"]  # noqa: B018 (presence check)
+            usable = bool(config["cluster"]["worker"]) and "index" in config["task"]
         except (ValueError, KeyError, TypeError):
+            usable = False
+        if not usable:
             raise ValueError(
                 "--strategy=multi_worker needs TF_CONFIG, e.g. "
                 '\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}\''
                 " (the same cluster on every worker, each with its own index; worker 0 is the chief)."
-            ) from None
+            )
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise ValueError(f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}.")
 

@@ -1,4 +1,6 @@
-"""Shared builders for tests: tiny models that train in milliseconds."""
+"""Shared builders for tests: tiny models that train in milliseconds, and a fresh-process runner."""
+
+import os
 
 import keras
 import numpy as np
@@ -41,3 +43,28 @@ def changed(before, variables):
     if [path for path, _ in before] != [v.path for v in variables]:
         raise ValueError("changed() needs the same variable list the snapshot was taken of.")
     return {v.path for (_, value), v in zip(before, variables) if not np.array_equal(value, v.numpy())}
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_script(tmp_path, text, *args, in_repo=True, timeout=300):
+    """Runs Python source ``text`` in a fresh process; returns its stdout's last line.
+
+    ``in_repo``: run from the repository (kgan importable from the working
+    tree); False runs from ``tmp_path``, where ``import kgan`` would only find
+    an installed copy (the TF-only reload checks never import it). Fails the
+    test with the child's stderr when it exits non-zero.
+    """
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(text)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    result = subprocess.run(
+        [sys.executable, str(script), *map(str, args)], cwd=REPO if in_repo else tmp_path, env=env,
+        capture_output=True, text=True, timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""

@@ -23,7 +23,7 @@ from kgan.networks import (
     conditional_mlp_discriminator,
     conditional_mlp_generator,
 )
-from tests.test_case import changed, random_images, snapshot
+from tests.test_case import changed, random_images, run_script, snapshot
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LATENT_DIM = 8
@@ -315,11 +315,7 @@ print(max(float(np.abs(a.numpy() - b.numpy()).max()) for a, b in zip(single.weig
 
 def test_two_replicas_train_exactly_like_one_device(tmp_path):
     """Generated labels and z are drawn per global batch and sliced per replica (k = 1)."""
-    script = tmp_path / "mirrored.py"
-    script.write_text(MIRRORED_SCRIPT)
-    result = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-4000:]
-    assert float(result.stdout.strip().splitlines()[-1]) < 1e-5
+    assert float(run_script(tmp_path, MIRRORED_SCRIPT)) < 1e-5
 
 
 # ---------------------------------------------------------------------- serialization and export

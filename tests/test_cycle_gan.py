@@ -2,9 +2,6 @@
 and two optimizers, pools, evaluate, serialization, export with a TF-only reload, input checks."""
 
 import json
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -14,7 +11,7 @@ import tensorflow as tf
 from kgan import export, losses
 from kgan.models.cycle_gan import CycleGAN
 from kgan.networks import patch_discriminator, resnet_generator
-from tests.test_case import changed, random_images, snapshot
+from tests.test_case import changed, random_images, run_script, snapshot
 
 SHAPE = (16, 16, 1)
 
@@ -125,7 +122,7 @@ def test_generator_step_alone_leaves_the_discriminators_alone():
 def test_pools_fill_during_fit_and_are_part_of_the_weights():
     model = tiny_cycle_gan(pool_size=6)
     x, y = unpaired(8)
-    model.fit(x, y, batch_size=4, epochs=1, verbose=0)  # a 2-tuple dataset of (x, y)... given as x=x, y=y
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)  # fit(x, y) hands train_step the pair (x, y)
     assert int(model.pool_x.count.numpy()) == 6 and int(model.pool_y.count.numpy()) == 6
     assert {"pool_x/images", "pool_y/images"} <= {w.path for w in model.weights}
 
@@ -215,12 +212,7 @@ def test_export_serves_both_directions_in_a_tf_only_process(tmp_path):
         "report": str(tmp_path / "report.json"),
     }
     (tmp_path / "request.json").write_text(json.dumps(request))
-    (tmp_path / "reload.py").write_text(RELOAD_SCRIPT)
-    result = subprocess.run(
-        [sys.executable, str(tmp_path / "reload.py"), str(tmp_path / "request.json")],
-        cwd=tmp_path, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
+    run_script(tmp_path, RELOAD_SCRIPT, tmp_path / "request.json", in_repo=False)
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["signatures"] == ["serving_default", "x_to_y", "x_to_y_uint8", "y_to_x", "y_to_x_uint8"]
     assert report["x_to_y"] == {"images": ["float32", [3, 16, 16, 1]], "images_uint8": ["uint8", [3, 16, 16, 1]]}
@@ -269,12 +261,7 @@ print(weights, pools, int(mirrored.pool_x.count.numpy()))
 def test_two_replicas_train_and_pool_exactly_like_one_device(tmp_path):
     """Two steps of global batch 8: the pools of 6 fill and start swapping in step 1, and step 2's
     discriminators train on their answers. 2 replicas must match 1 device."""
-    script = tmp_path / "mirrored.py"
-    script.write_text(MIRRORED_SCRIPT)
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    result = subprocess.run([sys.executable, str(script)], cwd=repo, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-4000:]
-    weights, pools, count = result.stdout.strip().splitlines()[-1].split()
+    weights, pools, count = run_script(tmp_path, MIRRORED_SCRIPT).split()
     # Per-replica means summed vs one batch's mean differ by float32 rounding
     # (~1e-7 after one step), which instance norm over 4x4 maps and the GAN
     # dynamics amplify: 3.5e-6 measured after two steps. A wrong pool answer,

@@ -7,7 +7,6 @@ identity L1 (0.549 for x -> y); an untrained generator scores ~1.
 """
 
 import keras
-import numpy as np
 import pytest
 
 import kgan

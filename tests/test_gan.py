@@ -1,6 +1,5 @@
 """`kgan.GAN`: step semantics, k discriminator steps, metrics, serialization, input checks, learning."""
 
-import os
 
 import keras
 import numpy as np

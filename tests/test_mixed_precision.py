@@ -23,31 +23,36 @@ def policy(request):
     keras.mixed_precision.set_global_policy("float32")
 
 
+# Each returns (model, a training batch, a function drawing outputs from the trained model).
 def _gan():
-    return kgan.GAN(mlp_generator(4, 2, (16,)), mlp_discriminator(2, (16,)), 4), np.random.default_rng(0).normal(size=(8, 2)).astype(np.float32)
+    model = kgan.GAN(mlp_generator(4, 2, (16,)), mlp_discriminator(2, (16,)), 4)
+    return model, np.random.default_rng(0).normal(size=(8, 2)).astype(np.float32), lambda: model.generate(3)
 
 
 def _wgan_gp():
     model = kgan.WGANGP(mlp_generator(4, 2, (16,)), mlp_discriminator(2, (16,)), 4, discriminator_steps=2)
-    return model, np.random.default_rng(0).normal(size=(8, 2)).astype(np.float32)
+    return model, np.random.default_rng(0).normal(size=(8, 2)).astype(np.float32), lambda: model.generate(3)
 
 
 def _conditional_gan():
     model = kgan.ConditionalGAN(conditional_mlp_generator(4, 3, 2, (16,)), conditional_mlp_discriminator(2, 3, (16,)), 4, 3)
     rng = np.random.default_rng(0)
-    return model, (rng.normal(size=(8, 2)).astype(np.float32), rng.integers(0, 3, 8).astype(np.int32))
+    data = (rng.normal(size=(8, 2)).astype(np.float32), rng.integers(0, 3, 8).astype(np.int32))
+    return model, data, lambda: model.generate(labels=[0, 1, 2])
 
 
 def _cycle_gan():
     from tests.test_cycle_gan import tiny_cycle_gan, unpaired
 
-    return tiny_cycle_gan(compile=False), unpaired(2)
+    model, data = tiny_cycle_gan(compile=False), unpaired(2)
+    return model, data, lambda: model.translate(data[0], "x_to_y")
 
 
 def _star_gan():
     from tests.test_star_gan import batch, tiny_star_gan
 
-    return tiny_star_gan(compile=False), batch(4)
+    model, data = tiny_star_gan(compile=False), batch(4)
+    return model, data, lambda: model.translate(*data)
 
 
 MODELS = {"gan": _gan, "wgan_gp": _wgan_gp, "conditional_gan": _conditional_gan, "cycle_gan": _cycle_gan, "star_gan": _star_gan}
@@ -56,7 +61,7 @@ MODELS = {"gan": _gan, "wgan_gp": _wgan_gp, "conditional_gan": _conditional_gan,
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"], indirect=True)
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_model_trains_with_float32_variables_and_outputs(policy, name):
-    model, data = MODELS[name]()
+    model, data, outputs = MODELS[name]()
     model.compile()
     loss_scaled = isinstance(model.generator_optimizer, keras.optimizers.LossScaleOptimizer)
     assert loss_scaled == (policy == "mixed_float16")
@@ -64,21 +69,12 @@ def test_model_trains_with_float32_variables_and_outputs(policy, name):
     history = model.fit(tf.data.Dataset.from_tensors(data).repeat(), steps_per_epoch=2, verbose=0)
     assert all(np.isfinite(values[-1]) for values in history.history.values()), history.history
     assert {v.dtype for v in model.trainable_weights} == {"float32"}
-    inputs = data[0] if isinstance(data, tuple) and name != "conditional_gan" else None
-    if name == "gan" or name == "wgan_gp":
-        outputs = model.generate(3)
-    elif name == "conditional_gan":
-        outputs = model.generate(labels=[0, 1, 2])
-    elif name == "cycle_gan":
-        outputs = model.translate(inputs, "x_to_y")
-    else:
-        outputs = model.translate(inputs, data[1])
-    assert outputs.dtype == tf.float32
+    assert outputs().dtype == tf.float32
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
 def test_float16_overflow_in_the_first_network_skips_every_later_update(policy):
-    model, data = _gan()
+    model, data, _ = _gan()
     model.compile()
     model.fit(data, batch_size=8, verbose=0)
     generator, discriminator = [v.numpy() for v in model.generator_variables], [v.numpy() for v in model.discriminator_variables]

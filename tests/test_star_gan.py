@@ -2,9 +2,6 @@
 both passes, step semantics, target sampling, serialization, export, input checks, two replicas."""
 
 import json
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -14,7 +11,7 @@ import tensorflow as tf
 from kgan import export, losses
 from kgan.models.star_gan import StarGAN
 from kgan.networks import multi_task_patch_discriminator, resnet_generator
-from tests.test_case import changed, random_images, snapshot
+from tests.test_case import changed, random_images, run_script, snapshot
 
 SHAPE = (16, 16, 3)
 K = 4
@@ -160,9 +157,7 @@ def test_single_label_rows_must_be_one_hot_and_networks_must_fit():
     with pytest.raises(ValueError, match="condition_dim"):
         StarGAN(resnet_generator(SHAPE, base_filters=4, num_residual_blocks=1), multi_task_patch_discriminator(SHAPE, K, 4, 2), K)
     with pytest.raises(ValueError, match="num_domains"):
-        tiny_star_gan(compile=False, num_domains=3).__class__(
-            resnet_generator(SHAPE, condition_dim=3, base_filters=4, num_residual_blocks=1), multi_task_patch_discriminator(SHAPE, K, 4, 2), 3
-        )
+        StarGAN(resnet_generator(SHAPE, condition_dim=3, base_filters=4, num_residual_blocks=1), multi_task_patch_discriminator(SHAPE, K, 4, 2), 3)
 
 
 RELOAD_SCRIPT = r"""
@@ -193,12 +188,7 @@ def test_export_serves_translations_in_a_tf_only_process(tmp_path):
         "outputs": str(tmp_path / "out.npz"), "report": str(tmp_path / "report.json"),
     }
     (tmp_path / "request.json").write_text(json.dumps(request))
-    (tmp_path / "reload.py").write_text(RELOAD_SCRIPT)
-    result = subprocess.run(
-        [sys.executable, str(tmp_path / "reload.py"), str(tmp_path / "request.json")],
-        cwd=tmp_path, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
+    run_script(tmp_path, RELOAD_SCRIPT, tmp_path / "request.json", in_repo=False)
     report = json.loads((tmp_path / "report.json").read_text())
     assert report == {"signatures": ["serving_default", "translate_uint8"], "dtypes": {"images": "float32", "images_uint8": "uint8"}}
     outputs = np.load(tmp_path / "out.npz")
@@ -242,9 +232,4 @@ print(max(float(np.abs(a.numpy() - b.numpy()).max()) for a, b in zip(single.trai
 def test_two_replicas_train_like_one_device(tmp_path):
     """Global batch 8 = 2 critic minibatches of 4; each replica holds 2 of each. Targets and the
     penalty's epsilon are drawn for the global batch, so 2 replicas match 1 device."""
-    script = tmp_path / "mirrored.py"
-    script.write_text(MIRRORED_SCRIPT)
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    result = subprocess.run([sys.executable, str(script)], cwd=repo, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-4000:]
-    assert float(result.stdout.strip().splitlines()[-1]) < 1e-4
+    assert float(run_script(tmp_path, MIRRORED_SCRIPT)) < 1e-4

@@ -69,12 +69,7 @@ def make_picture(config, dataset):
         config.dataset, "test", config.num_preview_images, shuffle=False, repeat=False, **_data_args(config)
     )
     inputs = next(iter(preview))
-    return kgan.callbacks.TranslationGrid(
-        os.path.join(config.model_dir, train_lib.SAMPLES),
-        inputs=tuple(t.numpy() for t in inputs),
-        every_n_epochs=config.sample_every_n_epochs,
-        tensorboard_dir=os.path.join(config.model_dir, train_lib.LOGS, "samples") if config.tensorboard else None,
-    )
+    return kgan.callbacks.TranslationGrid(inputs=tuple(t.numpy() for t in inputs), **train_lib.picture_options(config))
 
 
 def build_model(config, shapes):

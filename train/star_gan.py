@@ -31,10 +31,6 @@ from train import train_lib  # noqa: E402
 config_flags.define_config_flags(configs.StarGANConfig, configs.STAR_GAN_PRESETS)
 flags.adopt_module_key_flags(config_flags)
 
-# Examples per split of the demos (CelebA's come from TFDS).
-_DEMO_TRAIN_SIZES = {"tinted_fashion_mnist": 6000, "tinted_fashion_mnist_full": 60000}
-
-
 def _load(config, split, batch_size, **kwargs):
     return attribute_data.load_attribute_images(
         config.dataset, split, batch_size, attributes=config.attributes if config.dataset == "celeb_a" else None,
@@ -52,12 +48,9 @@ def steps_per_epoch(config):
     """``--steps_per_epoch``, or one pass over the split (each step reads n_critic minibatches)."""
     if config.steps_per_epoch:
         return config.steps_per_epoch
-    if config.dataset in _DEMO_TRAIN_SIZES and config.split == "train":
-        examples = _DEMO_TRAIN_SIZES[config.dataset]
-    else:
-        examples = kgan.data.dataset_info(config.dataset).splits.get(config.split)
-        if examples is None:
-            raise ValueError(f"The size of split {config.split!r} is unknown here: set --steps_per_epoch.")
+    examples = attribute_data.split_size(config.dataset, config.split)
+    if examples is None:
+        raise ValueError(f"The size of split {config.split!r} is unknown here: set --steps_per_epoch.")
     examples = min(examples, config.limit or examples)
     return max(1, examples // (config.batch_size * config.discriminator_steps))
 
@@ -66,12 +59,7 @@ def make_picture(config, dataset):
     """A `kgan.callbacks.TranslationGrid`: the first test images, translated to each other's attributes."""
     split = "test" if config.dataset != "celeb_a" else "validation"
     inputs = next(iter(_load(config, split, config.num_preview_images, shuffle=False)))
-    return kgan.callbacks.TranslationGrid(
-        os.path.join(config.model_dir, train_lib.SAMPLES),
-        inputs=tuple(t.numpy() for t in inputs),
-        every_n_epochs=config.sample_every_n_epochs,
-        tensorboard_dir=os.path.join(config.model_dir, train_lib.LOGS, "samples") if config.tensorboard else None,
-    )
+    return kgan.callbacks.TranslationGrid(inputs=tuple(t.numpy() for t in inputs), **train_lib.picture_options(config))
 
 
 def sample_shapes(dataset):
@@ -103,7 +91,7 @@ def build_model(config, shapes):
 
 def evaluate(config, model):
     """For the tinted demos: target-attribute and content accuracy of translations of the test split."""
-    if config.dataset not in _DEMO_TRAIN_SIZES:
+    if config.dataset not in attribute_data.TINTED_SOURCES:
         return {}, "kgan: no attribute ground truth for this dataset; see samples/ for the translations."
     train_images, train_attributes, train_classes = attribute_data.tinted_arrays(config.dataset, "train")
     images, attributes, classes = attribute_data.tinted_arrays(config.dataset, "test")

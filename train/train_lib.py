@@ -186,16 +186,19 @@ class SetupError(Exception):
     """The run cannot start (bad data settings, foreign checkpoints, ...); the message says how to fix it."""
 
 
-def sample_grid(config, dataset):
-    """The progress picture of latent-variable models: a `kgan.callbacks.SampleGrid` under ``model_dir``."""
-    del dataset  # Samples come from fixed latent vectors, not from data.
-    return kgan_callbacks.SampleGrid(
-        os.path.join(config.model_dir, SAMPLES),
-        num_samples=config.num_samples,
-        seed=config.seed,
+def picture_options(config) -> dict:
+    """Where and how often a run's progress pictures go: the `kgan.callbacks.GridCallback` arguments."""
+    return dict(
+        directory=os.path.join(config.model_dir, SAMPLES),
         every_n_epochs=config.sample_every_n_epochs,
         tensorboard_dir=os.path.join(config.model_dir, LOGS, "samples") if config.tensorboard else None,
     )
+
+
+def sample_grid(config, dataset):
+    """The progress picture of latent-variable models: a `kgan.callbacks.SampleGrid` under ``model_dir``."""
+    del dataset  # Samples come from fixed latent vectors, not from data.
+    return kgan_callbacks.SampleGrid(num_samples=config.num_samples, seed=config.seed, **picture_options(config))
 
 
 @dataclasses.dataclass(frozen=True)

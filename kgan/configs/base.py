@@ -10,10 +10,11 @@ import dataclasses
 import re
 from typing import Optional
 
+from kgan.distribute import PRECISIONS as PRECISION_CHOICES
+from kgan.distribute import STRATEGIES as STRATEGY_CHOICES
+
 
 JIT_COMPILE_CHOICES = ("auto", "true", "false")
-PRECISION_CHOICES = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
-STRATEGY_CHOICES = ("default", "mirrored", "multi_worker")
 
 
 def _field(default, help_text: str):

@@ -7,9 +7,12 @@ import os
 from typing import Optional
 
 from kgan.configs.base import TrainingConfig, _field
+from kgan.data.attributes import ATTRIBUTE_DATASETS
+from kgan.data.unpaired import DEMO_SOURCES
+from kgan.losses import LABEL_KINDS
 
 # Offline demo pairs of kgan.data.unpaired (edges <-> footwear images from Fashion-MNIST).
-DEMO_UNPAIRED_DATASETS = ("footwear_edges", "footwear_edges_full")
+DEMO_UNPAIRED_DATASETS = tuple(DEMO_SOURCES)
 CYCLE_GAN_LOSSES = ("least_squares", "non_saturating", "hinge")
 
 
@@ -94,9 +97,6 @@ CYCLE_GAN_PRESETS = {
     ),
 }
 
-
-ATTRIBUTE_DATASETS = ("tinted_fashion_mnist", "tinted_fashion_mnist_full", "celeb_a")
-LABEL_KINDS = ("multi_label", "single_label")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -74,6 +74,14 @@ def random_tint_attributes(count: int, seed: int) -> np.ndarray:
     return attributes
 
 
+def split_size(name: str, split: str) -> int | None:
+    """Examples in ``split`` of ``name`` where known without loading: the tinted demos have their source's."""
+    if name in TINTED_SOURCES:
+        source = "embedded_fashion_mnist" if TINTED_SOURCES[name] == "embedded" else "fashion_mnist"
+        return dataset_info(source).splits.get(split)
+    return dataset_info(name).splits.get(split)
+
+
 def tinted_arrays(name: str = "tinted_fashion_mnist", split: str = "train", data_dir=None, manual_dir=None):
     """The tinted demo as arrays: ``(images uint8 [N, 28, 28, 3], attributes float32 [N, 4], classes int [N])``.
 

@@ -386,12 +386,11 @@ class AdversarialModel(keras.Model):
         return tf.stack([tf.constant(key, tf.int64), step * _STREAMS_PER_STEP + stream])
 
     def _replica_slice_of_global_draw(self, sampler, batch_size, shape, stream, training):
-        replica_id, num_replicas = replica_info()
+        _, num_replicas = replica_info()
         seed = self._noise_seed(stream, training)
         batch_size = tf.cast(batch_size, tf.int32)
         full = sampler(tf.concat([[batch_size * num_replicas], tf.constant(shape, tf.int32)], 0), seed=seed)
-        start = tf.cast(replica_id, tf.int32) * batch_size
-        return full[start : start + batch_size]
+        return self.replica_slice(full, batch_size)
 
     # ------------------------------------------------------------------ input validation
 
