@@ -25,5 +25,12 @@ setuptools.setup(
         # tf.summary needs it; TF 2.21 no longer installs it.
         "tensorboard",
     ],
-    extras_require={"dev": ["pytest>=7"]},
+    extras_require={
+        "dev": [
+            "pytest>=7",
+            # The official PredictRequest / ModelServerConfig protos for the
+            # serving contract tests (tests/test_serving.py).
+            "tensorflow-serving-api",
+        ],
+    },
 )

@@ -11,7 +11,15 @@ an explicit ``input_signature`` of *named* `tf.TensorSpec`s. `keras.Model.export
 is not used because it infers float32 for every input and names them
 ``args_0`` (DESIGN.md, "Verified pitfalls"); here the input names are those of
 the TensorSpecs (``z``, ``num_images``, ``seed``) and the output names are the
-keys of the dict each endpoint returns (see `generator_outputs`).
+keys of the dict each endpoint returns (see `kgan.serving`, which also checks
+the inputs inside the graph).
+
+Every export also rewrites ``<base_dir>/models.config``, a ModelServerConfig in
+protobuf text format listing every model under ``base_dir``, so one TF Serving
+process serves them all::
+
+    tensorflow_model_server --rest_api_port=8501 --port=8500 \
+        --model_config_file=$PWD/saved_models/models.config
 
 Example::
 
@@ -41,60 +49,12 @@ import tensorflow as tf
 
 from kgan import atomic_files
 
-__all__ = ["export_saved_model", "generator_outputs", "latest_version", "list_versions"]
+__all__ = ["export_saved_model", "latest_version", "list_versions", "models_config_text", "write_models_config"]
 
 # TF Serving parses version directory names as (non-negative) integers.
 _VERSION_DIR = re.compile(r"[0-9]+")
 _TMP_PREFIX = ".tmp-export-"
 _OLD_PREFIX = ".old-export-"
-
-
-# ---------------------------------------------------------------------- outputs
-
-
-def generator_outputs(samples) -> dict:
-    """Maps generator samples to the named outputs of a serving signature.
-
-    Pure TF ops: it is traced into the exported graphs.
-
-    Args:
-      samples: either an image batch ``[N, H, W, C]`` (any float dtype; the
-        models produce float32 in [-1, 1]) or a batch of points ``[N, D]``.
-        The rank must be known when tracing.
-
-    Returns:
-      For images, ``{"images": float32 [N, H, W, C] clipped to [-1, 1],
-      "images_uint8": uint8 [N, H, W, C] in [0, 255]}`` with
-      ``images_uint8 = round((images + 1) * 127.5)``, so -1 -> 0, 1 -> 255 and
-      0 -> 128. `tf.round` rounds halves to even: the scaled value 127.5
-      (x = 0) becomes 128, but 0.5 becomes 0 and 2.5 becomes 2. Clipping happens before scaling, so
-      out-of-range values saturate at 0 and 255 rather than wrapping around.
-      NaNs stay NaN in ``images``; their ``images_uint8`` value is unspecified.
-
-      For points, ``{"samples": float32 [N, D]}`` (unbounded, not clipped).
-
-    Raises:
-      ValueError: if the rank is unknown or neither 2 nor 4.
-    """
-    samples = tf.convert_to_tensor(samples)
-    if not samples.dtype.is_floating:
-        raise ValueError(f"generator_outputs expects floating-point samples; got {samples.dtype.name}.")
-    # Cast first: bfloat16/float16 outputs of mixed-precision generators are
-    # served as float32, the dtype the signatures promise.
-    samples = tf.cast(samples, tf.float32)
-    rank = samples.shape.rank
-    if rank == 4:
-        images = tf.clip_by_value(samples, -1.0, 1.0)
-        # (x + 1) * 127.5 lies in [0, 255] after the clip, so the cast cannot
-        # overflow; the second clip only guards against float rounding at 255.
-        scaled = tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0)
-        return {"images": images, "images_uint8": tf.cast(scaled, tf.uint8)}
-    if rank == 2:
-        return {"samples": samples}
-    raise ValueError(
-        "generator_outputs expects images [N, H, W, C] or points [N, D]; "
-        f"got a tensor of shape {samples.shape}."
-    )
 
 
 # ---------------------------------------------------------------------- versions
@@ -247,9 +207,10 @@ def export_saved_model(model, base_dir="saved_models", name=None, version=None, 
     Every endpoint of ``model.serving_endpoints()`` becomes a signature of the
     same name. For `kgan.GAN`: ``serving_default(z: float32 [N, latent_dim])``
     and ``sample(num_images: int32 [], seed: int64 [])``, both returning
-    ``images`` (float32 [N, H, W, C] in [-1, 1]) and ``images_uint8`` (uint8
-    [N, H, W, C] in [0, 255]), or ``samples`` (float32 [N, D]) for point
-    generators. The export needs neither kgan nor Keras to load.
+    ``images`` (float32 [N, H, W, C] in [-1, 1]), ``images_uint8`` (uint8
+    [N, H, W, C] in [0, 255]) and ``images_png_bytes`` (string [N], PNG files),
+    or ``samples`` (float32 [N, D]) for point generators; see `kgan.serving`.
+    The export needs neither kgan nor Keras to load.
 
     Args:
       model: a built kgan model with a ``serving_endpoints()`` method.
@@ -262,6 +223,7 @@ def export_saved_model(model, base_dir="saved_models", name=None, version=None, 
 
     Returns:
       The path of the version directory, ``<base_dir>/<name>/<version>``.
+      ``<base_dir>/models.config`` is rewritten to list it (`write_models_config`).
 
     Raises:
       TypeError: ``version`` is not an int, or the model has no valid
@@ -292,6 +254,9 @@ def export_saved_model(model, base_dir="saved_models", name=None, version=None, 
         while True:
             target = version if version is not None else (latest_version(model_dir) or 0) + 1
             if _publish(tmp_dir, model_dir, target, overwrite):
+                # Rewritten from the directory listing after publishing, so
+                # concurrent exporters converge on a complete list.
+                write_models_config(base_dir)
                 return os.path.join(model_dir, str(target))
             if version is not None:
                 raise FileExistsError(
@@ -303,3 +268,93 @@ def export_saved_model(model, base_dir="saved_models", name=None, version=None, 
     finally:
         if os.path.exists(tmp_dir):
             shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------- models.config
+
+MODELS_CONFIG = "models.config"
+_BASE_PATH_LINE = re.compile(r'^\s*base_path:\s*"(.*)"\s*$', re.MULTILINE)
+
+
+def _quote(text: str) -> str:
+    """A protobuf text-format string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _exported_models(base_dir) -> list:
+    """Names of the sub-directories of ``base_dir`` that hold at least one numbered version."""
+    if not os.path.isdir(base_dir):
+        return []
+    return sorted(
+        entry for entry in os.listdir(base_dir)
+        if not entry.startswith(".") and list_versions(os.path.join(base_dir, entry))
+    )
+
+
+def models_config_text(base_dir, serving_root=None) -> str:
+    """TF Serving's ``--model_config_file`` for every model exported under ``base_dir``.
+
+    Args:
+      base_dir: the export directory (``saved_models``); each sub-directory
+        with at least one numbered version becomes one model, named after the
+        directory. Directories without versions (or hidden ones) are skipped.
+      serving_root: where the server sees ``base_dir``. TF Serving requires
+        absolute base paths (or URIs such as ``gs://...``); the default is
+        ``base_dir``'s absolute path on this machine. For the Docker image with
+        ``-v $PWD/saved_models:/models`` pass ``"/models"``.
+
+    Returns:
+      A ModelServerConfig in protobuf text format, e.g.::
+
+          model_config_list {
+            config {
+              name: "gan_demo"
+              base_path: "/models/gan_demo"
+              model_platform: "tensorflow"
+            }
+          }
+
+      Each model serves its latest version (TF Serving's default policy).
+
+    Raises:
+      ValueError: ``serving_root`` is relative.
+    """
+    root = os.path.abspath(os.fspath(base_dir)) if serving_root is None else os.fspath(serving_root)
+    if "://" not in root and not root.startswith("/"):
+        raise ValueError(f"serving_root must be an absolute path or a URI (TF Serving refuses relative base paths); got {root!r}.")
+    lines = ["# Written by kgan.export; lists every model under this directory.", "model_config_list {"]
+    for name in _exported_models(base_dir):
+        lines += [
+            "  config {",
+            f"    name: {_quote(name)}",
+            f"    base_path: {_quote(root.rstrip('/') + '/' + name)}",
+            '    model_platform: "tensorflow"',
+            "  }",
+        ]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _configured_root(config_path):
+    """The serving root an existing models.config uses (the common parent of its base paths), or None."""
+    try:
+        with open(config_path, encoding="utf-8") as f:
+            paths = _BASE_PATH_LINE.findall(f.read())
+    except OSError:
+        return None
+    roots = {path.rsplit("/", 1)[0] for path in paths if "/" in path}
+    return roots.pop() if len(roots) == 1 else None
+
+
+def write_models_config(base_dir, serving_root=None) -> str:
+    """Writes ``<base_dir>/models.config`` (see `models_config_text`) atomically; returns its path.
+
+    ``serving_root=None`` keeps the root of an existing models.config (so a
+    file written for Docker's ``/models`` stays that way as models are added),
+    else uses ``base_dir``'s absolute path.
+    """
+    path = os.path.join(os.fspath(base_dir), MODELS_CONFIG)
+    if serving_root is None:
+        serving_root = _configured_root(path)
+    atomic_files.write_text(path, models_config_text(base_dir, serving_root))
+    return path

@@ -215,7 +215,9 @@ def test_export_serves_both_directions_in_a_tf_only_process(tmp_path):
     run_script(tmp_path, RELOAD_SCRIPT, tmp_path / "request.json", in_repo=False)
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["signatures"] == ["serving_default", "x_to_y", "x_to_y_uint8", "y_to_x", "y_to_x_uint8"]
-    assert report["x_to_y"] == {"images": ["float32", [3, 16, 16, 1]], "images_uint8": ["uint8", [3, 16, 16, 1]]}
+    assert report["x_to_y"] == {
+        "images": ["float32", [3, 16, 16, 1]], "images_uint8": ["uint8", [3, 16, 16, 1]], "images_png_bytes": ["string", [3]],
+    }
     outputs = np.load(tmp_path / "out.npz")
     np.testing.assert_allclose(outputs["x_to_y"], model.translate(x, "x_to_y"), atol=1e-5)
     np.testing.assert_allclose(outputs["y_to_x"], model.translate(x, "y_to_x"), atol=1e-5)

@@ -15,7 +15,7 @@ import pytest
 import tensorflow as tf
 
 import kgan
-from kgan import export, networks
+from kgan import export, networks, serving
 
 LATENT_DIM = 8
 IMAGE_SHAPE = (28, 28, 1)
@@ -57,66 +57,6 @@ def points_model():
 
 def _entries(directory):
     return sorted(os.listdir(directory))
-
-
-# ---------------------------------------------------------------------- generator_outputs
-
-
-def test_generator_outputs_maps_the_image_range_to_uint8():
-    images = tf.constant([-1.0, 0.0, 1.0], shape=[1, 1, 3, 1])
-    out = export.generator_outputs(images)
-    assert sorted(out) == ["images", "images_uint8"]
-    assert out["images"].dtype == tf.float32 and out["images_uint8"].dtype == tf.uint8
-    # 0 -> 127.5 -> 128: tf.round rounds halves to even.
-    np.testing.assert_array_equal(out["images_uint8"].numpy().ravel(), [0, 128, 255])
-    np.testing.assert_array_equal(out["images"].numpy(), images.numpy())
-
-
-def test_generator_outputs_hits_every_uint8_level_once():
-    levels = np.arange(256, dtype=np.float32)
-    images = (levels / 127.5 - 1.0).reshape(1, 16, 16, 1)
-    out = export.generator_outputs(images)
-    np.testing.assert_array_equal(out["images_uint8"].numpy().ravel(), levels.astype(np.uint8))
-
-
-def test_generator_outputs_clips_out_of_range_values():
-    images = tf.constant([-3.0, -1.0001, 1.0001, 7.0, 0.5], shape=[1, 5, 1, 1])
-    out = export.generator_outputs(images)
-    np.testing.assert_allclose(out["images"].numpy().ravel(), [-1, -1, 1, 1, 0.5])
-    # Saturates, never wraps around (a plain uint8 cast of 8 * 127.5 would).
-    np.testing.assert_array_equal(out["images_uint8"].numpy().ravel(), [0, 0, 255, 255, 191])
-
-
-def test_generator_outputs_casts_reduced_precision_to_float32():
-    out = export.generator_outputs(tf.constant(0.5, tf.bfloat16, shape=[2, 4, 4, 3]))
-    assert out["images"].dtype == tf.float32
-    np.testing.assert_array_equal(out["images_uint8"].numpy(), np.full([2, 4, 4, 3], 191, np.uint8))
-
-
-def test_generator_outputs_passes_points_through_unclipped():
-    points = np.array([[-5.0, 0.25], [3.0, 9.0]], np.float32)
-    out = export.generator_outputs(points)
-    assert list(out) == ["samples"]
-    assert out["samples"].dtype == tf.float32
-    np.testing.assert_array_equal(out["samples"].numpy(), points)
-
-
-def test_generator_outputs_traces_with_unknown_batch_size():
-    fn = tf.function(export.generator_outputs, input_signature=[tf.TensorSpec([None, 4, 4, 1], tf.float32)])
-    out = fn.get_concrete_function().structured_outputs
-    assert out["images_uint8"].shape.as_list() == [None, 4, 4, 1]
-    assert out["images_uint8"].dtype == tf.uint8
-
-
-@pytest.mark.parametrize("shape", [[4], [2, 4, 4], [1, 2, 2, 2, 1]])
-def test_generator_outputs_rejects_other_ranks(shape):
-    with pytest.raises(ValueError, match=r"\[N, H, W, C\] or points \[N, D\]"):
-        export.generator_outputs(tf.zeros(shape))
-
-
-def test_generator_outputs_rejects_integer_samples():
-    with pytest.raises(ValueError, match="floating-point"):
-        export.generator_outputs(tf.zeros([1, 2, 2, 1], tf.uint8))
 
 
 # ---------------------------------------------------------------------- layout and versions
@@ -291,10 +231,10 @@ for key, job in request.items():
 
     z = np.load(job["z"])
     for k, v in loaded.signatures["serving_default"](z=tf.constant(z)).items():
-        arrays[f"{key}/serving_default/{k}"] = v.numpy()
+        arrays[f"{key}/serving_default/{k}"] = v.numpy().astype(bytes) if v.dtype == tf.string else v.numpy()
     sample = loaded.signatures["sample"](num_images=tf.constant(4, tf.int32), seed=tf.constant(7, tf.int64))
     for k, v in sample.items():
-        arrays[f"{key}/sample/{k}"] = v.numpy()
+        arrays[f"{key}/sample/{k}"] = v.numpy().astype(bytes) if v.dtype == tf.string else v.numpy()
 
 assert "kgan" not in sys.modules, "the reload must not need kgan"
 report["modules_named_kgan"] = sorted(m for m in sys.modules if m.split(".")[0] == "kgan")
@@ -345,7 +285,7 @@ def test_reload_does_not_import_kgan(reloaded):
 
 def test_reloaded_serving_default_matches_the_model(reloaded, image_model):
     _, outputs, zs = reloaded
-    expected = export.generator_outputs(image_model(zs["image"]))
+    expected = serving.generator_outputs(image_model(zs["image"]))
     got = outputs["image/serving_default/images"]
     assert got.dtype == np.float32 and got.shape == (5,) + IMAGE_SHAPE
     np.testing.assert_allclose(got, expected["images"].numpy(), rtol=0, atol=1e-6)
@@ -356,7 +296,7 @@ def test_reloaded_serving_default_matches_the_model(reloaded, image_model):
 
 def test_reloaded_sample_matches_generate(reloaded, image_model):
     _, outputs, _ = reloaded
-    expected = export.generator_outputs(image_model.generate(4, seed=7))
+    expected = serving.generator_outputs(image_model.generate(4, seed=7))
     np.testing.assert_allclose(outputs["image/sample/images"], expected["images"].numpy(), rtol=0, atol=1e-6)
     np.testing.assert_array_equal(outputs["image/sample/images_uint8"], expected["images_uint8"].numpy())
 
@@ -386,10 +326,11 @@ def test_image_signatures_have_named_typed_inputs_and_outputs(reloaded):
     image_outputs = {
         "images": _spec("images", "float32", [None, *IMAGE_SHAPE]),
         "images_uint8": _spec("images_uint8", "uint8", [None, *IMAGE_SHAPE]),
+        "images_png_bytes": _spec("images_png_bytes", "string", [None]),
     }
     assert signatures["serving_default"] == {
         "positional": 0,
-        "inputs": {"z": _spec("z", "float32", [None, LATENT_DIM])},
+        "inputs": {"z": _spec("z", "float32", [None, None])},
         "outputs": image_outputs,
     }
     assert signatures["sample"] == {
@@ -403,7 +344,7 @@ def test_points_signatures(reloaded):
     report, _, _ = reloaded
     signatures = report["points"]["signatures"]
     samples = {"samples": _spec("samples", "float32", [None, 2])}
-    assert signatures["serving_default"]["inputs"] == {"z": _spec("z", "float32", [None, LATENT_DIM])}
+    assert signatures["serving_default"]["inputs"] == {"z": _spec("z", "float32", [None, None])}
     assert signatures["serving_default"]["outputs"] == samples
     assert signatures["sample"]["outputs"] == samples
 
@@ -414,5 +355,5 @@ def test_signature_defs_seen_by_tf_serving(reloaded):
     assert defs["serving_default"]["inputs"] == ["z"]
     assert defs["sample"]["inputs"] == ["num_images", "seed"]
     for name in ("serving_default", "sample"):
-        assert defs[name]["outputs"] == ["images", "images_uint8"]
+        assert defs[name]["outputs"] == ["images", "images_png_bytes", "images_uint8"]
         assert defs[name]["method"] == "tensorflow/serving/predict"

@@ -190,7 +190,7 @@ def test_export_serves_translations_in_a_tf_only_process(tmp_path):
     (tmp_path / "request.json").write_text(json.dumps(request))
     run_script(tmp_path, RELOAD_SCRIPT, tmp_path / "request.json", in_repo=False)
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report == {"signatures": ["serving_default", "translate_uint8"], "dtypes": {"images": "float32", "images_uint8": "uint8"}}
+    assert report == {"signatures": ["serving_default", "translate_uint8"], "dtypes": {"images": "float32", "images_uint8": "uint8", "images_png_bytes": "string"}}
     outputs = np.load(tmp_path / "out.npz")
     np.testing.assert_allclose(outputs["images"], model.translate(x, c), atol=1e-5)
     np.testing.assert_allclose(outputs["uint8_path"], outputs["images"], atol=1e-5)

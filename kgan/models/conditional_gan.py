@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kgan import penalties
+from kgan import penalties, serving
 from kgan.models.gan import GAN
 
 # Stream offsets of the label and interpolation-weight draws, apart from the z
@@ -311,41 +311,37 @@ class ConditionalGAN(GAN):
         """Named `tf.function`s with explicit input signatures, for `kgan.export`.
 
         * ``serving_default(z float32 [N, latent_dim], labels int32 [N])`` ->
-          ``images`` float32 in [-1, 1] and ``images_uint8`` (points models:
-          ``samples`` float32).
+          ``images`` float32 in [-1, 1], ``images_uint8`` and
+          ``images_png_bytes`` (points models: ``samples`` float32).
         * ``sample(labels int32 [N], seed int64 [])`` -> the same outputs for
           ``z = stateless_normal([N, latent_dim], seed=[seed, 0])``; equals
-          ``generate(labels=labels, seed=seed)``.
+          ``generate(labels=labels, seed=seed)``; ``1 <= N <=
+          kgan.serving.MAX_SAMPLED_IMAGES``.
 
-        Labels outside ``[0, num_classes)`` or a z/labels batch mismatch fail
-        with an InvalidArgument error.
+        Labels outside ``[0, num_classes)``, a z/labels batch mismatch or a z
+        of another width fail with an InvalidArgument error.
         """
-        from kgan.export import generator_outputs
-
         latent_dim = self.latent_dim
 
         @tf.function(
             input_signature=[
-                tf.TensorSpec([None, latent_dim], tf.float32, name="z"),
+                tf.TensorSpec([None, None], tf.float32, name="z"),
                 tf.TensorSpec([None], tf.int32, name="labels"),
             ]
         )
         def serving_default(z, labels):
-            labels = self._checked_labels(labels)
-            with tf.control_dependencies(
-                [tf.debugging.assert_equal(tf.shape(z)[0], tf.shape(labels)[0], message="z and labels need the same batch size")]
-            ):
-                return generator_outputs(self([z, labels], training=False))
+            z, labels = serving.checked_batch_sizes({"z": z, "labels": labels})
+            z = serving.checked_vectors(z, latent_dim, "z")
+            return serving.generator_outputs(self([z, self._checked_labels(labels)], training=False))
 
         @tf.function(
             input_signature=[tf.TensorSpec([None], tf.int32, name="labels"), tf.TensorSpec([], tf.int64, name="seed")]
         )
         def sample(labels, seed):
             labels = self._checked_labels(labels)
-            z = tf.random.stateless_normal(
-                tf.stack([tf.shape(labels)[0], latent_dim]), seed=tf.stack([seed, tf.constant(0, tf.int64)])
-            )
-            return generator_outputs(self([z, labels], training=False))
+            count = serving.checked_count(tf.shape(labels)[0], name="the number of labels")
+            z = tf.random.stateless_normal(tf.stack([count, latent_dim]), seed=tf.stack([seed, tf.constant(0, tf.int64)]))
+            return serving.generator_outputs(self([z, labels], training=False))
 
         return {"serving_default": serving_default, "sample": sample}
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from kgan import losses
-from kgan.data.ranges import to_model_range
+from kgan import losses, serving
 from kgan.data.validation import check_image_batch
 from kgan.image_pool import ImagePool
 from kgan.models.base import AdversarialModel
@@ -242,15 +241,20 @@ class CycleGAN(AdversarialModel):
         """Named `tf.function`s for `kgan.export`.
 
         * ``x_to_y(images float32 [N, H, W, C_x] in [-1, 1])`` and ``y_to_x``
-          likewise -> ``images`` float32 in [-1, 1] and ``images_uint8``;
+          likewise -> ``images`` float32 in [-1, 1], ``images_uint8`` and
+          ``images_png_bytes`` (one PNG file per image);
         * ``x_to_y_uint8(images uint8)`` and ``y_to_x_uint8``: the same for
           uint8 pixels in [0, 255];
         * ``serving_default`` = ``x_to_y``.
+
+        Images of another ``H, W, C`` or float values outside [-1, 1] fail the
+        request with an InvalidArgument error that names the expected shape
+        (`kgan.serving.checked_images`).
         """
         endpoints = {}
         for direction, network, shape in (("x_to_y", self.generator_xy, self.x_shape), ("y_to_x", self.generator_yx, self.y_shape)):
-            endpoints[direction] = _float_endpoint(network, shape)
-            endpoints[f"{direction}_uint8"] = _uint8_endpoint(network, shape)
+            endpoints[direction] = _translation_endpoint(network, shape, tf.float32)
+            endpoints[f"{direction}_uint8"] = _translation_endpoint(network, shape, tf.uint8)
         endpoints["serving_default"] = endpoints["x_to_y"]
         return endpoints
 
@@ -279,21 +283,10 @@ class CycleGAN(AdversarialModel):
 
 
 
-def _float_endpoint(network, shape):
-    from kgan.export import generator_outputs
-
-    @tf.function(input_signature=[tf.TensorSpec([None, *shape], tf.float32, name="images")])
+def _translation_endpoint(network, shape, dtype):
+    @tf.function(input_signature=[serving.image_spec(dtype)])
     def translate(images):
-        return generator_outputs(tf.cast(network(images, training=False), tf.float32))
-
-    return translate
-
-
-def _uint8_endpoint(network, shape):
-    from kgan.export import generator_outputs
-
-    @tf.function(input_signature=[tf.TensorSpec([None, *shape], tf.uint8, name="images")])
-    def translate(images):
-        return generator_outputs(tf.cast(network(to_model_range(images), training=False), tf.float32))
+        images = serving.checked_images(images, shape)
+        return serving.generator_outputs(network(images, training=False))
 
     return translate

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from kgan import losses
+from kgan import losses, serving
 from kgan.data.validation import check_image_batch
 from kgan.models.base import AdversarialModel
 
@@ -191,25 +191,30 @@ class GAN(AdversarialModel):
         """Named `tf.function`s with explicit input signatures, for `kgan.export`.
 
         * ``serving_default(z float32 [N, latent_dim])`` -> ``images`` float32
-          in [-1, 1] and ``images_uint8`` (points models: ``samples`` float32).
+          in [-1, 1], ``images_uint8`` and ``images_png_bytes`` (points models:
+          ``samples`` float32 [N, D]).
         * ``sample(num_images int32 [], seed int64 [])`` -> the same outputs for
           ``z = stateless_normal([num_images, latent_dim], seed=[seed, 0])``, so
           clients need no latent code; equals `generate(num_images, seed)`.
-        """
-        from kgan.export import generator_outputs
+          ``1 <= num_images <= kgan.serving.MAX_SAMPLED_IMAGES``.
 
+        ``z`` of another width, non-finite ``z`` or a ``num_images`` out of
+        bounds fail the request with an InvalidArgument error (`kgan.serving`).
+        """
         latent_dim = self.latent_dim
 
-        @tf.function(input_signature=[tf.TensorSpec([None, latent_dim], tf.float32, name="z")])
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="z")])
         def serving_default(z):
-            return generator_outputs(self(z, training=False))
+            z = serving.checked_vectors(z, latent_dim, "z")
+            return serving.generator_outputs(self(z, training=False))
 
         @tf.function(
             input_signature=[tf.TensorSpec([], tf.int32, name="num_images"), tf.TensorSpec([], tf.int64, name="seed")]
         )
         def sample(num_images, seed):
+            num_images = serving.checked_count(num_images)
             z = tf.random.stateless_normal(tf.stack([num_images, latent_dim]), seed=tf.stack([seed, tf.constant(0, tf.int64)]))
-            return generator_outputs(self(z, training=False))
+            return serving.generator_outputs(self(z, training=False))
 
         return {"serving_default": serving_default, "sample": sample}
 

@@ -6,8 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kgan import losses, penalties
-from kgan.data.ranges import to_model_range
+from kgan import losses, penalties, serving
 from kgan.data.validation import check_image_batch
 from kgan.models.base import AdversarialModel
 
@@ -242,25 +241,33 @@ class StarGAN(AdversarialModel):
         """Named `tf.function`s for `kgan.export`.
 
         * ``serving_default(images float32 [N, H, W, C] in [-1, 1],
-          target_attributes float32 [N, K])`` -> ``images`` float32 in [-1, 1]
-          and ``images_uint8``;
+          target_attributes float32 [N, K] in [0, 1])`` -> ``images`` float32
+          in [-1, 1], ``images_uint8`` and ``images_png_bytes``;
         * ``translate_uint8(images uint8 [N, H, W, C], target_attributes)``:
           the same for uint8 pixels.
+
+        Targets are the 0/1 attribute vectors the model trained on; values in
+        between are accepted (they interpolate attributes, off the training
+        distribution). Wrong shapes, images outside [-1, 1], targets outside
+        [0, 1] or a batch mismatch fail with an InvalidArgument error.
         """
-        from kgan.export import generator_outputs
-
         shape, k = self.image_shape, self.num_domains
-        targets_spec = tf.TensorSpec([None, k], tf.float32, name="target_attributes")
 
-        @tf.function(input_signature=[tf.TensorSpec([None, *shape], tf.float32, name="images"), targets_spec])
-        def serving_default(images, target_attributes):
-            return generator_outputs(self([images, target_attributes], training=False))
+        def endpoint(dtype):
+            @tf.function(input_signature=[
+                serving.image_spec(dtype), tf.TensorSpec([None, None], tf.float32, name="target_attributes")
+            ])
+            def translate(images, target_attributes):
+                images, target_attributes = serving.checked_batch_sizes(
+                    {"images": images, "target_attributes": target_attributes}
+                )
+                images = serving.checked_images(images, shape)
+                targets = serving.checked_vectors(target_attributes, k, "target_attributes", minimum=0.0, maximum=1.0)
+                return serving.generator_outputs(self([images, targets], training=False))
 
-        @tf.function(input_signature=[tf.TensorSpec([None, *shape], tf.uint8, name="images"), targets_spec])
-        def translate_uint8(images, target_attributes):
-            return generator_outputs(self([to_model_range(images), target_attributes], training=False))
+            return translate
 
-        return {"serving_default": serving_default, "translate_uint8": translate_uint8}
+        return {"serving_default": endpoint(tf.float32), "translate_uint8": endpoint(tf.uint8)}
 
     # ------------------------------------------------------------------ checks & config
 
