@@ -3,7 +3,7 @@
 Models are `keras.Model` subclasses trained with `model.fit`; see the README.
 """
 
-from kgan import callbacks, data, export, image_pool, losses, metrics, networks, penalties
+from kgan import callbacks, data, export, image_pool, latent, losses, metrics, networks, penalties, serving
 from kgan.models import GAN, WGAN, WGANGP, AdversarialModel, ConditionalGAN, CycleGAN, StarGAN
 
 __version__ = "0.1.0"

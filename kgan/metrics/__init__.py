@@ -8,7 +8,9 @@ from kgan.metrics.attribute_translation import (
     translation_scores,
 )
 from kgan.metrics.classifier import (
+    ClassBalance,
     build_classifier,
+    class_balance,
     classifier_accuracy,
     classifier_features,
     classifier_score,
@@ -16,12 +18,29 @@ from kgan.metrics.classifier import (
     load_classifier,
     train_classifier,
 )
+from kgan.metrics.features import FeatureExtractor, feature_extractor
+from kgan.metrics.frechet import FeatureStatistics, frechet_distance
+from kgan.metrics.kernel_distance import KernelDistance, kernel_distance
 from kgan.metrics.mode_coverage import ModeCoverage, mode_coverage
+from kgan.metrics.precision_recall import PrecisionRecall, precision_recall
+from kgan.metrics.quality import evaluate_generator, format_report
 from kgan.metrics.translation import format_translation_errors, paired_translation_errors
 
 __all__ = [
+    "ClassBalance",
+    "FeatureExtractor",
+    "FeatureStatistics",
+    "KernelDistance",
     "ModeCoverage",
+    "PrecisionRecall",
     "build_classifier",
+    "class_balance",
+    "evaluate_generator",
+    "feature_extractor",
+    "format_report",
+    "frechet_distance",
+    "kernel_distance",
+    "precision_recall",
     "classifier_accuracy",
     "classifier_features",
     "classifier_score",

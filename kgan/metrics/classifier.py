@@ -26,6 +26,7 @@ epochs (~15 seconds).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -252,7 +253,53 @@ def classifier_score(classifier: keras.Model, images, batch_size: int = 500) -> 
       images: ``[N, H, W, C]`` in [-1, 1].
       batch_size: prediction batch size.
     """
+    return _score(_class_probabilities(classifier, images, batch_size))
+
+
+def _class_probabilities(classifier, images, batch_size):
+    """``[N, num_classes]`` float64 p(y|x), clipped away from 0 for the logs."""
     logits = classifier.predict(np.asarray(images, np.float32), batch_size=batch_size, verbose=0)
-    p = np.clip(_logits_to_probabilities(logits).astype(np.float64), 1e-12, 1.0)
+    return np.clip(_logits_to_probabilities(logits).astype(np.float64), 1e-12, 1.0)
+
+
+def _score(p):
+    """``exp(E_x KL(p(y|x) || p(y)))`` of ``[N, C]`` probabilities."""
     marginal = p.mean(axis=0, keepdims=True)
     return float(np.exp(np.mean(np.sum(p * (np.log(p) - np.log(marginal)), axis=1))))
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassBalance:
+    """How generated samples spread over the classes, as the evaluation classifier sees them.
+
+    Attributes:
+      histogram: ``[num_classes]`` share of samples predicted as each class (sums to 1).
+      classes_covered: classes receiving at least ``min_share`` of their fair
+        share ``N / num_classes`` (a collapsed generator covers few).
+      kl_from_uniform: ``KL(histogram || uniform)`` in nats; 0 for perfectly
+        balanced samples, ``log(num_classes)`` when all fall in one class.
+      classifier_score: `classifier_score` of the same samples.
+    """
+
+    histogram: np.ndarray
+    classes_covered: int
+    kl_from_uniform: float
+    classifier_score: float
+
+
+def class_balance(classifier: keras.Model, images, min_share: float = 0.1, batch_size: int = 500) -> ClassBalance:
+    """Class coverage, class-histogram KL and classifier score of ``images`` (``[N, H, W, C]`` in [-1, 1]).
+
+    The mode-collapse view of Fashion-MNIST/MNIST samples (Srivastava et al.
+    2017 count modes of stacked MNIST the same way): a domain classifier
+    labels each sample; a generator that covers every class evenly scores
+    ``classes_covered = num_classes`` and ``kl_from_uniform`` near 0.
+    """
+    p = _class_probabilities(classifier, images, batch_size)
+    num_classes = p.shape[1]
+    counts = np.bincount(np.argmax(p, axis=1), minlength=num_classes)
+    histogram = counts / counts.sum()
+    covered = int(np.sum(counts >= min_share * len(p) / num_classes))
+    nonzero = histogram > 0
+    kl = float(np.sum(histogram[nonzero] * np.log(histogram[nonzero] * num_classes)))
+    return ClassBalance(histogram, covered, kl, _score(p))

@@ -1,0 +1,74 @@
+"""Feature networks for distribution metrics (FID, KID, precision/recall).
+
+Two feature spaces:
+
+* ``"inception"``: pool3 (2048-d) of the FID InceptionV3 (Szegedy et al. 2016
+  as frozen for Heusel et al. 2017; `kgan.metrics.fid_inception`). FID and KID
+  in this space are the numbers papers quote. About 10x slower than the
+  classifier on a CPU (each image is resized to 299x299).
+* ``"classifier"``: the 128-d ``features`` layer of kgan's Fashion-MNIST/MNIST
+  evaluation classifier (`kgan.metrics.load_classifier`). Cheap enough for
+  evaluation during training; its "FID" is comparable only with itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["FEATURE_SPACES", "FeatureExtractor", "feature_extractor"]
+
+FEATURE_SPACES = ("inception", "classifier")
+
+
+class FeatureExtractor:
+    """Images ``[N, H, W, C]`` float32 in [-1, 1] -> features float32 ``[N, D]``, in batches.
+
+    Attributes:
+      name: the feature space (``"inception"`` or ``"classifier:<dataset>"``),
+        stored with cached reference features so spaces are never mixed.
+      network: the Keras model.
+      batch_size: images per forward pass.
+    """
+
+    def __init__(self, name: str, network, batch_size: int):
+        self.name, self.network, self.batch_size = name, network, batch_size
+
+    def __call__(self, images) -> np.ndarray:
+        images = np.asarray(images, np.float32)
+        if images.ndim != 4:
+            raise ValueError(f"images must be [N, H, W, C]; got shape {images.shape}.")
+        if images.size and (images.min() < -1.0 - 1e-6 or images.max() > 1.0 + 1e-6):
+            raise ValueError(
+                f"images must be float32 in [-1, 1] (kgan's range); got values in [{images.min():.3g}, {images.max():.3g}]. "
+                "Convert uint8 pixels with kgan.data.to_model_range."
+            )
+        outputs = [
+            np.asarray(self.network(images[start:start + self.batch_size], training=False), np.float32)
+            for start in range(0, len(images), self.batch_size)
+        ]
+        return np.concatenate(outputs) if outputs else np.zeros((0, self.network.output_shape[-1]), np.float32)
+
+
+def feature_extractor(space: str = "inception", *, weights_path=None, classifier_dataset: str = "fashion_mnist",
+                      cache_dir=None, batch_size: int | None = None) -> FeatureExtractor:
+    """The feature network of ``space`` (see the module docstring).
+
+    Args:
+      space: ``"inception"`` or ``"classifier"``.
+      weights_path: the FID InceptionV3 weights (``"inception"``); default:
+        found by `kgan.metrics.fid_inception.locate_weights`.
+      classifier_dataset: ``"fashion_mnist"`` or ``"mnist"`` (``"classifier"``).
+      cache_dir: kgan's cache (classifier, converted weights).
+      batch_size: default 50 (inception) or 500 (classifier).
+    """
+    if space == "inception":
+        from kgan.metrics import fid_inception
+
+        network = fid_inception.fid_inception_v3(weights_path=weights_path, cache_dir=cache_dir)
+        return FeatureExtractor("inception", network, batch_size or 50)
+    if space == "classifier":
+        from kgan.metrics.classifier import classifier_features, load_classifier
+
+        network = classifier_features(load_classifier(classifier_dataset, cache_dir=cache_dir))
+        return FeatureExtractor(f"classifier:{classifier_dataset}", network, batch_size or 500)
+    raise ValueError(f"Unknown feature space {space!r}; choose one of {FEATURE_SPACES}.")

