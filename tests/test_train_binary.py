@@ -166,3 +166,17 @@ def test_point_dataset_trains_mlps(tmp_path):
     )
     assert (tmp_path / "run" / "samples" / "final.png").is_file()
     assert not (tmp_path / "saved_models").exists()
+
+
+def test_time_budget_stops_then_a_rerun_continues(tmp_path):
+    # 20 epochs of 8 steps could take a minute; a 3-second budget stops early.
+    args = command(tmp_path, "--epochs=20", "--steps_per_epoch=8", "--max_train_minutes=0.05", "--notensorboard")
+    first = run(args, cwd=tmp_path)
+    assert "time budget of 0.05 min used up at train step" in first.stdout
+    newest_checkpoint_step = callbacks.list_checkpoints(tmp_path / "run" / "checkpoints")[-1][0]
+    steps = json.loads((tmp_path / "run" / "export.json").read_text())["train_steps"]
+    assert 0 < steps < 160 and newest_checkpoint_step == steps
+    assert (tmp_path / "saved_models" / "gan" / "1" / "saved_model.pb").is_file()
+    second = run(args, cwd=tmp_path)
+    assert "resumed from" in second.stdout
+    assert json.loads((tmp_path / "run" / "export.json").read_text())["train_steps"] > steps

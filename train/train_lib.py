@@ -11,6 +11,7 @@ factory); the defaults serve `GAN`-like models. The run directory (``config.mode
     samples/           epoch_0001.png, ..., final.png
     logs/              TensorBoard: train/ (epoch metrics), samples/ (grids)
     export.json        where the last export went, and at which train step
+    summary.json       the end-of-run summary printed by the binary (steps, speed, evaluation)
 
 Resuming: a killed run started again with the same flags continues from its
 newest checkpoint. A checkpoint taken at step s of an epoch of E steps is
@@ -330,7 +331,16 @@ def train(config, build_model) -> dict:
     if run.recipe.evaluate is not None:
         summary["evaluation"], table = run.recipe.evaluate(config, model)
         print(table, flush=True)
+    if is_chief(model):
+        atomic_files.write_text(
+            os.path.join(config.model_dir, "summary.json"), json.dumps(summary, indent=1, sort_keys=True, default=_json_value)
+        )
     return summary
+
+
+def _json_value(value):
+    """numpy scalars and arrays in the summary (evaluation tables) as plain JSON."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
 def make_callbacks(run: Run):
@@ -364,6 +374,10 @@ def fit_remaining_epochs(run: Run, callbacks) -> float:
     verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)
     fit_seconds = 0.0
     epoch, step_in_epoch = divmod(int(model.train_steps.numpy()), epoch_steps)
+    budget = None
+    if config.max_train_minutes:
+        budget = TimeBudget(config.max_train_minutes * 60)
+        callbacks = [*callbacks, budget]
     while epoch < config.epochs:
         fit_steps = epoch_steps - step_in_epoch
         last_epoch = epoch + 1 if step_in_epoch else config.epochs
@@ -382,7 +396,36 @@ def fit_remaining_epochs(run: Run, callbacks) -> float:
         )
         fit_seconds += time.time() - fit_start
         epoch, step_in_epoch = last_epoch, 0
+        if budget is not None and budget.exhausted:
+            epoch, step_in_epoch = divmod(int(model.train_steps.numpy()), epoch_steps)
+            if step_in_epoch:  # Epoch ends checkpoint themselves; a mid-epoch stop is saved here.
+                for callback in callbacks:
+                    if isinstance(callback, kgan_callbacks.TrainingCheckpoint):
+                        callback.save(epoch, step_in_epoch)
+            print(f"kgan: time budget of {config.max_train_minutes:g} min used up at train step "
+                  f"{int(model.train_steps.numpy())} of {config.epochs * epoch_steps}; run again to continue.", flush=True)
+            break
     return fit_seconds
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops `fit` once ``seconds`` of training have passed (counted over every `fit` it serves)."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds, self.used, self.exhausted = seconds, 0.0, False
+        self._start = None
+
+    def on_train_begin(self, logs=None):
+        self._start = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.used + time.time() - self._start >= self.seconds:
+            self.exhausted = True
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        self.used += time.time() - self._start
 
 
 def _export(config, model, train_steps):

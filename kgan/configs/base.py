@@ -84,6 +84,11 @@ class TrainingConfig:
     export_dir: str = _field("saved_models", "Exports go to export_dir/export_name/<version>/.")
     export_name: str = _field("gan", "Model name of the export (TF Serving's model name).")
     verbose: Optional[int] = _field(None, "Keras progress output: 0, 1 (bar) or 2 (a line per epoch); unset: 1 on a terminal, else 2.")
+    max_train_minutes: Optional[float] = _field(
+        None,
+        "A time budget: stop training after this many minutes of fit in this invocation, then checkpoint, draw "
+        "the final grid and export as at the end. Running the same command again continues the run.",
+    )
 
     #: Discriminator updates per train step; configs of models with k steps make it a field.
     discriminator_steps = 1
@@ -108,6 +113,8 @@ class TrainingConfig:
             self._check_positive(problems, name, allow_none=True)
         if self.checkpoint_every_n_steps is not None and self.checkpoint_every_n_steps < 0:
             problems.append(f"--checkpoint_every_n_steps must be >= 0 (0: epoch ends only); got {self.checkpoint_every_n_steps}.")
+        if self.max_train_minutes is not None and self.max_train_minutes <= 0:
+            problems.append(f"--max_train_minutes must be > 0; got {self.max_train_minutes}.")
         for name in ("generator_learning_rate", "discriminator_learning_rate"):
             if not getattr(self, name) > 0:
                 problems.append(f"--{name} must be > 0; got {getattr(self, name)}.")
