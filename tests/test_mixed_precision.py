@@ -1,5 +1,6 @@
 """Every model under mixed_bfloat16 and mixed_float16: finite losses, float32 variables and outputs;
-float16 gets loss scaling for every optimizer, and an overflow skips the step for the networks after it."""
+float16 gets loss scaling for every optimizer, and a step that overflows in any network changes no network
+(the later updates are skipped, the earlier ones undone), on one device and on two replicas."""
 
 import keras
 import numpy as np
@@ -14,6 +15,7 @@ from kgan.networks import (
     mlp_discriminator,
     mlp_generator,
 )
+from test_case import run_script
 
 
 @pytest.fixture
@@ -93,6 +95,36 @@ def test_float16_overflow_in_the_first_network_skips_every_later_update(policy):
     assert not all(np.array_equal(a, b.numpy()) for a, b in zip(generator, model.generator_variables))
 
 
+@pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
+@pytest.mark.parametrize("name", ["gan", "cycle_gan", "star_gan"])
+def test_float16_overflow_in_the_last_network_undoes_the_earlier_updates_of_the_step(policy, name):
+    model, data, _ = MODELS[name]()
+    model.compile()
+    dataset = tf.data.Dataset.from_tensors(data).repeat()
+    model.fit(dataset, steps_per_epoch=1, verbose=0)
+    # The generator updates last in GAN and StarGAN; in CycleGAN the discriminators do.
+    last, first = (
+        (model.discriminator_optimizer, model.generator_optimizer) if name == "cycle_gan"
+        else (model.generator_optimizer, model.discriminator_optimizer)
+    )
+    state = [v.numpy() for v in model.variables if v.path not in ("train_steps", "overflow_step")]
+    first_state = [v.numpy() for v in first.inner_optimizer.variables]
+    first.dynamic_scale.assign(1.0)  # cannot overflow: the first update of the step goes through
+    first_scale = 1.0
+    last.dynamic_scale.assign(1e38)  # only the last update of the step overflows
+    model.fit(dataset, steps_per_epoch=1, verbose=0)
+    after = [v.numpy() for v in model.variables if v.path not in ("train_steps", "overflow_step")]
+    assert all(np.array_equal(a, b) for a, b in zip(state, after)), "a network or pool kept an update"
+    assert all(np.array_equal(a, b.numpy()) for a, b in zip(first_state, first.inner_optimizer.variables))
+    # The first optimizer's update had gone through (its scale did not drop); the last one's scale halved.
+    assert float(first.dynamic_scale.numpy()) == first_scale
+    assert float(last.dynamic_scale.numpy()) == pytest.approx(5e37, rel=1e-3)
+    assert int(model.overflow_step.numpy()) == 1
+    last.dynamic_scale.assign(1024.0)
+    model.fit(dataset, steps_per_epoch=1, verbose=0)
+    assert not all(np.array_equal(a, b.numpy()) for a, b in zip(state, [v for v in model.variables if v.path not in ("train_steps", "overflow_step")]))
+
+
 def test_precision_and_strategy_names():
     assert distribute.resolve_precision("float32") == "float32"
     assert distribute.resolve_precision("auto") == ("mixed_bfloat16" if distribute.native_bfloat16() else "float32")
@@ -103,3 +135,37 @@ def test_precision_and_strategy_names():
         distribute.make_strategy("multi_worker")
     with pytest.raises(ValueError, match="strategy"):
         distribute.make_strategy("tpu_pod")
+
+
+TWO_REPLICA_OVERFLOW = r"""
+import os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras, numpy as np
+import kgan
+from kgan.networks import mlp_discriminator, mlp_generator
+
+keras.mixed_precision.set_global_policy("mixed_float16")
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+with strategy.scope():
+    model = kgan.GAN(mlp_generator(4, 2, (16,)), mlp_discriminator(2, (16,)), 4)
+    model.compile()
+data = tf.data.Dataset.from_tensors(np.random.default_rng(0).normal(size=(8, 2)).astype(np.float32)).repeat()
+model.fit(data, steps_per_epoch=1, verbose=0)
+before = [v.numpy() for v in model.variables if v.path not in ("train_steps", "overflow_step")]
+model.discriminator_optimizer.dynamic_scale.assign(1.0)
+model.generator_optimizer.dynamic_scale.assign(1e38)
+model.fit(data, steps_per_epoch=1, verbose=0)
+after = [v.numpy() for v in model.variables if v.path not in ("train_steps", "overflow_step")]
+# Every replica's copy, not only the first one's.
+copies = [[c.numpy() for c in v.value.values] for v in model.variables if v.path not in ("train_steps", "overflow_step")]
+same = all(np.array_equal(a, b) for a, b in zip(before, after))
+in_sync = all(np.array_equal(c[0], c[1]) for c in copies)
+print(same, in_sync, int(model.overflow_step.numpy()))
+"""
+
+
+def test_float16_rollback_under_two_replicas(tmp_path):
+    assert run_script(tmp_path, TWO_REPLICA_OVERFLOW) == "True True 1"

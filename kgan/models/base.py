@@ -24,6 +24,8 @@ forward pass) and ``check_batch``.
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -269,6 +271,44 @@ class AdversarialModel(keras.Model):
         optimizer.apply_gradients(zip(gradients, variables))
         return loss, extras
 
+    @contextlib.contextmanager
+    def atomic_float16_step(self):
+        """Wraps a train step's updates: under float16, a step that overflows anywhere changes no network.
+
+        `_skip_after_overflow` skips the update that overflowed and every later
+        one of the step; this also undoes the updates made *before* it in the
+        same step (e.g. the discriminator's, when the generator overflows): on
+        entry it snapshots every network, pool and inner-optimizer variable,
+        and on exit restores them all if some update of this step overflowed.
+        The loss scales keep their reduction, so the next step is retried with
+        a smaller scale. Costs one copy of those variables per step, under
+        ``mixed_float16`` only; otherwise it does nothing. Call it before
+        ``train_steps`` is incremented (the overflow is recorded per step).
+        """
+        optimizers = [self.generator_optimizer, self.discriminator_optimizer]
+        if not any(isinstance(o, keras.optimizers.LossScaleOptimizer) for o in optimizers):
+            yield
+            return
+        counters = {id(self.train_steps), id(self.eval_steps), id(self.overflow_step)}
+        variables = [v for v in self.variables if id(v) not in counters]
+        for optimizer in optimizers:
+            inner = optimizer.inner_optimizer if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else optimizer
+            variables += list(inner.variables)
+        # Reads are ordered before the step's updates by tf.function's automatic control dependencies.
+        snapshot = [tf.identity(v.value) for v in variables]
+        yield
+        overflowed = tf.equal(self.overflow_step, self.train_steps)
+
+        def restore(strategy, overflowed, snapshot):
+            # Cross-replica context: update every copy of each variable with its
+            # replica's snapshot (the same on all replicas), as optimizers do.
+            for variable, old in zip(variables, snapshot):
+                strategy.extended.update(
+                    variable.value, lambda var, old, flag: var.assign(tf.where(flag, old, var)), args=(old, overflowed)
+                )
+
+        tf.distribute.get_replica_context().merge_call(restore, args=(overflowed, snapshot))
+
     def _skip_after_overflow(self, gradients):
         """Float16: once a network's gradients overflow in a train step, later networks skip too.
 
@@ -276,13 +316,16 @@ class AdversarialModel(keras.Model):
         and lowers its scale; this makes every later update of the same train
         step non-finite as well, so its optimizer skips it (and lowers its own
         scale): no network takes a step against an opponent that did not move
-        as planned. Updates made earlier in the same step stand. The decision
-        is all-reduced, so every replica skips alike.
+        as planned. Updates made earlier in the same step are undone by
+        `atomic_float16_step`. The decision is all-reduced, so every replica
+        skips alike.
         """
         finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in gradients if g is not None])
         context = tf.distribute.get_replica_context()
         if context is not None and context.num_replicas_in_sync > 1:
-            finite = context.all_reduce(tf.distribute.ReduceOp.MIN, tf.cast(finite, tf.float32)) > 0.5
+            # ReduceOp has no MIN: count the replicas that overflowed.
+            overflows = context.all_reduce(tf.distribute.ReduceOp.SUM, 1.0 - tf.cast(finite, tf.float32))
+            finite = overflows < 0.5
         overflowed_earlier = tf.equal(self.overflow_step, self.train_steps)
         self.overflow_step.assign(tf.where(finite, self.overflow_step, self.train_steps))
         poison = tf.where(overflowed_earlier, tf.constant(float("nan")), tf.constant(0.0))

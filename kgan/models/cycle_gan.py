@@ -217,12 +217,13 @@ class CycleGAN(AdversarialModel):
 
     def train_step(self, data):
         x, y = self.unpack_batch(data)
-        g_loss, extras = self.minimize(self.generator_optimizer, lambda: self.generator_loss(x, y), self.generator_variables)
-        fake_x = self.pooled(self.pool_x, extras.pop("fake_x"), _POOL_X_STREAM)
-        fake_y = self.pooled(self.pool_y, extras.pop("fake_y"), _POOL_Y_STREAM)
-        d_loss, _ = self.minimize(
-            self.discriminator_optimizer, lambda: self.discriminator_loss(x, y, fake_x, fake_y), self.discriminator_variables
-        )
+        with self.atomic_float16_step():
+            g_loss, extras = self.minimize(self.generator_optimizer, lambda: self.generator_loss(x, y), self.generator_variables)
+            fake_x = self.pooled(self.pool_x, extras.pop("fake_x"), _POOL_X_STREAM)
+            fake_y = self.pooled(self.pool_y, extras.pop("fake_y"), _POOL_Y_STREAM)
+            d_loss, _ = self.minimize(
+                self.discriminator_optimizer, lambda: self.discriminator_loss(x, y, fake_x, fake_y), self.discriminator_variables
+            )
         self.update_trackers(d_loss=d_loss, g_loss=g_loss, **extras)
         self.train_steps.assign_add(1)
         return self.tracker_results()

@@ -166,11 +166,12 @@ class GAN(AdversarialModel):
     def train_step(self, data):
         images = self.unpack_batch(data)
         minibatches = self.split_minibatches(images)
-        for j, real in enumerate(minibatches):
-            d_loss, extras = self.discriminator_step(real, stream=j)
-            self.update_trackers(d_loss=d_loss, **extras)
-        g_loss, g_extras = self.generator_step(self.batch_size_of(minibatches[0]), stream=len(minibatches))
-        self.update_trackers(g_loss=g_loss, **g_extras)
+        with self.atomic_float16_step():
+            for j, real in enumerate(minibatches):
+                d_loss, extras = self.discriminator_step(real, stream=j)
+                self.update_trackers(d_loss=d_loss, **extras)
+            g_loss, g_extras = self.generator_step(self.batch_size_of(minibatches[0]), stream=len(minibatches))
+            self.update_trackers(g_loss=g_loss, **g_extras)
         self.train_steps.assign_add(1)
         return self.tracker_results()
 

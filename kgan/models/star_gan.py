@@ -206,21 +206,22 @@ class StarGAN(AdversarialModel):
     def train_step(self, data):
         images, labels = self.unpack_batch(data)
         minibatches = self.split_minibatches((images, tf.cast(labels, tf.float32)))
-        for j, (x, c) in enumerate(minibatches):
-            targets = self.target_labels(c, _STREAMS_PER_D_STEP * j)
-            epsilon = self.uniform_noise(self.batch_size_of(x), (), _STREAMS_PER_D_STEP * j + 1)
-            d_loss, extras = self.minimize(
-                self.discriminator_optimizer,
-                lambda: self.discriminator_loss(x, c, targets, epsilon),
-                self.discriminator_variables,
+        with self.atomic_float16_step():
+            for j, (x, c) in enumerate(minibatches):
+                targets = self.target_labels(c, _STREAMS_PER_D_STEP * j)
+                epsilon = self.uniform_noise(self.batch_size_of(x), (), _STREAMS_PER_D_STEP * j + 1)
+                d_loss, extras = self.minimize(
+                    self.discriminator_optimizer,
+                    lambda: self.discriminator_loss(x, c, targets, epsilon),
+                    self.discriminator_variables,
+                )
+                self.update_trackers(d_loss=d_loss, **extras)
+            x, c = minibatches[-1]
+            targets = self.target_labels(c, _STREAMS_PER_D_STEP * len(minibatches))
+            g_loss, extras = self.minimize(
+                self.generator_optimizer, lambda: self.generator_loss(x, c, targets), self.generator_variables
             )
-            self.update_trackers(d_loss=d_loss, **extras)
-        x, c = minibatches[-1]
-        targets = self.target_labels(c, _STREAMS_PER_D_STEP * len(minibatches))
-        g_loss, extras = self.minimize(
-            self.generator_optimizer, lambda: self.generator_loss(x, c, targets), self.generator_variables
-        )
-        self.update_trackers(g_loss=g_loss, **extras)
+            self.update_trackers(g_loss=g_loss, **extras)
         self.train_steps.assign_add(1)
         return self.tracker_results()
 
