@@ -7,10 +7,10 @@ rounds of one ``model.fit`` window per variant, interleaved, on an in-memory
 batch (no input pipeline in the numbers), and reports the median images/s.
 In the same run it times:
 
-* ``baseline``: a plain float32 Keras ``train_step`` over the same DCGAN
-  networks -- the pattern of the keras-io DCGAN example (one tape per network,
-  BCE on concatenated real/fake batches, no dtype policy, no XLA) -- so the
-  ``gan`` rows can be read as a ratio to it;
+* ``<model>_baseline``: a plain float32 Keras ``train_step`` over the same
+  networks doing the same work per step -- the pattern of the keras-io
+  examples (one tape per update, losses inline, no dtype policy, no XLA;
+  `bench/baselines.py`) -- so every row reads as a ratio to its model's;
 * ``peak``: a 4096x4096 matmul in float32 and bfloat16 (median of 5), the
   FLOP/s ceiling the utilisation column refers to.
 
@@ -49,99 +49,67 @@ VARIANTS = (("float32", False), ("float32", True), ("mixed_bfloat16", False), ("
 
 
 def _build(name: str, jit_compile: bool):
-    """``(model, batch, images_per_step)`` for one model at its benchmark size."""
+    """``(model, batch, images_per_step)`` for one model at its benchmark size.
+
+    ``<model>_baseline`` builds the same networks under the plain Keras
+    ``train_step`` of `bench/baselines.py` (float32, no XLA).
+    """
     import keras
     import numpy as np
 
     import kgan
     from kgan import networks
 
+    import baselines
+
+    model_name, baseline = name.removesuffix("_baseline"), name.endswith("_baseline")
     rng = np.random.default_rng(0)
     images = lambda n, c=1: rng.uniform(-1, 1, (n, 28, 28, c)).astype(np.float32)  # noqa: E731
-    if name in ("gan", "baseline"):
+    adam = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)  # noqa: E731
+    if model_name == "gan":
         generator, discriminator = networks.dcgan_generator(100, (28, 28, 1), 64), networks.dcgan_discriminator((28, 28, 1), 64)
-        model = kgan.GAN(generator, discriminator, 100) if name == "gan" else KerasIoDCGAN(generator, discriminator, 100)
+        model = baselines.DCGANBaseline(generator, discriminator, 100) if baseline else kgan.GAN(generator, discriminator, 100)
         batch = images(256)
-    elif name == "wgan_gp":
-        model = kgan.WGANGP(
-            networks.dcgan_generator(100, (28, 28, 1), 64), networks.dcgan_discriminator((28, 28, 1), 64, "layer"), 100
-        )
+    elif model_name == "wgan_gp":
+        generator = networks.dcgan_generator(100, (28, 28, 1), 64)
+        critic = networks.dcgan_discriminator((28, 28, 1), 64, "layer")
+        model = baselines.WGANGPBaseline(generator, critic, 100) if baseline else kgan.WGANGP(generator, critic, 100)
         batch = images(5 * 64)  # n_critic 5 minibatches of 64
-    elif name == "conditional_gan":
-        model = kgan.ConditionalGAN(
-            networks.conditional_dcgan_generator(100, 10, (28, 28, 1), 64),
-            networks.conditional_dcgan_discriminator((28, 28, 1), 10, base_filters=64),
-            100, 10,
-        )
+    elif model_name == "conditional_gan":
+        generator = networks.conditional_dcgan_generator(100, 10, (28, 28, 1), 64)
+        discriminator = networks.conditional_dcgan_discriminator((28, 28, 1), 10, base_filters=64)
+        model = (baselines.ConditionalGANBaseline(generator, discriminator, 100, 10) if baseline
+                 else kgan.ConditionalGAN(generator, discriminator, 100, 10))
         batch = (images(256), rng.integers(0, 10, 256).astype(np.int32))
-    elif name == "cycle_gan":  # the demo preset's networks
+    elif model_name == "cycle_gan":  # the demo preset's networks
         shape = (28, 28, 1)
-        model = kgan.CycleGAN(
+        nets = (
             networks.resnet_generator(shape, base_filters=16, num_residual_blocks=3),
             networks.resnet_generator(shape, base_filters=16, num_residual_blocks=3),
             networks.patch_discriminator(shape, 16, 2),
             networks.patch_discriminator(shape, 16, 2),
         )
+        model = baselines.CycleGANBaseline(*nets) if baseline else kgan.CycleGAN(*nets)
         batch = (images(16), images(16))
-    elif name == "star_gan":  # the demo preset's networks
+    elif model_name == "star_gan":  # the demo preset's networks
         shape = (28, 28, 3)
-        model = kgan.StarGAN(
-            networks.resnet_generator(shape, condition_dim=4, base_filters=16, num_residual_blocks=2, padding="zero", sampling_kernel_size=4),
-            networks.multi_task_patch_discriminator(shape, 4, 16, 3),
-            4, discriminator_steps=2,
+        generator = networks.resnet_generator(
+            shape, condition_dim=4, base_filters=16, num_residual_blocks=2, padding="zero", sampling_kernel_size=4
         )
+        discriminator = networks.multi_task_patch_discriminator(shape, 4, 16, 3)
+        model = (baselines.StarGANBaseline(generator, discriminator, n_critic=2) if baseline
+                 else kgan.StarGAN(generator, discriminator, 4, discriminator_steps=2))
         batch = (images(32, 3), rng.integers(0, 2, (32, 4)).astype(np.float32))
     else:
         raise ValueError(f"Unknown model {name!r}; choose from {MODELS}.")
-    if name == "baseline":
-        model.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5))
+    if baseline:
+        # The generator-side optimizer first for CycleGAN (its pair order), the critic's first otherwise.
+        model.compile(adam(), adam())
     else:
         model.compile(jit_compile=jit_compile)
     # Images a step reads: both domains for CycleGAN, the images of (images, labels) otherwise.
-    images_per_step = 2 * len(batch[0]) if name == "cycle_gan" else len(batch[0] if isinstance(batch, tuple) else batch)
+    images_per_step = 2 * len(batch[0]) if model_name == "cycle_gan" else len(batch[0] if isinstance(batch, tuple) else batch)
     return model, batch, images_per_step
-
-
-def _keras_io_baseline_class():
-    import keras
-    import tensorflow as tf
-
-    class KerasIoDCGAN(keras.Model):
-        """The keras-io DCGAN ``train_step``: float32, no policy, no XLA, one tape per network."""
-
-        def __init__(self, generator, discriminator, latent_dim):
-            super().__init__()
-            self.generator, self.discriminator, self.latent_dim = generator, discriminator, latent_dim
-            self.seed_generator = keras.random.SeedGenerator(0)
-            self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
-            self.built = True
-
-        def compile(self, d_optimizer, g_optimizer):
-            super().compile(jit_compile=False)
-            self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-
-        def train_step(self, real_images):
-            batch_size = tf.shape(real_images)[0]
-            z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
-            combined = tf.concat([self.generator(z), real_images], axis=0)
-            labels = tf.concat([tf.ones((batch_size, 1)), tf.zeros((batch_size, 1))], axis=0)
-            labels += 0.05 * keras.random.uniform(tf.shape(labels), seed=self.seed_generator)
-            with tf.GradientTape() as tape:
-                d_loss = self.loss_fn(labels, self.discriminator(combined))
-            grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
-            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
-            z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
-            with tf.GradientTape() as tape:
-                g_loss = self.loss_fn(tf.zeros((batch_size, 1)), self.discriminator(self.generator(z)))
-            grads = tape.gradient(g_loss, self.generator.trainable_weights)
-            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
-            return {"d_loss": d_loss, "g_loss": g_loss}
-
-    return KerasIoDCGAN
-
-
-def KerasIoDCGAN(*args):  # noqa: N802 (builds the class on first use: it needs TF imported)
-    return _keras_io_baseline_class()(*args)
 
 
 # ---------------------------------------------------------------------- measurements
@@ -162,7 +130,7 @@ def _step_flops(model, batch) -> float:
 def measure_model(name: str, repeats: int, seconds: float) -> list:
     """Runs in a subprocess: every variant of one model, timed in interleaved windows.
 
-    All variants (and, for ``gan``, the keras-io baseline) are built and warmed
+    All variants (and the model's plain-Keras baseline) are built and warmed
     up first; then each of ``repeats`` rounds times one window per variant in
     turn, so slow spells of a shared machine hit every variant alike and the
     ratios between them hold even when absolute numbers drift.
@@ -171,9 +139,7 @@ def measure_model(name: str, repeats: int, seconds: float) -> list:
     import numpy as np
     import tensorflow as tf
 
-    variants = [(name, policy, xla) for policy, xla in VARIANTS]
-    if name == "gan":
-        variants.insert(0, ("baseline", "float32", False))
+    variants = [(f"{name}_baseline", "float32", False)] + [(name, policy, xla) for policy, xla in VARIANTS]
     built = []
     for model_name, policy, xla in variants:
         keras.mixed_precision.set_global_policy(policy)
@@ -200,7 +166,7 @@ def measure_model(name: str, repeats: int, seconds: float) -> list:
             "images_per_second": float(np.median(entry["rates"])), "runs": entry["rates"],
             "steps_per_window": entry["steps"], "images_per_step": entry["images_per_step"], "peak_rss_mb": peak_rss,
         }
-        if entry["policy"] == "float32" and not entry["xla"] and entry["name"] != "baseline":
+        if entry["policy"] == "float32" and not entry["xla"] and not entry["name"].endswith("_baseline"):
             result["flops_per_step"] = _step_flops(entry["model"], entry["batch"])
         results.append(result)
     return results
@@ -234,20 +200,21 @@ def _run_child(args) -> dict:
 
 def format_table(results: list, peaks: dict) -> str:
     flops = {r["model"]: r["flops_per_step"] for r in results if "flops_per_step" in r}
-    baseline = next((r["images_per_second"] for r in results if r["model"] == "baseline"), None)
+    baselines = {r["model"].removesuffix("_baseline"): r["images_per_second"] for r in results if r["model"].endswith("_baseline")}
     float32 = {(r["model"], r["xla"]): r["images_per_second"] for r in results if r["policy"] == "float32"}
     lines = [
         f"matmul peak (4096^2): float32 {peaks['float32'] / 1e9:.0f} GFLOP/s, bfloat16 {peaks['bfloat16'] / 1e9:.0f} GFLOP/s",
         "",
-        "| model | policy | XLA | images/s (median) | vs keras-io baseline | vs float32, same XLA | GFLOP/s | % of matmul peak | peak RSS |",
+        "| model | policy | XLA | images/s (median) | vs plain-Keras baseline | vs float32, same XLA | GFLOP/s | % of matmul peak | peak RSS |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
+        model = r["model"].removesuffix("_baseline")
         rate = r["images_per_second"]
-        step_flops = flops.get(r["model"] if r["model"] != "baseline" else "gan")
+        step_flops = flops.get(model)
         achieved = step_flops * rate / r["images_per_step"] if step_flops else None
         peak = peaks["bfloat16" if r["policy"] == "mixed_bfloat16" else "float32"]
-        versus_baseline = f"{rate / baseline:.2f}x" if baseline and r["model"] in ("gan", "baseline") else "-"
+        versus_baseline = f"{rate / baselines[model]:.2f}x" if model in baselines else "-"
         versus_float32 = f"{rate / float32[(r['model'], r['xla'])]:.2f}x" if (r["model"], r["xla"]) in float32 else "-"
         lines.append(
             f"| {r['model']} | {r['policy']} | {'on' if r['xla'] else 'off'} | {rate:,.0f} | {versus_baseline} | {versus_float32} | "
@@ -276,7 +243,7 @@ def main(argv=None):
     for model in args.models.split(","):
         results.extend(_run_child({"kind": "model", "model": model}))
         for r in results:
-            if r["model"] in (model, "baseline"):
+            if r["model"] in (model, f"{model}_baseline"):
                 print(f"{r['model']} {r['policy']} XLA={r['xla']}: {r['images_per_second']:,.0f} images/s", file=sys.stderr, flush=True)
     table = format_table(results, peaks)
     print(table)
