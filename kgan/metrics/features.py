@@ -3,7 +3,7 @@
 Two feature spaces:
 
 * ``"inception"``: pool3 (2048-d) of the FID InceptionV3 (Szegedy et al. 2016
-  as frozen for Heusel et al. 2017; `kgan.metrics.fid_inception`). FID and KID
+  as frozen for Heusel et al. 2017; `kgan.metrics.inception`). FID and KID
   in this space are the numbers papers quote. About 10x slower than the
   classifier on a CPU (each image is resized to 299x299).
 * ``"classifier"``: the 128-d ``features`` layer of kgan's Fashion-MNIST/MNIST
@@ -31,7 +31,11 @@ class FeatureExtractor:
     """
 
     def __init__(self, name: str, network, batch_size: int):
+        import tensorflow as tf
+
         self.name, self.network, self.batch_size = name, network, batch_size
+        # One graph per input shape, not an eager layer-by-layer pass per batch.
+        self._forward = tf.function(lambda images: network(images, training=False), reduce_retracing=True)
 
     def __call__(self, images) -> np.ndarray:
         images = np.asarray(images, np.float32)
@@ -43,7 +47,7 @@ class FeatureExtractor:
                 "Convert uint8 pixels with kgan.data.to_model_range."
             )
         outputs = [
-            np.asarray(self.network(images[start:start + self.batch_size], training=False), np.float32)
+            np.asarray(self._forward(images[start:start + self.batch_size]), np.float32)
             for start in range(0, len(images), self.batch_size)
         ]
         return np.concatenate(outputs) if outputs else np.zeros((0, self.network.output_shape[-1]), np.float32)
@@ -56,15 +60,15 @@ def feature_extractor(space: str = "inception", *, weights_path=None, classifier
     Args:
       space: ``"inception"`` or ``"classifier"``.
       weights_path: the FID InceptionV3 weights (``"inception"``); default:
-        found by `kgan.metrics.fid_inception.locate_weights`.
+        found by `kgan.metrics.inception.locate_weights`.
       classifier_dataset: ``"fashion_mnist"`` or ``"mnist"`` (``"classifier"``).
       cache_dir: kgan's cache (classifier, converted weights).
       batch_size: default 50 (inception) or 500 (classifier).
     """
     if space == "inception":
-        from kgan.metrics import fid_inception
+        from kgan.metrics import inception
 
-        network = fid_inception.fid_inception_v3(weights_path=weights_path, cache_dir=cache_dir)
+        network = inception.fid_inception_v3(weights_path=weights_path)
         return FeatureExtractor("inception", network, batch_size or 50)
     if space == "classifier":
         from kgan.metrics.classifier import classifier_features, load_classifier

