@@ -180,3 +180,26 @@ def test_time_budget_stops_then_a_rerun_continues(tmp_path):
     second = run(args, cwd=tmp_path)
     assert "resumed from" in second.stdout
     assert json.loads((tmp_path / "run" / "export.json").read_text())["train_steps"] > steps
+
+
+def test_quality_flag_logs_kid_to_tensorboard(tmp_path):
+    import pytest
+
+    from kgan.metrics import inception
+
+    try:
+        inception.locate_weights()
+    except FileNotFoundError:
+        pytest.skip("FID Inception weights not installed")
+    import tensorflow as tf
+
+    run(command(tmp_path, "--epochs=2", "--steps_per_epoch=2", "--quality_every_n_epochs=1", "--quality_features=inception",
+                "--quality_num_samples=40", "--noexport"), cwd=tmp_path, timeout=300)
+    log_dir = tmp_path / "run" / "logs" / "quality"
+    values = []
+    for event_file in log_dir.iterdir():
+        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+            values += [(event.step, v.tag) for v in event.summary.value]
+    assert sorted(values) == [(1, "quality/kid"), (1, "quality/kid_std"), (2, "quality/kid"), (2, "quality/kid_std")]
+    bad = subprocess.run(command(tmp_path, "--quality_every_n_epochs=0"), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "--quality_every_n_epochs must be >= 1" in bad.stderr

@@ -355,12 +355,26 @@ def make_callbacks(run: Run):
         resume_metadata=run.resume_metadata,
     )
     callbacks = [checkpoint, grid]
+    if getattr(config, "quality_every_n_epochs", None):
+        callbacks.append(_quality_evaluation(config, run.model))
     if config.tensorboard and is_chief(run.model):
         if kgan_callbacks.tensorboard_available():
             callbacks.append(keras.callbacks.TensorBoard(os.path.join(config.model_dir, LOGS), write_graph=False))
         else:
             logging.warning("No TensorBoard logs: `pip install tensorboard`, or pass --notensorboard to silence this.")
     return callbacks, grid
+
+
+def _quality_evaluation(config, model):
+    """`kgan.callbacks.QualityEvaluation` of ``--quality_every_n_epochs``: KID against the test split of the training data."""
+    if not callable(getattr(model, "generate", None)) or len(getattr(model, "sample_shape", ())) != 3:
+        raise SetupError("--quality_every_n_epochs evaluates image generators (GAN, WGAN-GP, conditional GAN) only.")
+    return kgan_callbacks.QualityEvaluation(
+        config.dataset, "test", every_n_epochs=config.quality_every_n_epochs, num_samples=config.quality_num_samples,
+        num_real=config.quality_num_samples, features=config.quality_features, metrics=("kid",),
+        tensorboard_dir=os.path.join(config.model_dir, LOGS, "quality") if config.tensorboard else None,
+        data_dir=config.data_dir,
+    )
 
 
 def fit_remaining_epochs(run: Run, callbacks) -> float:

@@ -84,6 +84,15 @@ class TrainingConfig:
     export_dir: str = _field("saved_models", "Exports go to export_dir/export_name/<version>/.")
     export_name: str = _field("gan", "Model name of the export (TF Serving's model name).")
     verbose: Optional[int] = _field(None, "Keras progress output: 0, 1 (bar) or 2 (a line per epoch); unset: 1 on a terminal, else 2.")
+    quality_every_n_epochs: Optional[int] = _field(
+        None,
+        "Evaluate sample quality every N epochs (kgan.callbacks.QualityEvaluation: KID of generated vs "
+        "test-split images) and log it to TensorBoard and the epoch logs; unset: never. Image GANs only.",
+    )
+    quality_features: str = _field(
+        "classifier", "Feature network of --quality_every_n_epochs: 'classifier' (fast) or 'inception' (standard FID/KID)."
+    )
+    quality_num_samples: int = _field(2000, "Generated (and test-split) images per quality evaluation.")
     max_train_minutes: Optional[float] = _field(
         None,
         "A time budget: stop training after this many minutes of fit in this invocation, then checkpoint, draw "
@@ -113,6 +122,12 @@ class TrainingConfig:
             self._check_positive(problems, name, allow_none=True)
         if self.checkpoint_every_n_steps is not None and self.checkpoint_every_n_steps < 0:
             problems.append(f"--checkpoint_every_n_steps must be >= 0 (0: epoch ends only); got {self.checkpoint_every_n_steps}.")
+        if self.quality_every_n_epochs is not None and self.quality_every_n_epochs < 1:
+            problems.append(f"--quality_every_n_epochs must be >= 1; got {self.quality_every_n_epochs}.")
+        if self.quality_features not in ("classifier", "inception"):
+            problems.append(f"--quality_features must be 'classifier' or 'inception'; got {self.quality_features!r}.")
+        if self.quality_num_samples < 10:
+            problems.append(f"--quality_num_samples must be >= 10; got {self.quality_num_samples}.")
         if self.max_train_minutes is not None and self.max_train_minutes <= 0:
             problems.append(f"--max_train_minutes must be > 0; got {self.max_train_minutes}.")
         for name in ("generator_learning_rate", "discriminator_learning_rate"):
