@@ -16,8 +16,11 @@ from kgan.networks.patch_discriminator import (
     receptive_field,
 )
 from kgan.networks.resnet_generator import default_residual_blocks, resnet_generator
+from kgan.networks.stabilizers import MinibatchDiscrimination, MinibatchStddev
 
 __all__ = [
+    "MinibatchDiscrimination",
+    "MinibatchStddev",
     "ReflectionPadding2D",
     "TileConditions",
     "default_residual_blocks",

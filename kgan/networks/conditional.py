@@ -132,7 +132,8 @@ def conditional_dcgan_generator(
 def _features(core: keras.Model) -> keras.Model:
     """The unconditional discriminator ``core`` up to (without) its final ``logit`` layer: phi(x)."""
     last = core.layers[-1]
-    if not (isinstance(last, layers.Dense) and last.name == "logit"):
+    inner = last.layer if isinstance(last, layers.SpectralNormalization) else last
+    if not (isinstance(inner, layers.Dense) and inner.name == "logit"):
         raise ValueError(f"Expected a discriminator ending in a Dense layer named 'logit'; {core.name!r} ends in {last.name!r}.")
     return keras.Model(core.inputs, core.layers[-2].output, name=f"{core.name}_features")
 
@@ -175,6 +176,8 @@ def conditional_mlp_discriminator(
     auxiliary_classifier: bool = False,
     label_embedding_dim: int | None = None,
     name: str = "discriminator",
+    minibatch: str = "none",
+    spectral_norm: bool = False,
 ) -> keras.Model:
     """D(x, y) for points: ``[points [B, input_dim], labels int [B]]`` -> logits ``[B, 1]``.
 
@@ -192,10 +195,11 @@ def conditional_mlp_discriminator(
       auxiliary_classifier: add the AC-GAN class head.
       label_embedding_dim: for ``"concat"``: learned embedding size, or None for one-hot.
       name: model name.
+      minibatch, spectral_norm: as for `kgan.networks.mlp_discriminator` (in phi).
     """
 
     def make_core(shape):
-        return mlp_discriminator(shape[0], hidden_units, name=f"{name}_core")
+        return mlp_discriminator(shape[0], hidden_units, name=f"{name}_core", minibatch=minibatch, spectral_norm=spectral_norm)
 
     def join(points, encoded):
         return layers.Concatenate(name="points_and_label")([points, encoded])
@@ -214,6 +218,8 @@ def conditional_dcgan_discriminator(
     auxiliary_classifier: bool = False,
     label_embedding_dim: int | None = None,
     name: str = "discriminator",
+    minibatch: str = "none",
+    spectral_norm: bool = False,
 ) -> keras.Model:
     """D(x, y) for images: ``[images [B, H, W, C] in [-1, 1], labels int [B]]`` -> logits ``[B, 1]``.
 
@@ -233,11 +239,12 @@ def conditional_dcgan_discriminator(
       auxiliary_classifier: add the AC-GAN class head.
       label_embedding_dim: for ``"concat"``: learned embedding size, or None for one-hot.
       name: model name.
+      minibatch, spectral_norm: as for `kgan.networks.dcgan_discriminator` (in phi).
     """
     height, width = image_shape[0], image_shape[1]
 
     def make_core(shape):
-        return dcgan_discriminator(shape, base_filters, normalization, name=f"{name}_core")
+        return dcgan_discriminator(shape, base_filters, normalization, name=f"{name}_core", minibatch=minibatch, spectral_norm=spectral_norm)
 
     def join(images, encoded):
         maps = layers.Reshape((1, 1, encoded.shape[-1]), name="label_pixel")(encoded)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from kgan.networks import stabilizers
+
 
 def _upsampling_plan(size: int):
     """Returns ``(start_size, num_doublings)`` for a square image side ``size``."""
@@ -90,6 +92,8 @@ def dcgan_discriminator(
     base_filters: int = 64,
     normalization: str = "batch",
     name: str = "discriminator",
+    minibatch: str = "none",
+    spectral_norm: bool = False,
 ) -> keras.Model:
     """DCGAN discriminator: images ``[B, H, W, C]`` in [-1, 1] -> logits ``[B, 1]``.
 
@@ -103,6 +107,11 @@ def dcgan_discriminator(
       normalization: ``"batch"`` (DCGAN), ``"layer"`` or ``"none"`` (WGAN-GP
         critics must not use batch norm).
       name: model name.
+      minibatch: ``"none"``, ``"stddev"`` (a minibatch-stddev map before the
+        score, Karras et al. 2018) or ``"discrimination"`` (Salimans et al.
+        2016 on the flattened features); see `kgan.networks.stabilizers`.
+      spectral_norm: spectrally normalise every convolution and the score
+        layer (Miyato et al. 2018).
     """
     _check_image_shape(image_shape)
     _, doublings = _upsampling_plan(image_shape[0])
@@ -110,12 +119,15 @@ def dcgan_discriminator(
     x = images
     filters = base_filters
     for i in range(doublings):
-        x = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=(i == 0 or normalization == "none"), name=f"down{i}")(x)
+        conv = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=(i == 0 or normalization == "none"), name=f"down{i}")
+        x = stabilizers.spectrally_normalized(conv, spectral_norm)(x)
         norm = _normalization(normalization, f"down{i}_norm") if i > 0 else None
         if norm is not None:
             x = norm(x)
         x = layers.LeakyReLU(0.2)(x)
         filters *= 2
-    x = layers.Flatten()(x)
-    logits = layers.Dense(1, dtype="float32", name="logit")(x)
+    x = stabilizers.minibatch_features(x, minibatch, "minibatch")
+    if len(x.shape) == 4:
+        x = layers.Flatten()(x)
+    logits = stabilizers.spectrally_normalized(layers.Dense(1, dtype="float32", name="logit"), spectral_norm)(x)
     return keras.Model(images, logits, name=name)

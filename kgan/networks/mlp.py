@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from kgan.networks import stabilizers
+
 
 def mlp_generator(
     latent_dim: int = 64,
@@ -28,11 +30,19 @@ def mlp_discriminator(
     input_dim: int = 2,
     hidden_units=(128, 128),
     name: str = "discriminator",
+    minibatch: str = "none",
+    spectral_norm: bool = False,
 ) -> keras.Model:
-    """MLP discriminator: points ``[B, input_dim]`` -> logits ``[B, 1]`` (float32)."""
+    """MLP discriminator: points ``[B, input_dim]`` -> logits ``[B, 1]`` (float32).
+
+    ``minibatch`` (``"none"``, ``"stddev"``, ``"discrimination"``) adds
+    minibatch features after the last hidden layer and ``spectral_norm``
+    spectrally normalises every layer (`kgan.networks.stabilizers`).
+    """
     points = keras.Input((input_dim,), name="points")
     x = points
     for i, units in enumerate(hidden_units):
-        x = layers.Dense(units, activation="relu", name=f"hidden{i}")(x)
-    logits = layers.Dense(1, dtype="float32", name="logit")(x)
+        x = stabilizers.spectrally_normalized(layers.Dense(units, activation="relu", name=f"hidden{i}"), spectral_norm)(x)
+    x = stabilizers.minibatch_features(x, minibatch, "minibatch")
+    logits = stabilizers.spectrally_normalized(layers.Dense(1, dtype="float32", name="logit"), spectral_norm)(x)
     return keras.Model(points, logits, name=name)
