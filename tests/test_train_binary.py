@@ -203,3 +203,12 @@ def test_quality_flag_logs_kid_to_tensorboard(tmp_path):
     assert sorted(values) == [(1, "quality/kid"), (1, "quality/kid_std"), (2, "quality/kid"), (2, "quality/kid_std")]
     bad = subprocess.run(command(tmp_path, "--quality_every_n_epochs=0"), cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "--quality_every_n_epochs must be >= 1" in bad.stderr
+
+
+def test_stabilizer_flags_reach_the_discriminator(tmp_path):
+    run(command(tmp_path, "--epochs=1", "--steps_per_epoch=2", "--minibatch=stddev", "--spectral_norm", "--notensorboard",
+                "--noexport"), cwd=tmp_path)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["minibatch"] == "stddev" and config["spectral_norm"] is True
+    bad = subprocess.run(command(tmp_path, "--minibatch=pac"), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "--minibatch='pac' is unknown" in bad.stderr

@@ -36,6 +36,8 @@ def build_networks(config, sample_shape):
         conditioning=config.conditioning,
         auxiliary_classifier=config.auxiliary_classifier,
         label_embedding_dim=config.label_embedding_dim,
+        minibatch=config.minibatch,
+        spectral_norm=config.spectral_norm,
     )
     if len(sample_shape) == 3:
         return (

@@ -102,14 +102,15 @@ def build_networks(config, sample_shape):
     """``(generator, discriminator)``: DCGAN networks for images, MLPs for 2-D points."""
     from kgan import networks
 
+    stabilizers = dict(minibatch=config.minibatch, spectral_norm=config.spectral_norm)
     if len(sample_shape) == 3:
         return (
             networks.dcgan_generator(config.latent_dim, sample_shape, config.base_filters),
-            networks.dcgan_discriminator(sample_shape, config.base_filters, config.normalization),
+            networks.dcgan_discriminator(sample_shape, config.base_filters, config.normalization, **stabilizers),
         )
     return (
         networks.mlp_generator(config.latent_dim, sample_shape[0], config.hidden_units),
-        networks.mlp_discriminator(sample_shape[0], config.hidden_units),
+        networks.mlp_discriminator(sample_shape[0], config.hidden_units, **stabilizers),
     )
 
 

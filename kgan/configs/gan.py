@@ -6,6 +6,7 @@ import dataclasses
 from typing import Optional
 
 from kgan import losses
+from kgan.networks.stabilizers import MINIBATCH_FEATURES
 from kgan.configs.base import TrainingConfig, _field
 from kgan.data import KNOWN_DATASETS
 
@@ -29,6 +30,11 @@ class GANConfig(TrainingConfig):
     base_filters: int = _field(64, "DCGAN width: filters of the generator's last and the discriminator's first layer.")
     normalization: str = _field("batch", "Discriminator normalisation: 'batch' (DCGAN), 'layer' or 'none'.")
     hidden_units: tuple = _field((128, 128), "Hidden layer widths of the MLP networks (point datasets only).")
+    minibatch: str = _field(
+        "none", "Minibatch features in the discriminator against mode collapse: 'none', 'stddev' (Karras et al. 2018) "
+        "or 'discrimination' (Salimans et al. 2016)."
+    )
+    spectral_norm: bool = _field(False, "Spectrally normalise every discriminator layer (Miyato et al. 2018).")
     loss: str = _field("non_saturating", "GAN loss: minimax, non_saturating, least_squares, hinge or wasserstein.")
     discriminator_steps: int = _field(1, "Discriminator updates per generator update (k).")
     label_smoothing: float = _field(0.0, "One-sided label smoothing: real targets become 1 - label_smoothing.")
@@ -60,6 +66,8 @@ class GANConfig(TrainingConfig):
             problems.append(f"--label_smoothing is not defined for --loss={self.loss}; set it to 0.")
         if not 0.0 <= self.label_smoothing < 1.0:
             problems.append(f"--label_smoothing must be in [0, 1); got {self.label_smoothing}.")
+        if self.minibatch not in MINIBATCH_FEATURES:
+            problems.append(f"--minibatch={self.minibatch!r} is unknown; choose one of {', '.join(MINIBATCH_FEATURES)}.")
         if self.normalization not in NORMALIZATIONS:
             problems.append(f"--normalization must be one of {', '.join(NORMALIZATIONS)}; got {self.normalization!r}.")
         return problems
