@@ -6,9 +6,9 @@ import dataclasses
 from typing import Optional
 
 from kgan import losses
-from kgan.networks.stabilizers import MINIBATCH_FEATURES
 from kgan.configs.base import TrainingConfig, _field
 from kgan.data import KNOWN_DATASETS
+from kgan.networks.stabilizers import MINIBATCH_FEATURES
 
 # Datasets of 2-D points (kgan.data.mixtures); they train MLP networks.
 POINT_DATASETS = ("ring8", "grid25")
