@@ -707,13 +707,13 @@ class QualityEvaluation(keras.callbacks.Callback):
         completed = epoch + 1
         if completed % self.every_n_epochs or not _is_chief(self.model):
             return
-        from kgan.metrics.quality import evaluate_generator
+        from kgan.metrics.quality import REPORT_VALUES, evaluate_generator
 
         report = evaluate_generator(
             self.model, self.dataset, self.split, num_samples=self.num_samples, num_real=self.num_real,
             features=self.features, metrics=self.metrics, **self.kwargs,
         )
-        values = {k: float(v) for k, v in report.items() if k in _QUALITY_KEYS}
+        values = {k: float(v) for k, v in report.items() if k in REPORT_VALUES}
         self.history.append({"epoch": completed, **values})
         if logs is not None:
             logs.update({f"quality/{k}": v for k, v in values.items()})
@@ -726,5 +726,3 @@ class QualityEvaluation(keras.callbacks.Callback):
             self._writer.flush()
         logging.info("Epoch %d quality: %s", completed, ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
 
-
-_QUALITY_KEYS = ("fid", "kid", "kid_std", "precision", "recall", "classes_covered", "class_kl", "classifier_score")

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from kgan.data.ranges import to_model_range
+from kgan.data.ranges import to_model_range, to_uint8
 
 __all__ = [
     "MAX_SAMPLED_IMAGES",
@@ -204,10 +204,7 @@ def generator_outputs(samples) -> dict:
     rank = samples.shape.rank
     if rank == 4:
         images = tf.clip_by_value(samples, -1.0, 1.0)
-        # (x + 1) * 127.5 lies in [0, 255] after the clip, so the cast cannot
-        # overflow; the second clip only guards against float rounding at 255.
-        scaled = tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0)
-        images_uint8 = tf.cast(scaled, tf.uint8)
+        images_uint8 = to_uint8(images)
         png = tf.map_fn(tf.io.encode_png, images_uint8, fn_output_signature=tf.TensorSpec([], tf.string))
         return {"images": images, "images_uint8": images_uint8, "images_png_bytes": png}
     if rank == 2:

@@ -177,14 +177,22 @@ def make_rest_handler(models):
                 raise LookupError(f"Servable not found for request: Specific({name}, {version})")
             return model
 
-        def do_GET(self):
-            match = _MODEL_PATH.match(self.path)
+        def _route(self, pattern, method):
+            """``(match, model)`` for the request path, or ``(None, None)`` after replying 404."""
+            match = pattern.match(self.path)
             if not match:
-                return self._reply(404, {"error": f"Malformed request: GET {self.path}"})
+                self._reply(404, {"error": f"Malformed request: {method} {self.path}"})
+                return None, None
             try:
-                model = self._model(match.group(1), match.group(2))
+                return match, self._model(match.group(1), match.group(2))
             except LookupError as error:
-                return self._reply(404, {"error": str(error)})
+                self._reply(404, {"error": str(error)})
+                return None, None
+
+        def do_GET(self):
+            match, model = self._route(_MODEL_PATH, "GET")
+            if model is None:
+                return None
             if match.group(3):
                 signature_def = {k: json_format.MessageToDict(v) for k, v in model.signature_defs.items()}
                 return self._reply(200, {
@@ -196,15 +204,12 @@ def make_rest_handler(models):
             ]})
 
         def do_POST(self):
-            match = _PREDICT_PATH.match(self.path)
-            if not match:
-                return self._reply(404, {"error": f"Malformed request: POST {self.path}"})
+            _, model = self._route(_PREDICT_PATH, "POST")
+            if model is None:
+                return None
             try:
-                model = self._model(match.group(1), match.group(2))
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 return self._reply(200, predict_json(model, body))
-            except LookupError as error:
-                return self._reply(404, {"error": str(error)})
             except (RequestError, json.JSONDecodeError) as error:
                 return self._reply(400, {"error": str(error)})
 

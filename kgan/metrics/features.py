@@ -4,8 +4,9 @@ Two feature spaces:
 
 * ``"inception"``: pool3 (2048-d) of the FID InceptionV3 (Szegedy et al. 2016
   as frozen for Heusel et al. 2017; `kgan.metrics.inception`). FID and KID
-  in this space are the numbers papers quote. About 10x slower than the
-  classifier on a CPU (each image is resized to 299x299).
+  in this space are the numbers papers quote. Much slower than the
+  classifier on a CPU (each image is resized to 299x299; bench/feature_speed.py
+  measures both).
 * ``"classifier"``: the 128-d ``features`` layer of kgan's Fashion-MNIST/MNIST
   evaluation classifier (`kgan.metrics.load_classifier`). Cheap enough for
   evaluation during training; its "FID" is comparable only with itself.
@@ -62,7 +63,7 @@ def feature_extractor(space: str = "inception", *, weights_path=None, classifier
       weights_path: the FID InceptionV3 weights (``"inception"``); default:
         found by `kgan.metrics.inception.locate_weights`.
       classifier_dataset: ``"fashion_mnist"`` or ``"mnist"`` (``"classifier"``).
-      cache_dir: kgan's cache (classifier, converted weights).
+      cache_dir: kgan's cache (where the classifier is kept).
       batch_size: default 50 (inception) or 500 (classifier).
     """
     if space == "inception":

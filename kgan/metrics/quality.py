@@ -25,7 +25,7 @@ from kgan.metrics.frechet import FeatureStatistics, frechet_distance
 from kgan.metrics.kernel_distance import kernel_distance
 from kgan.metrics.precision_recall import precision_recall
 
-__all__ = ["METRICS", "evaluate_generator", "format_report", "generated_batches", "reference_features"]
+__all__ = ["METRICS", "REPORT_VALUES", "evaluate_generator", "format_report", "generated_batches", "reference_features"]
 
 METRICS = ("fid", "kid", "precision_recall", "class_balance")
 
@@ -88,12 +88,13 @@ def generated_batches(source, num_images: int, seed: int = 0, batch_size: int = 
         yield draw(start, min(batch_size, num_images - start), seed + index)
 
 
-def _features_of(extractor: FeatureExtractor, batches) -> tuple[np.ndarray, list]:
-    """Features of every batch, and the images kept for the class-balance metric."""
+def _features_of(extractor: FeatureExtractor, batches, keep_images: bool) -> tuple[np.ndarray, list]:
+    """Features of every batch, and (if ``keep_images``) the images, for the class-balance metric."""
     features, images = [], []
     for batch in batches:
         features.append(extractor(batch))
-        images.append(batch)
+        if keep_images:
+            images.append(batch)
     return np.concatenate(features), images
 
 
@@ -173,7 +174,8 @@ def evaluate_generator(source, dataset: str = "fashion_mnist", split: str = "tes
     start = time.time()
     extractor = features if isinstance(features, FeatureExtractor) else feature_extractor(features, cache_dir=cache_dir)
     report = {"features": extractor.name, "dataset": dataset, "split": split, "num_samples": num_samples}
-    fake, images = _features_of(extractor, generated_batches(source, num_samples, seed, num_classes=num_classes))
+    batches = generated_batches(source, num_samples, seed, num_classes=num_classes)
+    fake, images = _features_of(extractor, batches, keep_images="class_balance" in metrics)
     needs_real = {"fid", "kid", "precision_recall"} & set(metrics)
     if needs_real:
         real = reference_features(extractor, dataset, split, num_real, cache_dir=cache_dir, data_dir=data_dir)
@@ -201,6 +203,8 @@ _FORMATS = [
     ("recall", "recall", "{:.3f}"), ("classes_covered", "classes covered", "{}"),
     ("class_kl", "class KL (nats)", "{:.3f}"), ("classifier_score", "classifier score", "{:.2f}"),
 ]
+#: The numeric results a report can hold (the protocol fields aside).
+REPORT_VALUES = (*(key for key, _, _ in _FORMATS), "kid_std")
 
 
 def format_report(report: dict) -> str:
