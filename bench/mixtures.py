@@ -133,8 +133,12 @@ def parse_steps(values, mixtures):
     return steps
 
 
-def build_model(recipe, seed):
-    """Returns the compiled `kgan` model of ``recipe`` (a RECIPES entry)."""
+def build_model(recipe, seed, model_options=None, network_options=None):
+    """Returns the (uncompiled) `kgan` model of ``recipe`` (a RECIPES entry).
+
+    ``model_options`` (e.g. ``{"feature_matching": 1.0}``) go to the model,
+    ``network_options`` (``minibatch``, ``spectral_norm``) to the critic.
+    """
     import keras
 
     import kgan
@@ -143,12 +147,13 @@ def build_model(recipe, seed):
     keras.utils.set_random_seed(seed)
     latent_dim = recipe["latent_dim"]
     generator = mlp_generator(latent_dim, 2, tuple(recipe["generator"]))
-    critic = mlp_discriminator(2, tuple(recipe["critic"]))
+    critic = mlp_discriminator(2, tuple(recipe["critic"]), **(network_options or {}))
     k = recipe["discriminator_steps"]
+    options = dict(discriminator_steps=k, seed=seed, **(model_options or {}))
     if recipe["family"] == "GAN":
-        model = kgan.GAN(generator, critic, latent_dim, loss="non_saturating", discriminator_steps=k, seed=seed)
+        model = kgan.GAN(generator, critic, latent_dim, loss="non_saturating", **options)
     elif recipe["family"] == "WGAN":
-        model = kgan.WGAN(generator, critic, latent_dim, clip_value=recipe["clip_value"], discriminator_steps=k, seed=seed)
+        model = kgan.WGAN(generator, critic, latent_dim, clip_value=recipe["clip_value"], **options)
     elif recipe["family"] == "WGANGP":
         model = kgan.WGANGP(
             generator,
@@ -156,8 +161,7 @@ def build_model(recipe, seed):
             latent_dim,
             gradient_penalty_weight=recipe["gradient_penalty_weight"],
             one_sided_penalty=recipe["one_sided_penalty"],
-            discriminator_steps=k,
-            seed=seed,
+            **options,
         )
     else:
         raise ValueError(f"Unknown family {recipe['family']!r}.")
@@ -178,8 +182,11 @@ def make_optimizer(recipe, steps):
     raise ValueError(f"Unknown optimizer {recipe['optimizer']!r}.")
 
 
-def run_one(model_name, mixture_name, steps, seed, epochs, num_samples, threads):
-    """Trains one (model, mixture, seed); returns a JSON-ready dict."""
+def run_one(model_name, mixture_name, steps, seed, epochs, num_samples, threads, recipe=None, model_options=None, network_options=None):
+    """Trains one (model, mixture, seed); returns a JSON-ready dict.
+
+    ``recipe`` overrides ``RECIPES[model_name]``; the options go to `build_model`.
+    """
     import numpy as np
     import tensorflow as tf
 
@@ -189,12 +196,12 @@ def run_one(model_name, mixture_name, steps, seed, epochs, num_samples, threads)
     from kgan.data.mixtures import gaussian_mixture
     from kgan.metrics import mode_coverage
 
-    recipe = RECIPES[model_name]
+    recipe = recipe or RECIPES[model_name]
     mixture = gaussian_mixture(mixture_name)
     if steps % epochs:
         raise ValueError(f"steps ({steps}) must be a multiple of --epochs ({epochs}).")
     start = time.perf_counter()
-    model = build_model(recipe, seed)
+    model = build_model(recipe, seed, model_options, network_options)
     model.compile(make_optimizer(recipe, steps), make_optimizer(recipe, steps))
     batch = recipe["discriminator_steps"] * recipe["minibatch"]
     history = model.fit(

@@ -71,6 +71,7 @@ def build_model(config, sample_shape):
         classify_generated=config.classify_generated,
         gradient_penalty_weight=config.gradient_penalty_weight,
         seed=config.seed,
+        **config.remedy_options(),
     )
     generator_optimizer, discriminator_optimizer = train_lib.make_optimizers(config)
     model.compile(generator_optimizer, discriminator_optimizer, jit_compile=config.jit_compile_option)

@@ -40,6 +40,7 @@ def build_model(config, sample_shape):
         discriminator_steps=config.discriminator_steps,
         label_smoothing=config.label_smoothing,
         seed=config.seed,
+        **config.remedy_options(),
     )
     generator_optimizer, discriminator_optimizer = train_lib.make_optimizers(config)
     model.compile(generator_optimizer, discriminator_optimizer, jit_compile=config.jit_compile_option)

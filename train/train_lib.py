@@ -105,7 +105,9 @@ def build_networks(config, sample_shape):
     stabilizers = dict(minibatch=config.minibatch, spectral_norm=config.spectral_norm)
     if len(sample_shape) == 3:
         return (
-            networks.dcgan_generator(config.latent_dim, sample_shape, config.base_filters),
+            networks.dcgan_generator(
+                config.latent_dim, sample_shape, config.base_filters, normalization=config.generator_normalization
+            ),
             networks.dcgan_discriminator(sample_shape, config.base_filters, config.normalization, **stabilizers),
         )
     return (

@@ -31,7 +31,7 @@ flags.adopt_module_key_flags(config_flags)
 def build_model(config, sample_shape):
     """A compiled `kgan.WGANGP` or `kgan.WGAN` for samples of ``sample_shape``."""
     generator, critic = train_lib.build_networks(config, sample_shape)
-    common = dict(discriminator_steps=config.discriminator_steps, seed=config.seed)
+    common = dict(discriminator_steps=config.discriminator_steps, seed=config.seed, **config.remedy_options())
     if config.model == "wgan":
         model = kgan.WGAN(generator, critic, config.latent_dim, clip_value=config.clip_value, **common)
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from kgan import losses
+from kgan import losses, remedies
 from kgan.configs.base import TrainingConfig, _field
 from kgan.data import KNOWN_DATASETS
 from kgan.networks.stabilizers import MINIBATCH_FEATURES
@@ -38,7 +38,23 @@ class GANConfig(TrainingConfig):
     loss: str = _field("non_saturating", "GAN loss: minimax, non_saturating, least_squares, hinge or wasserstein.")
     discriminator_steps: int = _field(1, "Discriminator updates per generator update (k).")
     label_smoothing: float = _field(0.0, "One-sided label smoothing: real targets become 1 - label_smoothing.")
+    # Training-side remedies (kgan.remedies; see the GAN docstring).
+    feature_matching: float = _field(0.0, "Weight of feature matching on the discriminator's last hidden features (Salimans et al. 2016); 0: off.")
+    historical_averaging: float = _field(0.0, "Weight of the historical-averaging penalty on both networks (Salimans et al. 2016); 0: off.")
+    consensus: float = _field(0.0, "gamma of consensus optimization (Mescheder et al. 2017; needs --discriminator_steps=1); 0: off.")
+    generator_ema: float = _field(0.0, "Decay of the generator weight average that samples and exports use, e.g. 0.999; 0: off.")
+    diff_augment: str = _field("", "DiffAugment policy (Zhao et al. 2020), e.g. 'color,translation,cutout' (images only); '': off.")
+    generator_normalization: str = _field(
+        "batch", "DCGAN generator normalisation: 'batch' or 'virtual_batch' (Salimans et al. 2016; image datasets)."
+    )
     num_samples: int = _field(64, "Samples in each grid.")
+
+    def remedy_options(self) -> dict:
+        """The model keyword arguments of the training-side remedies."""
+        return dict(
+            feature_matching=self.feature_matching, historical_averaging=self.historical_averaging,
+            consensus=self.consensus, generator_ema=self.generator_ema, diff_augment=self.diff_augment,
+        )
 
     @property
     def is_points(self) -> bool:
@@ -68,6 +84,25 @@ class GANConfig(TrainingConfig):
             problems.append(f"--label_smoothing must be in [0, 1); got {self.label_smoothing}.")
         if self.minibatch not in MINIBATCH_FEATURES:
             problems.append(f"--minibatch={self.minibatch!r} is unknown; choose one of {', '.join(MINIBATCH_FEATURES)}.")
+        for name in ("feature_matching", "historical_averaging", "consensus"):
+            if getattr(self, name) < 0:
+                problems.append(f"--{name} must be >= 0 (0 turns it off); got {getattr(self, name)}.")
+        if not 0.0 <= self.generator_ema < 1.0:
+            problems.append(f"--generator_ema must be in [0, 1) (e.g. 0.999; 0 turns it off); got {self.generator_ema}.")
+        if self.consensus and self.discriminator_steps != 1:
+            problems.append("--consensus takes one simultaneous step of both networks: set --discriminator_steps=1.")
+        if self.consensus and self.mixed_precision == "mixed_float16":
+            problems.append("--consensus does not support --mixed_precision=mixed_float16; use float32 or mixed_bfloat16.")
+        try:
+            remedies.parse_augment_policy(self.diff_augment)
+        except ValueError as error:
+            problems.append(f"--diff_augment: {error}")
+        if self.diff_augment and self.is_points:
+            problems.append(f"--diff_augment augments images; --dataset={self.dataset} is 2-D points.")
+        if self.generator_normalization not in ("batch", "virtual_batch"):
+            problems.append(f"--generator_normalization must be batch or virtual_batch; got {self.generator_normalization!r}.")
+        elif self.generator_normalization == "virtual_batch" and self.is_points:
+            problems.append(f"--generator_normalization=virtual_batch applies to the DCGAN generator; --dataset={self.dataset} trains MLPs.")
         if self.normalization not in NORMALIZATIONS:
             problems.append(f"--normalization must be one of {', '.join(NORMALIZATIONS)}; got {self.normalization!r}.")
         return problems
@@ -291,6 +326,8 @@ class ConditionalGANConfig(GANConfig):
         for name in ("classification_weight", "gradient_penalty_weight"):
             if getattr(self, name) < 0:
                 problems.append(f"--{name} must be >= 0; got {getattr(self, name)}.")
+        if self.generator_normalization != "batch":
+            problems.append("--generator_normalization: the conditional generators use batch normalisation only.")
         if self.gradient_penalty_weight > 0 and self.normalization == "batch" and not self.is_points:
             problems.append("--gradient_penalty_weight > 0 needs a critic without batch norm: --normalization=layer or none.")
         return problems

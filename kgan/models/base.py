@@ -298,16 +298,23 @@ class AdversarialModel(keras.Model):
         snapshot = [tf.identity(v.value) for v in variables]
         yield
         overflowed = tf.equal(self.overflow_step, self.train_steps)
+        self.assign_replicated(variables, [tf.where(overflowed, old, v.value) for v, old in zip(variables, snapshot)])
 
-        def restore(strategy, overflowed, snapshot):
-            # Cross-replica context: update every copy of each variable with its
-            # replica's snapshot (the same on all replicas), as optimizers do.
-            for variable, old in zip(variables, snapshot):
-                strategy.extended.update(
-                    variable.value, lambda var, old, flag: var.assign(tf.where(flag, old, var)), args=(old, overflowed)
-                )
+    @staticmethod
+    def assign_replicated(variables, values):
+        """Assigns ``values`` (computed alike on every replica) to ``variables`` from a train step.
 
-        tf.distribute.get_replica_context().merge_call(restore, args=(overflowed, snapshot))
+        Inside `strategy.run` a mirrored variable cannot be assigned directly;
+        this goes to the cross-replica context (``merge_call``) and updates
+        every copy with its replica's value, as optimizers do. Works outside
+        `tf.distribute` too.
+        """
+
+        def assign(strategy, values):
+            for variable, value in zip(variables, values):
+                strategy.extended.update(getattr(variable, "value", variable), lambda var, new: var.assign(new), args=(value,))
+
+        tf.distribute.get_replica_context().merge_call(assign, args=(list(values),))
 
     def _skip_after_overflow(self, gradients):
         """Float16: once a network's gradients overflow in a train step, later networks skip too.

@@ -194,9 +194,9 @@ class ConditionalGAN(GAN):
     # ------------------------------------------------------------------ networks
 
     def call(self, inputs, training=False):
-        """The generator's forward pass: ``[z [B, latent_dim], labels int [B]]`` -> samples, float32."""
+        """The sampling generator's forward pass: ``[z [B, latent_dim], labels int [B]]`` -> samples, float32."""
         z, labels = inputs
-        return tf.cast(self.generator([z, tf.cast(labels, tf.int32)], training=training), tf.float32)
+        return tf.cast(self.sampling_generator([z, tf.cast(labels, tf.int32)], training=training), tf.float32)
 
     def generate(self, num_samples: int | None = None, seed: int = 0, labels=None):
         """Samples for the stateless seed ``seed`` (float32).
@@ -216,10 +216,13 @@ class ConditionalGAN(GAN):
         z = tf.random.stateless_normal([int(labels.shape[0]), self.latent_dim], seed=[seed, 0])
         return self([z, labels], training=False)
 
+    def discriminator_inputs(self, samples, labels):
+        """What D takes: ``[samples, labels]``, or ``samples`` for an AC-GAN discriminator."""
+        return [samples, labels] if self.discriminator_sees_labels else samples
+
     def discriminate(self, samples, labels, training=True):
         """``(logits, class_logits or None)``, float32, for samples ``[B, ...]`` of classes ``labels [B]``."""
-        inputs = [samples, labels] if self.discriminator_sees_labels else samples
-        outputs = self.discriminator(inputs, training=training)
+        outputs = self.discriminator(self.discriminator_inputs(samples, labels), training=training)
         if self.has_class_head:
             logits, class_logits = outputs
             return tf.cast(logits, tf.float32), tf.cast(class_logits, tf.float32)
@@ -255,8 +258,8 @@ class ConditionalGAN(GAN):
         images, labels = real
         labels = tf.cast(labels, tf.int32)
         fake = self.generator([noise["z"], noise["labels"]], training=training)
-        real_logits, real_classes = self.discriminate(images, labels, training)
-        fake_logits, fake_classes = self.discriminate(fake, noise["labels"], training)
+        real_logits, real_classes = self.discriminate(self.augment(images, noise.get("augment_real")), labels, training)
+        fake_logits, fake_classes = self.discriminate(self.augment(fake, noise.get("augment_fake")), noise["labels"], training)
         loss = self.loss_family.discriminator(real_logits, fake_logits, self.label_smoothing)
         extras = {"d_real": tf.reduce_mean(real_logits), "d_fake": tf.reduce_mean(fake_logits)}
         if self.loss_name == "wasserstein":
@@ -283,10 +286,14 @@ class ConditionalGAN(GAN):
         penalty = penalties.gradient_penalty(critic, images, fake, noise["epsilon"])
         return self.gradient_penalty_weight * penalty, {"gradient_penalty": penalty}
 
-    def generator_loss(self, z, labels, training=True):
-        """G's loss for noise ``[m, latent_dim]`` and labels ``[m]``; returns ``(loss, extras)``."""
+    def generator_loss(self, z, labels, real=None, augment_real=None, augment_fake=None, training=True):
+        """G's loss for noise ``[m, latent_dim]`` and labels ``[m]``; returns ``(loss, extras)``.
+
+        ``real`` (``(samples, labels)``) is needed by feature matching only;
+        ``augment_*`` are DiffAugment parameters.
+        """
         labels = tf.cast(labels, tf.int32)
-        fake = self.generator([z, labels], training=training)
+        fake = self.augment(self.generator([z, labels], training=training), augment_fake)
         logits, class_logits = self.discriminate(fake, labels, training)
         loss = self.loss_family.generator(logits)
         extras = {}
@@ -294,6 +301,10 @@ class ConditionalGAN(GAN):
             cls_loss = self._classification_loss(labels, class_logits)
             loss += self.classification_weight * cls_loss
             extras["g_cls_loss"] = cls_loss
+        if real is not None:
+            real_samples, real_labels = real
+            real_inputs = self.discriminator_inputs(self.augment(real_samples, augment_real), tf.cast(real_labels, tf.int32))
+            loss, extras = self.with_feature_matching(loss, extras, real_inputs, self.discriminator_inputs(fake, labels), training)
         return loss, extras
 
     # ------------------------------------------------------------------ serving

@@ -16,13 +16,14 @@ from kgan.networks.patch_discriminator import (
     receptive_field,
 )
 from kgan.networks.resnet_generator import default_residual_blocks, resnet_generator
-from kgan.networks.stabilizers import MinibatchDiscrimination, MinibatchStddev
+from kgan.networks.stabilizers import MinibatchDiscrimination, MinibatchStddev, VirtualBatchNormalization
 
 __all__ = [
     "MinibatchDiscrimination",
     "MinibatchStddev",
     "ReflectionPadding2D",
     "TileConditions",
+    "VirtualBatchNormalization",
     "default_residual_blocks",
     "instance_normalization",
     "multi_task_patch_discriminator",

@@ -42,6 +42,8 @@ def dcgan_generator(
     image_shape=(28, 28, 1),
     base_filters: int = 64,
     name: str = "generator",
+    normalization: str = "batch",
+    reference_size: int = 32,
 ) -> keras.Model:
     """DCGAN generator: z ``[B, latent_dim]`` -> images ``[B, H, W, C]`` in [-1, 1].
 
@@ -55,23 +57,42 @@ def dcgan_generator(
       image_shape: ``(H, W, C)``, square, e.g. ``(28, 28, 1)``, ``(32, 32, 3)``, ``(64, 64, 3)``.
       base_filters: filters of the last hidden layer.
       name: model name.
+      normalization: ``"batch"`` (DCGAN) or ``"virtual_batch"``: virtual
+        batch normalisation (Salimans et al. 2016, 3.4) over a fixed
+        reference batch of ``reference_size`` latent vectors, prepended to
+        every batch inside the network and dropped from its output
+        (`kgan.networks.stabilizers.VirtualBatchNormalization`); costs
+        ``reference_size`` extra examples per forward pass.
+      reference_size: R, for ``"virtual_batch"``.
     """
     _check_image_shape(image_shape)
+    if normalization not in ("batch", "virtual_batch"):
+        raise ValueError(f"The generator's normalization must be 'batch' or 'virtual_batch'; got {normalization!r}.")
     start, doublings = _upsampling_plan(image_shape[0])
     filters = base_filters * 2 ** (doublings - 1)
+    virtual = normalization == "virtual_batch"
+
+    def normalize(name):
+        if virtual:
+            return stabilizers.VirtualBatchNormalization(reference_size, name=name)
+        return layers.BatchNormalization(name=name)
+
     z = keras.Input((latent_dim,), name="z")
-    x = layers.Dense(start * start * filters, use_bias=False, name="project")(z)
-    x = layers.BatchNormalization(name="project_bn")(x)
+    x = stabilizers.PrependReferenceBatch(reference_size, name="reference_batch")(z) if virtual else z
+    x = layers.Dense(start * start * filters, use_bias=False, name="project")(x)
+    x = normalize("project_bn")(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((start, start, filters))(x)
     for i in range(doublings - 1):
         filters //= 2
         x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
-        x = layers.BatchNormalization(name=f"up{i}_bn")(x)
+        x = normalize(f"up{i}_bn")(x)
         x = layers.ReLU()(x)
     images = layers.Conv2DTranspose(
         image_shape[-1], 4, strides=2, padding="same", activation="tanh", dtype="float32", name="to_image"
     )(x)
+    if virtual:
+        images = stabilizers.DropReferenceBatch(reference_size, name="drop_reference", dtype="float32")(images)
     return keras.Model(z, images, name=name)
 
 

@@ -1,4 +1,4 @@
-"""Discriminator-side remedies for mode collapse: minibatch features and spectral normalisation.
+"""Network-side remedies for mode collapse: minibatch features, spectral and virtual batch normalisation.
 
 A discriminator that scores each example alone cannot see that a generator
 emits the same image for every z; these give it a view of the batch:
@@ -15,6 +15,11 @@ emits the same image for every z; these give it a view of the batch:
   largest singular value, estimated by one power iteration per training step
   (`keras.layers.SpectralNormalization`), which bounds the discriminator's
   Lipschitz constant. `spectrally_normalized` wraps a layer.
+* Virtual batch normalisation (Salimans et al. 2016, 3.4), for generators:
+  `VirtualBatchNormalization` normalises each example with the statistics of
+  a fixed reference batch (`PrependReferenceBatch` / `DropReferenceBatch`
+  carry it through the network), so a generated image does not depend on
+  the rest of its batch. ``dcgan_generator(normalization="virtual_batch")``.
 
 Under tf.distribute the batch statistics are per replica (each replica sees
 its slice of the global batch), as batch normalisation's are.
@@ -25,7 +30,10 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-__all__ = ["MINIBATCH_FEATURES", "MinibatchDiscrimination", "MinibatchStddev", "minibatch_features", "spectrally_normalized"]
+__all__ = [
+    "MINIBATCH_FEATURES", "DropReferenceBatch", "MinibatchDiscrimination", "MinibatchStddev", "PrependReferenceBatch",
+    "VirtualBatchNormalization", "minibatch_features", "spectrally_normalized",
+]
 
 MINIBATCH_FEATURES = ("none", "stddev", "discrimination")
 
@@ -129,3 +137,109 @@ def spectrally_normalized(layer, enabled: bool):
     if not enabled:
         return layer
     return layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
+
+
+# ---------------------------------------------------------------- virtual batch normalisation
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class PrependReferenceBatch(layers.Layer):
+    """``z [B, D]`` -> ``[R + B, D]``: a fixed reference batch ``z_ref [R, D]`` (standard normal, seeded) first.
+
+    With `VirtualBatchNormalization` layers downstream and `DropReferenceBatch`
+    at the end, every example is normalised with the statistics of the same
+    reference batch (Salimans et al. 2016, 3.4). ``z_ref`` is a non-trainable
+    weight, saved with the network.
+
+    Args:
+      reference_size: R.
+      seed: seeds ``z_ref``.
+    """
+
+    def __init__(self, reference_size: int = 32, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        if reference_size < 2:
+            raise ValueError(f"reference_size must be >= 2; got {reference_size}.")
+        self.reference_size, self.seed = int(reference_size), int(seed)
+
+    def build(self, input_shape):
+        self.reference = self.add_weight(
+            name="reference", shape=(self.reference_size, *input_shape[1:]),
+            initializer=keras.initializers.RandomNormal(seed=self.seed), trainable=False,
+        )
+
+    def call(self, z):
+        return ops.concatenate([ops.cast(self.reference, z.dtype), z], axis=0)
+
+    def compute_output_shape(self, input_shape):
+        return (None, *input_shape[1:])
+
+    def get_config(self):
+        return {**super().get_config(), "reference_size": self.reference_size, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class DropReferenceBatch(layers.Layer):
+    """``[R + B, ...]`` -> ``[B, ...]``: removes the rows `PrependReferenceBatch` added."""
+
+    def __init__(self, reference_size: int = 32, **kwargs):
+        super().__init__(**kwargs)
+        self.reference_size = int(reference_size)
+
+    def call(self, x):
+        return x[self.reference_size :]
+
+    def compute_output_shape(self, input_shape):
+        return (None, *input_shape[1:])
+
+    def get_config(self):
+        return {**super().get_config(), "reference_size": self.reference_size}
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class VirtualBatchNormalization(layers.Layer):
+    """Virtual batch normalisation (Salimans et al. 2016, 3.4) over a reference batch in the first rows.
+
+    The first ``reference_size`` rows of the input are the reference batch
+    (put there by `PrependReferenceBatch`). With ``m_ref`` and ``s_ref`` its
+    per-channel mean and mean square (over the batch and spatial axes), the
+    reference rows are normalised with ``(m_ref, s_ref)`` and every other
+    example ``x`` with its own mixture
+    ``m = (R m_ref + m_x) / (R + 1)``, ``s = (R s_ref + s_x) / (R + 1)``
+    (``m_x``, ``s_x``: x's mean and mean square over its spatial axes), as in
+    the authors' code: ``(x - m) / sqrt(s - m^2 + epsilon) * gamma + beta``.
+    So an example's output does not depend on the other examples of its
+    batch, in training and in sampling alike, unlike batch normalisation.
+
+    Args:
+      reference_size: R.
+      epsilon: added to the variance.
+    """
+
+    def __init__(self, reference_size: int = 32, epsilon: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.reference_size, self.epsilon = int(reference_size), float(epsilon)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer="ones")
+        self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
+
+    def call(self, x):
+        values = ops.cast(x, "float32")
+        spatial = tuple(range(1, len(x.shape) - 1))
+        reference = values[: self.reference_size]
+        reference_mean = ops.mean(reference, axis=(0, *spatial))
+        reference_square = ops.mean(ops.square(reference), axis=(0, *spatial))
+        own_mean = ops.mean(values, axis=spatial, keepdims=True) if spatial else values
+        own_square = ops.mean(ops.square(values), axis=spatial, keepdims=True) if spatial else ops.square(values)
+        weight = 1.0 / (self.reference_size + 1.0)
+        is_reference = ops.reshape(ops.arange(ops.shape(values)[0]) < self.reference_size, (-1,) + (1,) * (len(x.shape) - 1))
+        mean = ops.where(is_reference, reference_mean, weight * own_mean + (1.0 - weight) * reference_mean)
+        square = ops.where(is_reference, reference_square, weight * own_square + (1.0 - weight) * reference_square)
+        variance = ops.maximum(square - ops.square(mean), 0.0)
+        normalized = (values - mean) * ops.rsqrt(variance + self.epsilon) * self.gamma + self.beta
+        return ops.cast(normalized, x.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "reference_size": self.reference_size, "epsilon": self.epsilon}

@@ -1,0 +1,168 @@
+r"""The lectures' remedies for mode collapse, measured: modes covered and high-quality samples on 2-D mixtures.
+
+Trains every (loss, remedy) combination on ``ring8`` and ``grid25`` for the
+same number of generator steps, over several seeds, and prints modes covered
+and the percentage of high-quality samples beside the published figures for
+GAN, Unrolled GAN and VEEGAN.
+
+Protocol (VEEGAN, Srivastava et al. 2017, Table 1; the mixtures of Metz et
+al. 2017): 2,500 samples per run; a sample is *high quality* within 3
+standard deviations of its nearest mode; a mode is *covered* when it gets at
+least 20 % of its fair share of high-quality samples (`kgan.metrics.mode_coverage`).
+Our mixtures follow VEEGAN's: 8 modes on a circle of radius 2 with sigma 0.02,
+and a 5x5 grid with spacing 2 and sigma 0.05 (`kgan.data.mixtures`).
+
+The two losses are `bench/mixtures.py`'s recipes: ``gan`` (non-saturating,
+MLPs 2x256, latent 64, k=1, batch 256, Adam(0.5) 1e-3 -> 1e-4) and
+``wgangp`` (one-sided penalty 10, n_critic 5, minibatch 64, G 4x256 with a 2-D
+latent, critic 2x256, Adam(0.5, 0.9) 1e-3 -> 1e-4). Each remedy changes one
+thing (REMEDIES). Consensus optimization takes simultaneous steps, so its
+WGAN-GP row runs with n_critic = 1. DiffAugment and virtual batch
+normalisation are image-only and are not in this table.
+
+Example (about 25 minutes on two CPU cores)::
+
+    TF_CPP_MIN_LOG_LEVEL=3 python bench/mode_collapse.py --seeds=0,1 --steps=2000 --jobs=2 \
+        --json_out=/tmp/mode_collapse.json
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import multiprocessing
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from absl import app, flags  # noqa: E402
+
+import mixtures  # noqa: E402  (bench/mixtures.py: recipes and one training run)
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("losses", ["gan", "wgangp"], "Recipes of bench/mixtures.py to combine with the remedies.")
+flags.DEFINE_list("remedies", None, "Subset of REMEDIES (default: all).")
+flags.DEFINE_list("mixtures", ["ring8", "grid25"], "Mixtures: ring8, grid25.")
+flags.DEFINE_integer("steps", 2000, "Generator steps per run (the same for every combination).")
+flags.DEFINE_list("seeds", ["0", "1"], "Seeds.")
+flags.DEFINE_integer("num_samples", 2500, "Samples for the coverage metric (the protocol uses 2,500).")
+flags.DEFINE_integer("epochs", 4, "Epochs per run (steps must be a multiple).")
+flags.DEFINE_integer("jobs", 2, "Runs trained in parallel, one process each.")
+flags.DEFINE_integer("threads", 1, "TensorFlow threads per run (0: TF default).")
+flags.DEFINE_string("json_out", "mode_collapse_bench.json", "Where to write every run as JSON.")
+
+# name -> (label, model options, critic options, applies to these loss recipes).
+REMEDIES = {
+    "none": ("none", {}, {}, ("gan", "wgangp")),
+    "label_smoothing": ("one-sided label smoothing 0.2", {"label_smoothing": 0.2}, {}, ("gan",)),
+    "feature_matching": ("feature matching (weight 1)", {"feature_matching": 1.0}, {}, ("gan", "wgangp")),
+    "minibatch_discrimination": ("minibatch discrimination", {}, {"minibatch": "discrimination"}, ("gan", "wgangp")),
+    "minibatch_stddev": ("minibatch stddev", {}, {"minibatch": "stddev"}, ("gan", "wgangp")),
+    "historical_averaging": ("historical averaging (weight 1e-3)", {"historical_averaging": 1e-3}, {}, ("gan", "wgangp")),
+    "consensus": ("consensus optimization (gamma 1)", {"consensus": 1.0}, {}, ("gan", "wgangp")),
+    "spectral_norm": ("spectral normalisation (D)", {}, {"spectral_norm": True}, ("gan", "wgangp")),
+    "generator_ema": ("generator EMA 0.999 (sampling)", {"generator_ema": 0.999}, {}, ("gan", "wgangp")),
+}
+
+# VEEGAN (Srivastava et al. 2017), Table 1: (modes, % high quality) on 2D ring (8 modes), 2D grid (25 modes).
+PUBLISHED = {
+    "GAN": {"ring8": (1.0, 99.3), "grid25": (3.3, 0.5)},
+    "ALI": {"ring8": (2.8, 0.13), "grid25": (15.8, 1.6)},
+    "Unrolled GAN": {"ring8": (7.6, 35.6), "grid25": (23.6, 16.0)},
+    "VEEGAN": {"ring8": (8.0, 52.9), "grid25": (24.6, 40.0)},
+}
+
+
+def combinations(losses, remedies):
+    """``[(loss, remedy)]`` for every remedy that applies to the loss."""
+    return [(loss, remedy) for loss in losses for remedy in remedies if loss in REMEDIES[remedy][3]]
+
+
+def run_combination(loss, remedy, mixture, steps, seed, epochs, num_samples, threads):
+    """One training run of ``loss`` with ``remedy``; returns `bench/mixtures.py`'s result dict plus the names."""
+    _, model_options, network_options, _ = REMEDIES[remedy]
+    recipe = dict(mixtures.RECIPES[loss])
+    if remedy == "consensus":
+        recipe["discriminator_steps"] = 1  # one simultaneous step of both networks
+    result = mixtures.run_one(
+        loss, mixture, steps, seed, epochs, num_samples, threads,
+        recipe=recipe, model_options=model_options, network_options=network_options,
+    )
+    return {**result, "remedy": remedy}
+
+
+def markdown_table(results, pairs, mixture_names, steps):
+    lines = [
+        "| loss | remedy | " + " | ".join(f"{m}: modes | {m}: % HQ" for m in mixture_names) + " |",
+        "|---|---|" + "---:|---:|" * len(mixture_names),
+    ]
+    for loss, remedy in pairs:
+        cells = []
+        for mixture in mixture_names:
+            runs = [r for r in results if (r["model"], r["remedy"], r["mixture"]) == (loss, remedy, mixture)]
+            if not runs:
+                cells += ["", ""]
+                continue
+            modes_mean, _ = mixtures.mean_std([r["modes_covered"] for r in runs])
+            hq_mean, _ = mixtures.mean_std([100 * r["high_quality_fraction"] for r in runs])
+            per_seed = ", ".join(str(r["modes_covered"]) for r in runs)
+            cells += [f"{modes_mean:.1f} ({per_seed})", f"{hq_mean:.1f}"]
+        lines.append(f"| {mixtures.RECIPES[loss]['label']} | {REMEDIES[remedy][0]} | " + " | ".join(cells) + " |")
+    for name, figures in PUBLISHED.items():
+        cells = []
+        for mixture in mixture_names:
+            modes, hq = figures.get(mixture, ("", ""))
+            cells += [f"{modes}", f"{hq}"]
+        lines.append(f"| *published:* {name} (VEEGAN Table 1) | | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv):
+    del argv
+    losses = [name.strip() for name in FLAGS.losses]
+    remedies = [name.strip() for name in (FLAGS.remedies or REMEDIES)]
+    unknown = [r for r in remedies if r not in REMEDIES] + [loss for loss in losses if loss not in mixtures.RECIPES]
+    if unknown:
+        raise app.UsageError(f"Unknown names {unknown}; remedies: {sorted(REMEDIES)}; losses: {sorted(mixtures.RECIPES)}.")
+    if FLAGS.steps % FLAGS.epochs:
+        raise app.UsageError(f"--steps ({FLAGS.steps}) must be a multiple of --epochs ({FLAGS.epochs}).")
+    pairs = combinations(losses, remedies)
+    mixture_names = [m.strip() for m in FLAGS.mixtures]
+    seeds = [int(s) for s in FLAGS.seeds]
+    jobs = [(loss, remedy, mixture, FLAGS.steps, seed) for mixture in mixture_names for seed in seeds for loss, remedy in pairs]
+    common = dict(epochs=FLAGS.epochs, num_samples=FLAGS.num_samples, threads=FLAGS.threads)
+    print(f"{len(jobs)} runs ({len(pairs)} combinations x {len(mixture_names)} mixtures x {len(seeds)} seeds), "
+          f"{FLAGS.jobs} at a time.", flush=True)
+    start = time.perf_counter()
+    results = []
+    with concurrent.futures.ProcessPoolExecutor(FLAGS.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(run_combination, *job, **common) for job in jobs]
+        for future in concurrent.futures.as_completed(futures):
+            result = future.result()
+            results.append(result)
+            print(
+                f"[{len(results)}/{len(jobs)}] {result['mixture']:6s} {result['model']:6s} {result['remedy']:24s} seed {result['seed']}: "
+                f"{result['modes_covered']}/{result['num_modes']} modes, {100 * result['high_quality_fraction']:.1f} % HQ, "
+                f"{result['train_seconds']:.0f} s",
+                flush=True,
+            )
+    total = time.perf_counter() - start
+    protocol = mixtures.PROTOCOL.format(n=FLAGS.num_samples)
+    print()
+    print(protocol)
+    print(f"{FLAGS.steps:,} generator steps per run; seeds {seeds}; modes: mean over seeds (per seed); "
+          f"total wall time {total / 60:.1f} min.")
+    print()
+    print(markdown_table(results, pairs, mixture_names, FLAGS.steps))
+    with open(FLAGS.json_out, "w") as f:
+        json.dump(dict(protocol=protocol, steps=FLAGS.steps, seeds=seeds, remedies={r: REMEDIES[r][:3] for r in remedies},
+                       published=PUBLISHED, total_seconds=total, runs=results), f, indent=1)
+    print(f"\nWrote {FLAGS.json_out}")
+
+
+if __name__ == "__main__":
+    app.run(main)
