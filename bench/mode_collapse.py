@@ -44,16 +44,13 @@ from absl import app, flags  # noqa: E402
 import mixtures  # noqa: E402  (bench/mixtures.py: recipes and one training run)
 
 FLAGS = flags.FLAGS
+# bench/mixtures.py defines --mixtures, --steps, --seeds, --num_samples, --epochs, --jobs,
+# --threads and --json_out; this bench uses them with its own defaults.
 flags.DEFINE_list("losses", ["gan", "wgangp"], "Recipes of bench/mixtures.py to combine with the remedies.")
 flags.DEFINE_list("remedies", None, "Subset of REMEDIES (default: all).")
-flags.DEFINE_list("mixtures", ["ring8", "grid25"], "Mixtures: ring8, grid25.")
-flags.DEFINE_integer("steps", 2000, "Generator steps per run (the same for every combination).")
-flags.DEFINE_list("seeds", ["0", "1"], "Seeds.")
-flags.DEFINE_integer("num_samples", 2500, "Samples for the coverage metric (the protocol uses 2,500).")
-flags.DEFINE_integer("epochs", 4, "Epochs per run (steps must be a multiple).")
-flags.DEFINE_integer("jobs", 2, "Runs trained in parallel, one process each.")
-flags.DEFINE_integer("threads", 1, "TensorFlow threads per run (0: TF default).")
-flags.DEFINE_string("json_out", "mode_collapse_bench.json", "Where to write every run as JSON.")
+for _name, _default in (("steps", ["2000"]), ("seeds", ["0", "1"]), ("epochs", 4), ("jobs", 2),
+                        ("json_out", "mode_collapse_bench.json")):
+    FLAGS.set_default(_name, _default)
 
 # name -> (label, model options, critic options, applies to these loss recipes).
 REMEDIES = {
@@ -65,7 +62,7 @@ REMEDIES = {
     "historical_averaging": ("historical averaging (weight 1e-3)", {"historical_averaging": 1e-3}, {}, ("gan", "wgangp")),
     "consensus": ("consensus optimization (gamma 1)", {"consensus": 1.0}, {}, ("gan", "wgangp")),
     "spectral_norm": ("spectral normalisation (D)", {}, {"spectral_norm": True}, ("gan", "wgangp")),
-    "generator_ema": ("generator EMA 0.999 (sampling)", {"generator_ema": 0.999}, {}, ("gan", "wgangp")),
+    "generator_ema": ("generator EMA 0.99 (sampling)", {"generator_ema": 0.99}, {}, ("gan", "wgangp")),
 }
 
 # VEEGAN (Srivastava et al. 2017), Table 1: (modes, % high quality) on 2D ring (8 modes), 2D grid (25 modes).
@@ -128,12 +125,13 @@ def main(argv):
     unknown = [r for r in remedies if r not in REMEDIES] + [loss for loss in losses if loss not in mixtures.RECIPES]
     if unknown:
         raise app.UsageError(f"Unknown names {unknown}; remedies: {sorted(REMEDIES)}; losses: {sorted(mixtures.RECIPES)}.")
-    if FLAGS.steps % FLAGS.epochs:
-        raise app.UsageError(f"--steps ({FLAGS.steps}) must be a multiple of --epochs ({FLAGS.epochs}).")
     pairs = combinations(losses, remedies)
     mixture_names = [m.strip() for m in FLAGS.mixtures]
+    steps = mixtures.parse_steps(FLAGS.steps, mixture_names)
+    if any(value % FLAGS.epochs for value in steps.values()):
+        raise app.UsageError(f"--steps ({FLAGS.steps}) must be multiples of --epochs ({FLAGS.epochs}).")
     seeds = [int(s) for s in FLAGS.seeds]
-    jobs = [(loss, remedy, mixture, FLAGS.steps, seed) for mixture in mixture_names for seed in seeds for loss, remedy in pairs]
+    jobs = [(loss, remedy, mixture, steps[mixture], seed) for mixture in mixture_names for seed in seeds for loss, remedy in pairs]
     common = dict(epochs=FLAGS.epochs, num_samples=FLAGS.num_samples, threads=FLAGS.threads)
     print(f"{len(jobs)} runs ({len(pairs)} combinations x {len(mixture_names)} mixtures x {len(seeds)} seeds), "
           f"{FLAGS.jobs} at a time.", flush=True)
@@ -154,12 +152,12 @@ def main(argv):
     protocol = mixtures.PROTOCOL.format(n=FLAGS.num_samples)
     print()
     print(protocol)
-    print(f"{FLAGS.steps:,} generator steps per run; seeds {seeds}; modes: mean over seeds (per seed); "
+    print(f"Generator steps per run: {steps}; seeds {seeds}; modes: mean over seeds (per seed); "
           f"total wall time {total / 60:.1f} min.")
     print()
-    print(markdown_table(results, pairs, mixture_names, FLAGS.steps))
+    print(markdown_table(results, pairs, mixture_names, steps))
     with open(FLAGS.json_out, "w") as f:
-        json.dump(dict(protocol=protocol, steps=FLAGS.steps, seeds=seeds, remedies={r: REMEDIES[r][:3] for r in remedies},
+        json.dump(dict(protocol=protocol, steps=steps, seeds=seeds, remedies={r: REMEDIES[r][:3] for r in remedies},
                        published=PUBLISHED, total_seconds=total, runs=results), f, indent=1)
     print(f"\nWrote {FLAGS.json_out}")
 

@@ -154,6 +154,11 @@ class ExponentialAverage(keras.layers.Layer):
     and 2019 sample from such an average). Non-trainable weights (batch-norm
     moving statistics) are copied, not averaged, as in StyleGAN's code.
 
+    The decay ramps up as in `tf.train.ExponentialMovingAverage` with
+    ``num_updates``: update t (0-based) uses ``min(decay, (1 + t) / (10 + t))``,
+    so the average forgets the random initial weights within the first
+    hundreds of steps instead of ``1 / (1 - decay)`` steps.
+
     Why not the optimizers' ``use_ema``: Keras overwrites the *trained*
     weights with the average at the end of `fit`, so training would resume
     from the average; here the average is a separate network for sampling.
@@ -184,10 +189,15 @@ class ExponentialAverage(keras.layers.Layer):
         trainable = {id(v) for v in source.trainable_weights}
         return [(mine, theirs, id(theirs) in trainable) for mine, theirs in zip(self.network.weights, source.weights)]
 
-    def new_values(self):
-        """The averaged weights after one update (the source network's current weights folded in)."""
+    def new_values(self, step=None):
+        """The averaged weights after update number ``step`` (0-based; None: no ramp-up)."""
+        decay = tf.constant(self.decay, tf.float32)
+        if step is not None:
+            step = tf.cast(step, tf.float32)
+            decay = tf.minimum(decay, (1.0 + step) / (10.0 + step))
         return [
-            mine.value * self.decay + tf.cast(theirs.value, mine.dtype) * (1.0 - self.decay) if averaged else tf.cast(theirs.value, mine.dtype)
+            mine.value * tf.cast(decay, mine.dtype) + tf.cast(theirs.value, mine.dtype) * tf.cast(1.0 - decay, mine.dtype)
+            if averaged else tf.cast(theirs.value, mine.dtype)
             for mine, theirs, averaged in self.pairs()
         ]
 

@@ -66,12 +66,16 @@ def test_exponential_average_averages_weights_and_copies_buffers():
     before = [w.numpy() for w in average.network.weights]
     for w in network.weights:
         w.assign(w + 1.0)
-    for (mine, _, _), value in zip(average.pairs(), average.new_values()):
+    for (mine, _, _), value in zip(average.pairs(), average.new_values(step=1000)):  # past the ramp-up
         mine.assign(value)
     trainable = {id(w) for w in network.trainable_weights}
     for old, mine, theirs in zip(before, average.network.weights, network.weights):
         expected = old + 0.25 if id(theirs) in trainable else theirs.numpy()  # 0.75 old + 0.25 (old + 1)
         np.testing.assert_allclose(mine.numpy(), expected, rtol=1e-6, atol=1e-6)
+    # Ramp-up: update 0 uses min(0.75, 1 / 10) = 0.1, so the average is 90 % the current weights.
+    first = average.network.weights[0].numpy()
+    (value, *_) = average.new_values(step=0)
+    np.testing.assert_allclose(value.numpy(), 0.1 * first + 0.9 * network.trainable_weights[0].numpy(), rtol=1e-6)
     with pytest.raises(ValueError, match="decay"):
         remedies.ExponentialAverage(network, 1.0)
 

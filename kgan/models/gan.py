@@ -345,7 +345,7 @@ class GAN(AdversarialModel):
         variables, values = [], []
         if self.generator_ema:
             variables += [mine for mine, _, _ in self.generator_average.pairs()]
-            values += self.generator_average.new_values()
+            values += self.generator_average.new_values(self.train_steps)
         if self.historical_averaging:
             for history in (self.generator_history, self.discriminator_history):
                 variables += history.averages
