@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import kgan
 from kgan.networks import dcgan_discriminator, dcgan_generator
-from tests.test_case import random_images, tiny_image_gan
+from tests.test_case import TWO_LOGICAL_CPUS, random_images, tiny_image_gan
 from tests.test_cycle_gan import tiny_cycle_gan, unpaired
 from tests.test_star_gan import batch as star_batch
 from tests.test_star_gan import tiny_star_gan
@@ -71,12 +71,7 @@ def test_jit_compile_auto_is_off_on_a_cpu_and_bad_values_fail():
         model.compile(jit_compile="yes")
 
 
-MIRRORED_SCRIPT = r"""
-import os
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-import tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+MIRRORED_SCRIPT = TWO_LOGICAL_CPUS + r"""
 import keras, numpy as np, kgan
 from kgan.networks import mlp_discriminator, mlp_generator
 

@@ -47,6 +47,16 @@ def changed(before, variables):
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+# Opening of a `run_script` program that trains on two replicas: the CPU split into two
+# logical devices (before TensorFlow initialises them, hence a fresh process).
+TWO_LOGICAL_CPUS = r"""
+import os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+"""
+
 
 def run_script(tmp_path, text, *args, in_repo=True, timeout=300):
     """Runs Python source ``text`` in a fresh process; returns its stdout's last line.

@@ -23,7 +23,7 @@ from kgan.networks import (
     conditional_mlp_discriminator,
     conditional_mlp_generator,
 )
-from tests.test_case import changed, random_images, run_script, snapshot
+from tests.test_case import TWO_LOGICAL_CPUS, changed, random_images, run_script, snapshot
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LATENT_DIM = 8
@@ -286,12 +286,8 @@ def test_trains_under_xla():
     assert np.isfinite(history.history["g_cls_loss"][0])
 
 
-MIRRORED_SCRIPT = r"""
-import os, sys
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-import tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+MIRRORED_SCRIPT = TWO_LOGICAL_CPUS + r"""
+import sys
 import keras, numpy as np, kgan
 from kgan.networks import conditional_mlp_discriminator, conditional_mlp_generator
 

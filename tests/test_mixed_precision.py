@@ -15,7 +15,7 @@ from kgan.networks import (
     mlp_discriminator,
     mlp_generator,
 )
-from test_case import run_script
+from tests.test_case import TWO_LOGICAL_CPUS, run_script
 
 
 @pytest.fixture
@@ -137,12 +137,7 @@ def test_precision_and_strategy_names():
         distribute.make_strategy("tpu_pod")
 
 
-TWO_REPLICA_OVERFLOW = r"""
-import os
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-import tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+TWO_REPLICA_OVERFLOW = TWO_LOGICAL_CPUS + r"""
 import keras, numpy as np
 import kgan
 from kgan.networks import mlp_discriminator, mlp_generator

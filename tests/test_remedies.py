@@ -11,6 +11,7 @@ import tensorflow as tf
 import kgan
 from kgan import networks, remedies
 from kgan.networks import stabilizers
+from tests.test_case import TWO_LOGICAL_CPUS
 
 IMAGE_SHAPE = (8, 8, 1)
 
@@ -245,12 +246,7 @@ def test_bad_remedy_options_fail_with_a_message():
         model16.fit(np.zeros((8, 2), np.float32), batch_size=8, verbose=0)
 
 
-MIRRORED_SCRIPT = r"""
-import os
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-import tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+MIRRORED_SCRIPT = TWO_LOGICAL_CPUS + r"""
 import keras, numpy as np, kgan
 from kgan import networks
 

@@ -11,7 +11,7 @@ import tensorflow as tf
 from kgan import export, losses
 from kgan.models.star_gan import StarGAN
 from kgan.networks import multi_task_patch_discriminator, resnet_generator
-from tests.test_case import changed, random_images, run_script, snapshot
+from tests.test_case import TWO_LOGICAL_CPUS, changed, random_images, run_script, snapshot
 
 SHAPE = (16, 16, 3)
 K = 4
@@ -196,12 +196,7 @@ def test_export_serves_translations_in_a_tf_only_process(tmp_path):
     np.testing.assert_allclose(outputs["uint8_path"], outputs["images"], atol=1e-5)
 
 
-MIRRORED_SCRIPT = r"""
-import os
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-import tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+MIRRORED_SCRIPT = TWO_LOGICAL_CPUS + r"""
 import keras, numpy as np
 from kgan.models.star_gan import StarGAN
 from kgan.networks import multi_task_patch_discriminator, resnet_generator
