@@ -224,6 +224,16 @@ def test_remedies_survive_a_keras_round_trip_and_ema_drives_sampling(tmp_path):
     np.testing.assert_allclose(loaded.generator_history.averages[0].numpy(), first)
 
 
+def test_weight_clipping_still_applies_under_consensus_optimization():
+    critic = networks.mlp_discriminator(2, (8,))
+    for weight in critic.trainable_weights:
+        weight.assign(weight + 1.0)  # far outside the clip range
+    model = kgan.WGAN(networks.mlp_generator(4, 2, (8,)), critic, 4, clip_value=0.01, discriminator_steps=1, consensus=1.0)
+    model.compile()
+    model.fit(np.random.default_rng(0).normal(size=(8, 2)).astype(np.float32), batch_size=8, verbose=0)
+    assert max(float(np.abs(w.numpy()).max()) for w in critic.trainable_weights) <= 0.01 + 1e-7
+
+
 def test_bad_remedy_options_fail_with_a_message():
     generator, discriminator = networks.mlp_generator(4, 2, (8,)), networks.mlp_discriminator(2, (8,))
     with pytest.raises(ValueError, match="consensus"):

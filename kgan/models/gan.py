@@ -293,9 +293,14 @@ class GAN(AdversarialModel):
     def discriminator_step(self, real, stream: int = 0):
         """One discriminator update on the real minibatch ``real``; returns ``(loss, extras)``."""
         noise = self.discriminator_noise(self.batch_size_of(real), stream)
-        return self.minimize(
+        result = self.minimize(
             self.discriminator_optimizer, lambda: self.discriminator_objective(real, noise), self.discriminator_variables
         )
+        self.after_discriminator_update()
+        return result
+
+    def after_discriminator_update(self):
+        """Runs after every discriminator update (none here; `WGAN` clips the critic's weights)."""
 
     def generator_step(self, batch_size, stream: int = 0, real=None):
         """One generator update with ``batch_size`` noise vectors; returns ``(loss, extras)``.
@@ -317,7 +322,8 @@ class GAN(AdversarialModel):
         D's and G's losses are taken on the same real minibatch and the same
         z; every variable moves along its own loss's gradient plus
         ``consensus * grad(1/2 ||v||^2)`` (`kgan.remedies.consensus_gradients`).
-        Returns ``(d_loss, g_loss, extras)``.
+        The second-order gradients run without XLA (``jit_compile`` does not
+        apply to this step). Returns ``(d_loss, g_loss, extras)``.
         """
         for optimizer in (self.generator_optimizer, self.discriminator_optimizer):
             if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
@@ -337,6 +343,7 @@ class GAN(AdversarialModel):
             field = inner.gradient(d_scaled, d_variables) + inner.gradient(g_scaled, g_variables)
         gradients, penalty = remedies.consensus_gradients(outer, field, d_variables + g_variables, self.consensus)
         self.discriminator_optimizer.apply_gradients(zip(gradients[: len(d_variables)], d_variables))
+        self.after_discriminator_update()
         self.generator_optimizer.apply_gradients(zip(gradients[len(d_variables) :], g_variables))
         return d_loss, g_loss, {**d_extras, **g_extras, "consensus_penalty": penalty}
 

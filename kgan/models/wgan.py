@@ -65,10 +65,8 @@ class WGAN(_WassersteinGAN):
     def default_optimizers(self):
         return keras.optimizers.RMSprop(5e-5), keras.optimizers.RMSprop(5e-5)
 
-    def discriminator_step(self, real, stream: int = 0):
-        result = super().discriminator_step(real, stream)
+    def after_discriminator_update(self):
         penalties.clip_weights(self.discriminator_variables, self.clip_value)
-        return result
 
     def get_config(self):
         return {**super().get_config(), "clip_value": self.clip_value}
