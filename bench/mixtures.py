@@ -182,10 +182,12 @@ def make_optimizer(recipe, steps):
     raise ValueError(f"Unknown optimizer {recipe['optimizer']!r}.")
 
 
-def run_one(model_name, mixture_name, steps, seed, epochs, num_samples, threads, recipe=None, model_options=None, network_options=None):
+def run_one(model_name, mixture_name, steps, seed, epochs, num_samples, threads, recipe=None, model_options=None,
+            network_options=None, plot_path=None):
     """Trains one (model, mixture, seed); returns a JSON-ready dict.
 
-    ``recipe`` overrides ``RECIPES[model_name]``; the options go to `build_model`.
+    ``recipe`` overrides ``RECIPES[model_name]``; the options go to `build_model`;
+    ``plot_path``: also save the samples as a PNG scatter plot there.
     """
     import numpy as np
     import tensorflow as tf
@@ -210,6 +212,11 @@ def run_one(model_name, mixture_name, steps, seed, epochs, num_samples, threads,
     train_seconds = time.perf_counter() - start
     samples = model.generate(num_samples, seed=1000 + seed).numpy()
     result = dict(model=model_name, mixture=mixture_name, steps=steps, seed=seed, train_seconds=train_seconds)
+    if plot_path:
+        from kgan.callbacks import save_point_plot
+
+        extent = 1.5 * float(np.abs(mixture.centers).max()) + 0.5
+        result["plot"] = save_point_plot(np.nan_to_num(samples, nan=1e6), plot_path, extent=extent, size=192)
     if np.all(np.isfinite(samples)):
         coverage = mode_coverage(samples, mixture.centers, mixture.std)
         result.update(

@@ -20,6 +20,9 @@ thing (REMEDIES). Consensus optimization takes simultaneous steps, so its
 WGAN-GP row runs with n_critic = 1. DiffAugment and virtual batch
 normalisation are image-only and are not in this table.
 
+Every run's 2,500 samples are also drawn (``--plots_dir``), with one labelled
+contact sheet per mixture (a row per combination, a column per seed).
+
 Example (about 25 minutes on two CPU cores)::
 
     TF_CPP_MIN_LOG_LEVEL=3 python bench/mode_collapse.py --seeds=0,1 --steps=2000 --jobs=2 \
@@ -48,6 +51,7 @@ FLAGS = flags.FLAGS
 # --threads and --json_out; this bench uses them with its own defaults.
 flags.DEFINE_list("losses", ["gan", "wgangp"], "Recipes of bench/mixtures.py to combine with the remedies.")
 flags.DEFINE_list("remedies", None, "Subset of REMEDIES (default: all).")
+flags.DEFINE_string("plots_dir", "mode_collapse_plots", "Scatter plot of every run, and one labelled sheet per mixture.")
 for _name, _default in (("steps", ["2000"]), ("seeds", ["0", "1"]), ("epochs", 4), ("jobs", 2),
                         ("json_out", "mode_collapse_bench.json")):
     FLAGS.set_default(_name, _default)
@@ -79,7 +83,7 @@ def combinations(losses, remedies):
     return [(loss, remedy) for loss in losses for remedy in remedies if loss in REMEDIES[remedy][3]]
 
 
-def run_combination(loss, remedy, mixture, steps, seed, epochs, num_samples, threads):
+def run_combination(loss, remedy, mixture, steps, seed, epochs, num_samples, threads, plots_dir=None):
     """One training run of ``loss`` with ``remedy``; returns `bench/mixtures.py`'s result dict plus the names."""
     _, model_options, network_options, _ = REMEDIES[remedy]
     recipe = dict(mixtures.RECIPES[loss])
@@ -88,8 +92,27 @@ def run_combination(loss, remedy, mixture, steps, seed, epochs, num_samples, thr
     result = mixtures.run_one(
         loss, mixture, steps, seed, epochs, num_samples, threads,
         recipe=recipe, model_options=model_options, network_options=network_options,
+        plot_path=plots_dir and os.path.join(plots_dir, f"{mixture}-{loss}-{remedy}-seed{seed}.png"),
     )
     return {**result, "remedy": remedy}
+
+
+def contact_sheet(results, pairs, mixture, seeds, path):
+    """One PNG per mixture: a row per (loss, remedy), a column per seed, labelled; returns ``path``."""
+    from PIL import Image, ImageDraw
+
+    plots = {(r["model"], r["remedy"], r["seed"]): r.get("plot") for r in results if r["mixture"] == mixture}
+    cell, label_width = 192, 300
+    sheet = Image.new("RGB", (label_width + cell * len(seeds), cell * len(pairs)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for row, (loss, remedy) in enumerate(pairs):
+        draw.text((8, row * cell + cell // 2 - 12), f"{loss}\n{REMEDIES[remedy][0]}", fill="black")
+        for column, seed in enumerate(seeds):
+            plot = plots.get((loss, remedy, seed))
+            if plot and os.path.exists(plot):
+                sheet.paste(Image.open(plot).convert("RGB").resize((cell, cell)), (label_width + column * cell, row * cell))
+    sheet.save(path)
+    return path
 
 
 def markdown_table(results, pairs, mixture_names, steps):
@@ -132,7 +155,7 @@ def main(argv):
         raise app.UsageError(f"--steps ({FLAGS.steps}) must be multiples of --epochs ({FLAGS.epochs}).")
     seeds = [int(s) for s in FLAGS.seeds]
     jobs = [(loss, remedy, mixture, steps[mixture], seed) for mixture in mixture_names for seed in seeds for loss, remedy in pairs]
-    common = dict(epochs=FLAGS.epochs, num_samples=FLAGS.num_samples, threads=FLAGS.threads)
+    common = dict(epochs=FLAGS.epochs, num_samples=FLAGS.num_samples, threads=FLAGS.threads, plots_dir=FLAGS.plots_dir)
     print(f"{len(jobs)} runs ({len(pairs)} combinations x {len(mixture_names)} mixtures x {len(seeds)} seeds), "
           f"{FLAGS.jobs} at a time.", flush=True)
     start = time.perf_counter()
@@ -156,6 +179,9 @@ def main(argv):
           f"total wall time {total / 60:.1f} min.")
     print()
     print(markdown_table(results, pairs, mixture_names, steps))
+    if FLAGS.plots_dir:
+        for mixture in mixture_names:
+            print("Samples:", contact_sheet(results, pairs, mixture, seeds, os.path.join(FLAGS.plots_dir, f"{mixture}.png")))
     with open(FLAGS.json_out, "w") as f:
         json.dump(dict(protocol=protocol, steps=steps, seeds=seeds, remedies={r: REMEDIES[r][:3] for r in remedies},
                        published=PUBLISHED, total_seconds=total, runs=results), f, indent=1)
