@@ -113,3 +113,20 @@ def test_each_option_trains_every_model(option, name):
     history = model.fit(tf.data.Dataset.from_tensors(data if len(data) > 1 else data[0]).repeat(), steps_per_epoch=3, verbose=0)
     assert all(np.isfinite(v[-1]) for v in history.history.values()), history.history
     assert any(not np.array_equal(a, b.numpy()) for a, b in zip(before, model.discriminator_variables))
+
+
+def test_patch_discriminators_take_a_stddev_map_and_spectral_norm():
+    from kgan.networks import multi_task_patch_discriminator, patch_discriminator
+
+    patch = patch_discriminator((32, 32, 1), 8, 2, minibatch="stddev", spectral_norm=True)
+    names = [layer.name for layer in patch.layers]
+    assert "minibatch_stddev" in names and "logits_sn" in names and "conv0_sn" in names
+    assert patch(np.zeros((4, 32, 32, 1), np.float32), training=True).shape == (4, 6, 6, 1)
+    star = multi_task_patch_discriminator((32, 32, 3), 4, 8, 3, minibatch="stddev", spectral_norm=True)
+    source, domains = star(np.zeros((4, 32, 32, 3), np.float32), training=True)
+    assert source.shape == (4, 4, 4, 1) and domains.shape == (4, 4)
+    assert "domain_conv_sn" in [layer.name for layer in star.layers]
+    # Without the options the layers (and so old checkpoints) are unchanged.
+    assert "conv0" in [layer.name for layer in patch_discriminator((32, 32, 1), 8, 2).layers]
+    with pytest.raises(ValueError, match="stddev"):
+        patch_discriminator((32, 32, 1), 8, 2, minibatch="discrimination")

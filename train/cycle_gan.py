@@ -78,11 +78,12 @@ def build_model(config, shapes):
     generator = dict(
         base_filters=config.base_filters, num_residual_blocks=config.num_residual_blocks
     )
+    stabilizers = dict(minibatch=config.minibatch, spectral_norm=config.spectral_norm)
     model = kgan.CycleGAN(
         networks.resnet_generator(x_shape, output_channels=y_shape[-1], name="generator_xy", **generator),
         networks.resnet_generator(y_shape, output_channels=x_shape[-1], name="generator_yx", **generator),
-        networks.patch_discriminator(x_shape, config.base_filters, config.discriminator_layers, name="discriminator_x"),
-        networks.patch_discriminator(y_shape, config.base_filters, config.discriminator_layers, name="discriminator_y"),
+        networks.patch_discriminator(x_shape, config.base_filters, config.discriminator_layers, name="discriminator_x", **stabilizers),
+        networks.patch_discriminator(y_shape, config.base_filters, config.discriminator_layers, name="discriminator_y", **stabilizers),
         loss=config.loss,
         cycle_loss_weight=config.cycle_loss_weight,
         identity_loss_weight=config.identity_loss_weight if x_shape == y_shape else 0.0,

@@ -76,7 +76,8 @@ def build_model(config, shapes):
         num_residual_blocks=config.num_residual_blocks, padding="zero", sampling_kernel_size=4,
     )
     discriminator = networks.multi_task_patch_discriminator(
-        image_shape, num_domains, config.base_filters, config.discriminator_layers
+        image_shape, num_domains, config.base_filters, config.discriminator_layers,
+        minibatch=config.minibatch, spectral_norm=config.spectral_norm,
     )
     model = kgan.StarGAN(
         generator, discriminator, num_domains, label_kind=config.label_kind,

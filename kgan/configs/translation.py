@@ -10,10 +10,19 @@ from kgan.configs.base import TrainingConfig, _field
 from kgan.data.attributes import ATTRIBUTE_DATASETS
 from kgan.data.unpaired import DEMO_SOURCES
 from kgan.losses import LABEL_KINDS
+from kgan.networks.patch_discriminator import PATCH_MINIBATCH_FEATURES
+
+_MINIBATCH_HELP = "Minibatch-stddev map in the PatchGAN against mode collapse (Karras et al. 2018): 'none' or 'stddev'."
+_SPECTRAL_HELP = "Spectrally normalise every discriminator convolution (Miyato et al. 2018)."
 
 # Offline demo pairs of kgan.data.unpaired (edges <-> footwear images from Fashion-MNIST).
 DEMO_UNPAIRED_DATASETS = tuple(DEMO_SOURCES)
 CYCLE_GAN_LOSSES = ("least_squares", "non_saturating", "hinge")
+
+
+def _check_minibatch(problems, minibatch):
+    if minibatch not in PATCH_MINIBATCH_FEATURES:
+        problems.append(f"--minibatch must be one of {', '.join(PATCH_MINIBATCH_FEATURES)} for a PatchGAN; got {minibatch!r}.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +51,8 @@ class CycleGANConfig(TrainingConfig):
     base_filters: int = _field(64, "Filters of the generators' first layer and of the discriminators' first layer.")
     num_residual_blocks: Optional[int] = _field(None, "Generator residual blocks; unset: 6 below 256 px, 9 at 256.")
     discriminator_layers: int = _field(3, "Stride-2 layers of the PatchGAN (3: 70x70 patches; 2: 34x34 for small images).")
+    minibatch: str = _field("none", _MINIBATCH_HELP)
+    spectral_norm: bool = _field(False, _SPECTRAL_HELP)
     loss: str = _field("least_squares", "Adversarial loss: least_squares (the paper's), non_saturating or hinge.")
     cycle_loss_weight: float = _field(10.0, "lambda, weight of the cycle-consistency terms.")
     identity_loss_weight: float = _field(0.5, "Identity terms' weight as a fraction of cycle_loss_weight (0 disables).")
@@ -58,6 +69,7 @@ class CycleGANConfig(TrainingConfig):
         for name in ("base_filters", "discriminator_layers", "num_preview_images"):
             self._check_positive(problems, name)
         self._check_positive(problems, "num_residual_blocks", allow_none=True)
+        _check_minibatch(problems, self.minibatch)
         is_folder = os.path.isdir(self.dataset)
         if not (self.dataset in DEMO_UNPAIRED_DATASETS or self.dataset.startswith("cycle_gan/") or is_folder):
             problems.append(
@@ -127,6 +139,8 @@ class StarGANConfig(TrainingConfig):
     base_filters: int = _field(64, "Filters of the generator's first layer and the discriminator's first layer.")
     num_residual_blocks: int = _field(6, "Generator residual blocks.")
     discriminator_layers: int = _field(6, "Stride-2 discriminator layers (6 for 128 px, 3 for 28 px).")
+    minibatch: str = _field("none", _MINIBATCH_HELP)
+    spectral_norm: bool = _field(False, _SPECTRAL_HELP)
     discriminator_steps: int = _field(5, "Critic updates per generator update (n_critic).")
     classification_weight: float = _field(1.0, "lambda_cls, weight of the domain classification losses.")
     reconstruction_weight: float = _field(10.0, "lambda_rec, weight of the reconstruction loss.")
@@ -144,6 +158,7 @@ class StarGANConfig(TrainingConfig):
         problems = super().problems()
         for name in ("base_filters", "num_residual_blocks", "discriminator_layers", "discriminator_steps", "num_preview_images"):
             self._check_positive(problems, name)
+        _check_minibatch(problems, self.minibatch)
         if self.dataset not in ATTRIBUTE_DATASETS:
             problems.append(f"--dataset must be one of {', '.join(ATTRIBUTE_DATASETS)}; got {self.dataset!r}.")
         if self.label_kind not in LABEL_KINDS:

@@ -75,19 +75,26 @@ def instance_normalization(name: str) -> layers.Layer:
     return layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
 
 
-def padded_conv(x, filters: int, kernel_size: int, padding: str, name: str, strides: int = 1, use_bias: bool = True):
+def padded_conv(
+    x, filters: int, kernel_size: int, padding: str, name: str, strides: int = 1, use_bias: bool = True,
+    spectral_norm: bool = False,
+):
     """A convolution after ``(kernel_size - 1) // 2`` pixels of reflection or zero padding.
 
     Explicit padding + "valid" keeps the output size of the reference PyTorch
     layers (``padding=(k - 1) // 2``) for every kernel size, which Keras'
-    ``padding="same"`` does not for even kernels.
+    ``padding="same"`` does not for even kernels. ``spectral_norm`` wraps the
+    convolution in spectral normalisation (`kgan.networks.stabilizers`).
     """
+    from kgan.networks import stabilizers  # here: stabilizers is a sibling module of the same package
+
     if padding not in PADDINGS:
         raise ValueError(f"padding must be one of {PADDINGS}; got {padding!r}.")
     pad = (kernel_size - 1) // 2
     if pad:
         x = ReflectionPadding2D(pad, name=f"{name}_pad")(x) if padding == "reflect" else layers.ZeroPadding2D(pad, name=f"{name}_pad")(x)
-    return layers.Conv2D(filters, kernel_size, strides=strides, padding="valid", use_bias=use_bias, name=name)(x)
+    conv = layers.Conv2D(filters, kernel_size, strides=strides, padding="valid", use_bias=use_bias, name=name)
+    return stabilizers.spectrally_normalized(conv, spectral_norm)(x)
 
 
 def residual_block(x, filters: int, padding: str, name: str):

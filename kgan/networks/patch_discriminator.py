@@ -18,9 +18,19 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from kgan.networks import stabilizers
 from kgan.networks.layers import instance_normalization, padded_conv
 
 NORMALIZATIONS = ("instance", "none")
+# Minibatch features a patch map can take: a stddev map (Karras et al. 2018) keeps the spatial layout.
+PATCH_MINIBATCH_FEATURES = ("none", "stddev")
+
+
+def _check_minibatch(minibatch):
+    if minibatch not in PATCH_MINIBATCH_FEATURES:
+        raise ValueError(
+            f"A PatchGAN takes minibatch='none' or 'stddev' (minibatch discrimination flattens the map); got {minibatch!r}."
+        )
 
 
 def receptive_field(num_layers: int) -> int:
@@ -57,6 +67,8 @@ def patch_discriminator(
     num_layers: int = 3,
     normalization: str = "instance",
     name: str = "discriminator",
+    minibatch: str = "none",
+    spectral_norm: bool = False,
 ) -> keras.Model:
     """70x70 PatchGAN (for ``num_layers=3``): images ``[B, H, W, C]`` -> logits ``[B, h, w, 1]``.
 
@@ -69,7 +81,11 @@ def patch_discriminator(
       num_layers: stride-2 layers (the depth; see `receptive_field`).
       normalization: ``"instance"`` (CycleGAN) or ``"none"``.
       name: model name.
+      minibatch: ``"stddev"`` appends a minibatch-stddev map before the
+        logit convolution (against mode collapse); ``"none"``.
+      spectral_norm: spectrally normalise every convolution (Miyato et al. 2018).
     """
+    _check_minibatch(minibatch)
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization must be one of {NORMALIZATIONS}; got {normalization!r}.")
     if num_layers < 1:
@@ -83,12 +99,13 @@ def patch_discriminator(
     for i in range(num_layers + 1):
         stride = 2 if i < num_layers else 1
         normalized = i > 0 and normalization == "instance"
-        x = padded_conv(x, filters, 4, "zero", f"conv{i}", strides=stride, use_bias=not normalized)
+        x = padded_conv(x, filters, 4, "zero", f"conv{i}", strides=stride, use_bias=not normalized, spectral_norm=spectral_norm)
         if normalized:
             x = instance_normalization(f"conv{i}_norm")(x)
         x = layers.LeakyReLU(0.2)(x)
         filters = min(filters * 2, base_filters * 8)
-    logits = padded_conv(x, 1, 4, "zero", "logits")
+    x = stabilizers.minibatch_features(x, minibatch, "minibatch")
+    logits = padded_conv(x, 1, 4, "zero", "logits", spectral_norm=spectral_norm)
     logits = layers.Activation("linear", dtype="float32", name="logits_float32")(logits)
     return keras.Model(images, logits, name=name)
 
@@ -99,6 +116,8 @@ def multi_task_patch_discriminator(
     base_filters: int = 64,
     num_layers: int = 6,
     name: str = "discriminator",
+    minibatch: str = "none",
+    spectral_norm: bool = False,
 ) -> keras.Model:
     """StarGAN's discriminator: images -> ``[source logits [B, h, w, 1], domain logits [B, num_domains]]``.
 
@@ -114,7 +133,11 @@ def multi_task_patch_discriminator(
       base_filters: filters of the first layer.
       num_layers: stride-2 layers.
       name: model name.
+      minibatch: ``"stddev"`` appends a minibatch-stddev map to the trunk's
+        output, which both heads see; ``"none"``.
+      spectral_norm: spectrally normalise every convolution (Miyato et al. 2018).
     """
+    _check_minibatch(minibatch)
     if num_domains < 1:
         raise ValueError(f"num_domains must be >= 1; got {num_domains}.")
     _check_image_shape(image_shape, 2**num_layers, f"{num_layers} stride-2 layers")
@@ -122,12 +145,14 @@ def multi_task_patch_discriminator(
     x = images
     filters = base_filters
     for i in range(num_layers):
-        x = padded_conv(x, filters, 4, "zero", f"conv{i}", strides=2)
+        x = padded_conv(x, filters, 4, "zero", f"conv{i}", strides=2, spectral_norm=spectral_norm)
         x = layers.LeakyReLU(0.01)(x)
         filters *= 2
-    source = padded_conv(x, 1, 3, "zero", "source_logits", use_bias=False)
+    x = stabilizers.minibatch_features(x, minibatch, "minibatch")
+    source = padded_conv(x, 1, 3, "zero", "source_logits", use_bias=False, spectral_norm=spectral_norm)
     height, width = x.shape[1], x.shape[2]
-    domains = layers.Conv2D(num_domains, (height, width), padding="valid", use_bias=False, name="domain_conv")(x)
+    domain_conv = layers.Conv2D(num_domains, (height, width), padding="valid", use_bias=False, name="domain_conv")
+    domains = stabilizers.spectrally_normalized(domain_conv, spectral_norm)(x)
     domains = layers.Reshape((num_domains,), name="domain_logits")(domains)
     # float32 outputs under mixed precision.
     source = layers.Activation("linear", dtype="float32", name="source")(source)
