@@ -23,9 +23,11 @@ normalisation are image-only and are not in this table.
 Every run's 2,500 samples are also drawn (``--plots_dir``), with one labelled
 contact sheet per mixture (a row per combination, a column per seed).
 
-Example (about 25 minutes on two CPU cores)::
+Example (about 17 minutes on two CPU cores; minibatch discrimination compares every pair
+of a 256-example batch and takes 200-500 s per run, so the README's run leaves it out)::
 
     TF_CPP_MIN_LOG_LEVEL=3 python bench/mode_collapse.py --seeds=0,1 --steps=2000 --jobs=2 \
+        --remedies=none,label_smoothing,feature_matching,minibatch_stddev,historical_averaging,consensus,spectral_norm,generator_ema \
         --json_out=/tmp/mode_collapse.json
 """
 
