@@ -227,10 +227,10 @@ def consensus_gradients(outer_tape, gradients, variables, gamma: float):
     # Not unconnected_gradients=ZERO: with third derivatives (a gradient penalty inside v)
     # TF 2.21's tape then fails ("'str' object has no attribute '_type_enum'").
     extra = outer_tape.gradient(squared_norm, variables)
-    regularized = [
-        (0.0 if g is None else g) + (0.0 if e is None else gamma * tf.cast(e, v.dtype)) + tf.zeros_like(v)
-        for g, e, v in zip(gradients, extra, variables)
-    ]
+    regularized = []
+    for g, e, v in zip(gradients, extra, variables):
+        terms = ([] if g is None else [g]) + ([] if e is None else [gamma * tf.cast(e, v.dtype)])
+        regularized.append(tf.add_n(terms) if terms else tf.zeros_like(v))
     return regularized, squared_norm
 
 
