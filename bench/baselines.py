@@ -6,7 +6,13 @@ dtype policy, no XLA, one ``tf.GradientTape`` per update, losses written out
 inline, no image pool, no cross-replica bookkeeping. StarGAN has no keras-io
 example; its baseline is the same pattern applied to the paper's losses. They
 do the same work per step as the kgan model they are compared with (the same
-networks, batch and number of updates), so images/s compare directly.
+networks, batch and number of updates), so images/s compare directly. Every
+network is called with ``training=True``, as kgan's models do: in a custom
+``train_step`` Keras 3 leaves ``training`` at None, which runs
+BatchNormalization in inference mode (fixed moving statistics, no batch
+moments, no moving-average updates): less work, and a different model. (The
+CycleGAN and StarGAN networks have only instance normalisation, which does not
+depend on ``training``.)
 
 Benchmark code only: these are not kgan models and are not tested for
 training quality.
@@ -48,14 +54,14 @@ class DCGANBaseline(_Baseline):
     def train_step(self, real_images):
         d_optimizer, g_optimizer = self.optimizers_
         n = tf.shape(real_images)[0]
-        combined = tf.concat([self.generator(self.normal((n, self.latent_dim))), real_images], axis=0)
+        combined = tf.concat([self.generator(self.normal((n, self.latent_dim)), training=True), real_images], axis=0)
         labels = tf.concat([tf.ones((n, 1)), tf.zeros((n, 1))], axis=0)
         labels += 0.05 * keras.random.uniform(tf.shape(labels), seed=self.seed_generator)
         with tf.GradientTape() as tape:
-            d_loss = _bce(labels, self.discriminator(combined))
+            d_loss = _bce(labels, self.discriminator(combined, training=True))
         _apply(d_optimizer, tape, d_loss, self.discriminator.trainable_weights)
         with tf.GradientTape() as tape:
-            g_loss = _bce(tf.zeros((n, 1)), self.discriminator(self.generator(self.normal((n, self.latent_dim)))))
+            g_loss = _bce(tf.zeros((n, 1)), self.discriminator(self.generator(self.normal((n, self.latent_dim)), training=True)))
         _apply(g_optimizer, tape, g_loss, self.generator.trainable_weights)
         return {"d_loss": d_loss, "g_loss": g_loss}
 
@@ -72,7 +78,7 @@ class WGANGPBaseline(_Baseline):
         mixed = real + alpha * (fake - real)
         with tf.GradientTape() as tape:
             tape.watch(mixed)
-            scores = self.discriminator(mixed)
+            scores = self.discriminator(mixed, training=True)
         norms = tf.sqrt(tf.reduce_sum(tf.square(tape.gradient(scores, mixed)), axis=[1, 2, 3]))
         return tf.reduce_mean((norms - 1.0) ** 2)
 
@@ -81,12 +87,12 @@ class WGANGPBaseline(_Baseline):
         for real in tf.split(real_images, self.n_critic):
             n = tf.shape(real)[0]
             with tf.GradientTape() as tape:
-                fake = self.generator(self.normal((n, self.latent_dim)))
-                d_loss = tf.reduce_mean(self.discriminator(fake)) - tf.reduce_mean(self.discriminator(real))
+                fake = self.generator(self.normal((n, self.latent_dim)), training=True)
+                d_loss = tf.reduce_mean(self.discriminator(fake, training=True)) - tf.reduce_mean(self.discriminator(real, training=True))
                 d_loss += self.gp_weight * self.gradient_penalty(real, fake)
             _apply(d_optimizer, tape, d_loss, self.discriminator.trainable_weights)
         with tf.GradientTape() as tape:
-            g_loss = -tf.reduce_mean(self.discriminator(self.generator(self.normal((n, self.latent_dim)))))
+            g_loss = -tf.reduce_mean(self.discriminator(self.generator(self.normal((n, self.latent_dim)), training=True)))
         _apply(g_optimizer, tape, g_loss, self.generator.trainable_weights)
         return {"d_loss": d_loss, "g_loss": g_loss}
 
@@ -102,14 +108,14 @@ class ConditionalGANBaseline(_Baseline):
         d_optimizer, g_optimizer = self.optimizers_
         real_images, labels = data
         n = tf.shape(real_images)[0]
-        fake = self.generator([self.normal((n, self.latent_dim)), labels])
+        fake = self.generator([self.normal((n, self.latent_dim)), labels], training=True)
         with tf.GradientTape() as tape:
-            scores = self.discriminator([tf.concat([fake, real_images], 0), tf.concat([labels, labels], 0)])
+            scores = self.discriminator([tf.concat([fake, real_images], 0), tf.concat([labels, labels], 0)], training=True)
             d_loss = _bce(tf.concat([tf.zeros((n, 1)), tf.ones((n, 1))], 0), scores)
         _apply(d_optimizer, tape, d_loss, self.discriminator.trainable_weights)
         with tf.GradientTape() as tape:
-            fake = self.generator([self.normal((n, self.latent_dim)), labels])
-            g_loss = _bce(tf.ones((n, 1)), self.discriminator([fake, labels]))
+            fake = self.generator([self.normal((n, self.latent_dim)), labels], training=True)
+            g_loss = _bce(tf.ones((n, 1)), self.discriminator([fake, labels], training=True))
         _apply(g_optimizer, tape, g_loss, self.generator.trainable_weights)
         return {"d_loss": d_loss, "g_loss": g_loss}
 
@@ -160,23 +166,23 @@ class StarGANBaseline(_Baseline):
         for x, c in zip(tf.split(images, self.n_critic), tf.split(labels, self.n_critic)):
             target = tf.random.shuffle(c)
             with tf.GradientTape() as tape:
-                fake = self.generator([x, target])
-                real_src, real_cls = self.discriminator(x)
-                fake_src, _ = self.discriminator(fake)
+                fake = self.generator([x, target], training=True)
+                real_src, real_cls = self.discriminator(x, training=True)
+                fake_src, _ = self.discriminator(fake, training=True)
                 alpha = keras.random.uniform((tf.shape(x)[0], 1, 1, 1), seed=self.seed_generator)
                 mixed = x + alpha * (fake - x)
                 with tf.GradientTape() as inner:
                     inner.watch(mixed)
-                    mixed_src, _ = self.discriminator(mixed)
+                    mixed_src, _ = self.discriminator(mixed, training=True)
                 norms = tf.sqrt(tf.reduce_sum(tf.square(inner.gradient(mixed_src, mixed)), axis=[1, 2, 3]))
                 cls = tf.reduce_mean(tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(c, real_cls), axis=1))
                 d_loss = tf.reduce_mean(fake_src) - tf.reduce_mean(real_src) + cls + 10.0 * tf.reduce_mean((norms - 1.0) ** 2)
             _apply(d_optimizer, tape, d_loss, self.discriminator.trainable_weights)
         target = tf.random.shuffle(c)
         with tf.GradientTape() as tape:
-            fake = self.generator([x, target])
-            fake_src, fake_cls = self.discriminator(fake)
+            fake = self.generator([x, target], training=True)
+            fake_src, fake_cls = self.discriminator(fake, training=True)
             cls = tf.reduce_mean(tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(target, fake_cls), axis=1))
-            g_loss = -tf.reduce_mean(fake_src) + cls + 10.0 * tf.reduce_mean(tf.abs(x - self.generator([fake, c])))
+            g_loss = -tf.reduce_mean(fake_src) + cls + 10.0 * tf.reduce_mean(tf.abs(x - self.generator([fake, c], training=True)))
         _apply(g_optimizer, tape, g_loss, self.generator.trainable_weights)
         return {"d_loss": d_loss, "g_loss": g_loss}
