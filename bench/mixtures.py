@@ -213,7 +213,7 @@ def run_one(model_name, mixture_name, steps, seed, epochs, num_samples, threads,
     samples = model.generate(num_samples, seed=1000 + seed).numpy()
     result = dict(model=model_name, mixture=mixture_name, steps=steps, seed=seed, train_seconds=train_seconds)
     if plot_path:
-        from kgan.callbacks import save_point_plot
+        from kgan.rendering import save_point_plot
 
         extent = 1.5 * float(np.abs(mixture.centers).max()) + 0.5
         result["plot"] = save_point_plot(np.nan_to_num(samples, nan=1e6), plot_path, extent=extent, size=192)

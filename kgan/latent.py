@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kgan.callbacks import save_image_grid
+from kgan.rendering import save_image_grid
 
 __all__ = ["interpolate", "interpolation_strips", "latent_arithmetic", "slerp"]
 

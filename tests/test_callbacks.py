@@ -1,7 +1,8 @@
-"""Tests of kgan.callbacks: sample grids and crash-safe checkpoints."""
+"""Tests of kgan.callbacks, kgan.rendering and kgan.saving: sample grids and crash-safe checkpoints."""
 
 import json
 import os
+import types
 
 import keras
 import numpy as np
@@ -9,7 +10,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from kgan import callbacks
+from kgan import callbacks, rendering, saving
+from kgan.saving import checkpoint_format
 from test_case import points_gan, random_images, tiny_image_gan
 
 
@@ -30,13 +32,21 @@ def optimizer_state(model):
     ]
 
 
+def test_the_old_kgan_callbacks_names_are_the_new_homes_objects():
+    for name in callbacks.__all__:
+        home = rendering if name in rendering.__all__ else saving if name in saving.__all__ else None
+        if home is not None:
+            assert getattr(callbacks, name) is getattr(home, name), name
+    assert set(saving.__all__) | {"image_grid", "point_plot", "save_image_grid"} <= set(callbacks.__all__)
+
+
 # ---------------------------------------------------------------------- grids
 
 
 def test_image_grid_layout_and_pixel_values():
     images = np.full((10, 28, 28, 1), -1.0, np.float32)
     images[3] = 1.0
-    grid = callbacks.image_grid(images)
+    grid = rendering.image_grid(images)
     # 10 images: 4 columns, 3 rows, 2-px white borders.
     assert grid.shape == (3 * 28 + 4 * 2, 4 * 28 + 5 * 2, 1)
     assert grid.dtype == np.uint8
@@ -44,14 +54,14 @@ def test_image_grid_layout_and_pixel_values():
     assert grid[2, 2, 0] == 0  # first tile, -1 -> 0
     tile3 = grid[2 : 2 + 28, 2 + 3 * 30 : 2 + 3 * 30 + 28]
     assert np.all(tile3 == 255)  # fourth tile, 1 -> 255
-    assert callbacks.image_grid(images, rows=2).shape == (2 * 28 + 3 * 2, 5 * 28 + 6 * 2, 1)
+    assert rendering.image_grid(images, rows=2).shape == (2 * 28 + 3 * 2, 5 * 28 + 6 * 2, 1)
 
 
 def test_save_image_grid_grayscale_and_rgb(tmp_path):
-    gray = callbacks.save_image_grid(random_images(9), tmp_path / "gray.png")
+    gray = rendering.save_image_grid(random_images(9), tmp_path / "gray.png")
     with Image.open(gray) as image:
         assert image.mode == "L" and image.size == (3 * 28 + 4 * 2,) * 2
-    rgb = callbacks.save_image_grid(random_images(4, (32, 32, 3)), tmp_path / "sub" / "rgb.png")
+    rgb = rendering.save_image_grid(random_images(4, (32, 32, 3)), tmp_path / "sub" / "rgb.png")
     with Image.open(rgb) as image:
         assert image.mode == "RGB" and image.size == (2 * 32 + 3 * 2,) * 2
     assert sorted(os.listdir(tmp_path)) == ["gray.png", "sub"]  # No temp files left.
@@ -59,11 +69,11 @@ def test_save_image_grid_grayscale_and_rgb(tmp_path):
 
 def test_image_grid_rejects_bad_shapes():
     with pytest.raises(ValueError, match="1 or 3"):
-        callbacks.image_grid(np.zeros((4, 8, 8, 2), np.float32))
+        rendering.image_grid(np.zeros((4, 8, 8, 2), np.float32))
 
 
 def test_point_plot_draws_points_inside_extent():
-    plot = callbacks.point_plot(np.array([[0.0, 0.0], [4.9, 4.9], [50.0, 0.0]]), extent=5.0, size=64)
+    plot = rendering.point_plot(np.array([[0.0, 0.0], [4.9, 4.9], [50.0, 0.0]]), extent=5.0, size=64)
     assert plot.shape == (64, 64, 3)
     blue = np.all(plot == (31, 119, 180), axis=-1)
     assert blue[32, 32] and blue[1, 62]  # origin; top-right corner (y up)
@@ -79,7 +89,7 @@ class CompareWithGenerate(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         path = os.path.join(self.grid.directory, f"epoch_{epoch + 1:04d}.png")
-        expected = callbacks.image_grid(self.model.generate(self.grid.num_samples, seed=self.seed))
+        expected = rendering.image_grid(self.model.generate(self.grid.num_samples, seed=self.seed))
         with Image.open(path) as image:
             np.testing.assert_array_equal(np.asarray(image), expected[..., 0])
         self.epochs_checked += 1
@@ -97,7 +107,7 @@ def test_sample_grid_writes_a_png_per_epoch_for_fixed_latents(tmp_path):
             assert image.size == (3 * 28 + 4 * 2,) * 2 and image.mode == "L"
     expected_z = tf.random.stateless_normal([9, model.latent_dim], seed=[3, 0]).numpy()
     np.testing.assert_array_equal(grid.latent_vectors, expected_z)
-    if callbacks.tensorboard_available():
+    if rendering.tensorboard_available():
         assert any(name.startswith("events.out.tfevents") for name in os.listdir(tmp_path / "logs"))
 
 
@@ -132,7 +142,7 @@ def test_restore_keeps_weights_optimizer_slots_and_step_counter(tmp_path):
     assert sorted(os.listdir(path)) == ["metadata.json", "model.json", "model.weights.h5"]
 
     restored = tiny_image_gan()
-    metadata = callbacks.restore_latest(restored, tmp_path)
+    metadata = saving.restore_latest(restored, tmp_path)
     assert metadata["train_steps"] == 3 and metadata["path"] == path
     assert int(restored.train_steps.numpy()) == 3
     assert int(restored.generator_optimizer.iterations.numpy()) == 3
@@ -149,12 +159,27 @@ def test_restore_keeps_weights_optimizer_slots_and_step_counter(tmp_path):
 
 @pytest.mark.filterwarnings("ignore:Skipping nested container")  # Keras, on the mismatched load.
 def test_restore_needs_a_compiled_model_and_matching_architecture(tmp_path):
-    assert callbacks.restore_latest(tiny_image_gan(), tmp_path / "missing") is None
+    assert saving.restore_latest(tiny_image_gan(), tmp_path / "missing") is None
     checkpointer(trained_model(1), tmp_path).save(epoch=1, step_in_epoch=0)
     with pytest.raises(RuntimeError, match="Compile the model"):
-        callbacks.restore_latest(tiny_image_gan(compile=False), tmp_path)
+        saving.restore_latest(tiny_image_gan(compile=False), tmp_path)
     with pytest.raises(ValueError, match="new directory"):
-        callbacks.restore_latest(tiny_image_gan(base_filters=4), tmp_path)
+        saving.restore_latest(tiny_image_gan(base_filters=4), tmp_path)
+
+
+def test_optimizer_names_come_from_group_optimizers_when_the_model_has_them():
+    generator, discriminator = keras.optimizers.Adam(), keras.optimizers.Adam()
+    grouped = types.SimpleNamespace(group_optimizers={"generator": generator, "discriminator": discriminator})
+    assert checkpoint_format._optimizers(grouped) == {
+        "generator_optimizer": generator,
+        "discriminator_optimizer": discriminator,
+    }
+    # Before compile the dict is empty: no optimizers, so restoring refuses.
+    with pytest.raises(RuntimeError, match="Compile the model"):
+        checkpoint_format._require_built_optimizers(types.SimpleNamespace(group_optimizers={}))
+    # Models without it: their optimizer attributes, as before.
+    model = tiny_image_gan()
+    assert set(checkpoint_format._optimizers(model)) == {"generator_optimizer", "discriminator_optimizer"}
 
 
 def test_checkpoints_appear_atomically_and_a_crash_mid_write_leaves_the_last_one(tmp_path, monkeypatch):
@@ -168,7 +193,7 @@ def test_checkpoints_appear_atomically_and_a_crash_mid_write_leaves_the_last_one
 
     def crash_while_writing(self, filepath, *args, **kwargs):
         real_save_weights(self, filepath, *args, **kwargs)
-        seen_during_write.append(callbacks.list_checkpoints(tmp_path))
+        seen_during_write.append(saving.list_checkpoints(tmp_path))
         with open(filepath, "r+b") as f:  # Leave a truncated file, as a SIGKILL would.
             f.truncate(100)
         raise KeyboardInterrupt("killed")
@@ -179,15 +204,15 @@ def test_checkpoints_appear_atomically_and_a_crash_mid_write_leaves_the_last_one
     monkeypatch.undo()
     # While the weights were being written, only the old checkpoint had a final name.
     assert seen_during_write == [[(2, first)]]
-    assert callbacks.list_checkpoints(tmp_path) == [(2, first)]
+    assert saving.list_checkpoints(tmp_path) == [(2, first)]
     with open(tmp_path / "latest") as f:
         assert f.read().strip() == "ckpt-0000000002"
     restored = tiny_image_gan()
-    assert callbacks.restore_latest(restored, tmp_path)["train_steps"] == 2
+    assert saving.restore_latest(restored, tmp_path)["train_steps"] == 2
 
     # A leftover temp dir (a SIGKILL skips `finally`) is ignored, then cleaned up.
     os.makedirs(tmp_path / ".tmp-ckpt-dead" / "junk")
-    assert callbacks.list_checkpoints(tmp_path) == [(2, first)]
+    assert saving.list_checkpoints(tmp_path) == [(2, first)]
     checkpoint.on_train_begin()
     assert not os.path.exists(tmp_path / ".tmp-ckpt-dead")
 
@@ -198,7 +223,7 @@ def test_checkpoints_are_pruned_to_keep(tmp_path):
     for _ in range(4):
         checkpoint.save(epoch=0, step_in_epoch=0)
         model.fit(image_dataset(), epochs=1, steps_per_epoch=1, verbose=0)
-    assert [step for step, _ in callbacks.list_checkpoints(tmp_path)] == [3, 4]
+    assert [step for step, _ in saving.list_checkpoints(tmp_path)] == [3, 4]
     assert sorted(os.listdir(tmp_path)) == ["ckpt-0000000003", "ckpt-0000000004", "latest"]
 
 
@@ -221,7 +246,7 @@ def test_saves_every_n_steps_and_at_epoch_ends(tmp_path):
     model = tiny_image_gan()
     checkpoint = callbacks.TrainingCheckpoint(tmp_path, save_every_n_steps=2, keep=10)
     model.fit(image_dataset(), epochs=2, steps_per_epoch=3, callbacks=[checkpoint], verbose=0)
-    found = {step: read_metadata(path) for step, path in callbacks.list_checkpoints(tmp_path)}
+    found = {step: read_metadata(path) for step, path in saving.list_checkpoints(tmp_path)}
     # Every 2 steps (2, 4), epoch ends (3, 6); step 6 is saved once, as an epoch end.
     assert sorted(found) == [2, 3, 4, 6]
     assert [(m["epoch"], m["step_in_epoch"]) for m in found.values()] == [(0, 2), (1, 0), (1, 1), (2, 0)]
@@ -237,12 +262,12 @@ def test_mid_epoch_resume_continues_epoch_metrics(tmp_path):
 
     # "Crash" after step 2: restore it and run the epoch's 2 remaining steps.
     resumed = tiny_image_gan()
-    metadata = callbacks.load_checkpoint(resumed, os.path.join(tmp_path, "ckpt-0000000002"))
+    metadata = saving.load_checkpoint(resumed, os.path.join(tmp_path, "ckpt-0000000002"))
     assert (metadata["epoch"], metadata["step_in_epoch"]) == (0, 2)
     checkpoint = callbacks.TrainingCheckpoint(tmp_path / "resumed", steps_per_epoch=4, resume_metadata=metadata)
     resumed.fit(image_dataset(), initial_epoch=0, epochs=1, steps_per_epoch=2, callbacks=[checkpoint], verbose=0)
     assert int(resumed.train_steps.numpy()) == 4
     # The epoch means cover all 4 steps, not only the 2 after the restart.
     assert {name: tracker.count.numpy() for name, tracker in resumed.trackers.items()} == uninterrupted
-    ((step, path),) = callbacks.list_checkpoints(tmp_path / "resumed")
+    ((step, path),) = saving.list_checkpoints(tmp_path / "resumed")
     assert step == 4 and read_metadata(path)["epoch"] == 1

@@ -127,7 +127,7 @@ def test_evaluate_binary_rebuilds_a_model_from_its_checkpoint(tmp_path):
     import numpy as np
 
     import kgan
-    from kgan import callbacks, networks
+    from kgan import callbacks, networks, saving
     from test_case import REPO
 
     model = kgan.ConditionalGAN(
@@ -138,7 +138,7 @@ def test_evaluate_binary_rebuilds_a_model_from_its_checkpoint(tmp_path):
     images = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype(np.float32)
     checkpoint = callbacks.TrainingCheckpoint(tmp_path / "run" / "checkpoints")
     model.fit(images, np.arange(16) % 10, batch_size=8, epochs=1, verbose=0, callbacks=[checkpoint])
-    rebuilt, metadata = callbacks.load_model_from_checkpoint(tmp_path / "run")
+    rebuilt, metadata = saving.load_model_from_checkpoint(tmp_path / "run")
     assert metadata["train_steps"] == 2 and type(rebuilt) is kgan.ConditionalGAN
     np.testing.assert_allclose(rebuilt.generate(4, seed=3).numpy(), model.generate(4, seed=3).numpy(), atol=1e-6)
     classifier_metrics.save_classifier(classifier_metrics.build_classifier(), classifier_metrics.classifier_path("fashion_mnist", tmp_path))
@@ -151,4 +151,4 @@ def test_evaluate_binary_rebuilds_a_model_from_its_checkpoint(tmp_path):
     report = json.loads((tmp_path / "run" / "checkpoints" / "evaluation-step2.json").read_text())
     assert report["checkpoint"].endswith("ckpt-0000000002") and report["fid"] > 0 and report["classes_covered"] >= 1
     with pytest.raises(ValueError, match="No checkpoint"):
-        callbacks.load_model_from_checkpoint(tmp_path)
+        saving.load_model_from_checkpoint(tmp_path)

@@ -10,7 +10,7 @@ import time
 
 from absl import flags
 
-from kgan import callbacks, configs
+from kgan import configs, saving
 from test_case import tiny_image_gan
 from train import flags as config_flags
 
@@ -87,7 +87,7 @@ def test_bad_flags_fail_before_training_with_a_fix(tmp_path):
 
 
 def newest_checkpoint_metadata(directory):
-    found = callbacks.list_checkpoints(directory)
+    found = saving.list_checkpoints(directory)
     if not found:
         return None
     try:
@@ -138,7 +138,7 @@ def test_sigkill_mid_epoch_then_rerun_resumes_exactly(tmp_path):
     assert (tmp_path / "saved_models" / "resumed_gan" / "1" / "saved_model.pb").is_file()
     assert not [e for e in os.listdir(checkpoint_dir) if e.startswith(".")]  # No temp dirs left.
 
-    found = callbacks.list_checkpoints(checkpoint_dir)
+    found = saving.list_checkpoints(checkpoint_dir)
     assert found[-1][0] == total
     with open(checkpoint_dir / "latest") as f:
         assert f.read().strip() == os.path.basename(found[-1][1])
@@ -147,11 +147,11 @@ def test_sigkill_mid_epoch_then_rerun_resumes_exactly(tmp_path):
 
 def assert_every_checkpoint_loads(checkpoint_dir, steps_per_epoch):
     """Every checkpoint on disk loads, consistently: one G and one D update per train step."""
-    found = callbacks.list_checkpoints(checkpoint_dir)
+    found = saving.list_checkpoints(checkpoint_dir)
     assert found
     for step, path in found:
         model = tiny_image_gan(latent_dim=8, base_filters=8)
-        metadata = callbacks.load_checkpoint(model, path)
+        metadata = saving.load_checkpoint(model, path)
         assert int(model.train_steps.numpy()) == step == metadata["train_steps"]
         assert int(model.generator_optimizer.iterations.numpy()) == step
         assert int(model.discriminator_optimizer.iterations.numpy()) == step
@@ -173,7 +173,7 @@ def test_time_budget_stops_then_a_rerun_continues(tmp_path):
     args = command(tmp_path, "--epochs=20", "--steps_per_epoch=8", "--max_train_minutes=0.05", "--notensorboard")
     first = run(args, cwd=tmp_path)
     assert "time budget of 0.05 min used up at train step" in first.stdout
-    newest_checkpoint_step = callbacks.list_checkpoints(tmp_path / "run" / "checkpoints")[-1][0]
+    newest_checkpoint_step = saving.list_checkpoints(tmp_path / "run" / "checkpoints")[-1][0]
     steps = json.loads((tmp_path / "run" / "export.json").read_text())["train_steps"]
     assert 0 < steps < 160 and newest_checkpoint_step == steps
     assert (tmp_path / "saved_models" / "gan" / "1" / "saved_model.pb").is_file()

@@ -18,7 +18,7 @@ with itself).
 ``--checkpoint`` evaluates a training checkpoint instead: a ``ckpt-<steps>``
 directory, a checkpoints directory (its newest) or a run directory. The model
 is rebuilt from the checkpoint's ``model.json``
-(`kgan.callbacks.load_model_from_checkpoint`); the report goes to
+(`kgan.saving.load_model_from_checkpoint`); the report goes to
 ``evaluation-step<steps>.json`` in the checkpoint's directory (a conditional
 model knows its classes: no ``--num_classes``).
 """
@@ -32,7 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from kgan import atomic_files, callbacks, export  # noqa: E402
+from kgan import atomic_files, export, saving  # noqa: E402
 from kgan.metrics import quality  # noqa: E402
 from kgan.metrics.features import FEATURE_SPACES  # noqa: E402
 
@@ -79,7 +79,7 @@ def main(argv):
         if _SAVED_MODEL.value:
             path = generator = resolve_saved_model(_SAVED_MODEL.value)
         else:
-            generator, metadata = callbacks.load_model_from_checkpoint(_CHECKPOINT.value)
+            generator, metadata = saving.load_model_from_checkpoint(_CHECKPOINT.value)
             path = metadata["path"]
     except ValueError as error:
         raise app.UsageError(str(error))

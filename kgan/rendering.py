@@ -1,0 +1,133 @@
+"""Pictures of samples: image grids and 2-D scatter plots as uint8 arrays and PNG files.
+
+Plain numpy and PIL, no callbacks: `kgan.callbacks.GridCallback` and its
+subclasses draw with these, and so do `kgan.latent`, the training binaries,
+``bench/`` and the README. `tensorboard_available` says whether pictures
+(and scalars) can also go to TensorBoard.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+
+import numpy as np
+from PIL import Image
+
+from kgan import atomic_files
+from kgan.data.ranges import to_uint8
+
+__all__ = [
+    "image_grid",
+    "point_plot",
+    "save_image_grid",
+    "save_point_plot",
+    "tensorboard_available",
+    "write_png",
+]
+
+
+def tensorboard_available() -> bool:
+    """Whether `tf.summary` can write (TF >= 2.16 no longer installs TensorBoard itself)."""
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+
+_BORDER = 2
+_BORDER_VALUE = 255  # White: the datasets' backgrounds are mostly black.
+
+
+def image_grid(images, rows: int | None = None, border: int = _BORDER) -> np.ndarray:
+    """Tiles images into one uint8 grid image with ``border``-pixel white lines.
+
+    Args:
+      images: ``[N, H, W, C]`` float in [-1, 1] (numpy or tensor), C = 1 or 3.
+        Out-of-range values are clipped.
+      rows: number of grid rows; by default the grid is as square as possible
+        (``ceil(sqrt(N))`` columns).
+      border: width in pixels of the lines around and between the tiles.
+
+    Returns:
+      uint8 ``[rows*H + (rows+1)*border, cols*W + (cols+1)*border, C]``.
+      Unused cells of the last row stay border-coloured.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3) or images.shape[0] == 0:
+        raise ValueError(f"image_grid expects a non-empty [N, H, W, 1 or 3] batch; got shape {images.shape}.")
+    n, height, width, channels = images.shape
+    if rows is None:
+        cols = math.ceil(math.sqrt(n))
+        rows = math.ceil(n / cols)
+    else:
+        if rows < 1:
+            raise ValueError(f"rows must be >= 1; got {rows}.")
+        cols = math.ceil(n / rows)
+    pixels = to_uint8(images)
+    grid = np.full(
+        (rows * height + (rows + 1) * border, cols * width + (cols + 1) * border, channels),
+        _BORDER_VALUE,
+        dtype=np.uint8,
+    )
+    for index in range(n):
+        r, c = divmod(index, cols)
+        top = border + r * (height + border)
+        left = border + c * (width + border)
+        grid[top : top + height, left : left + width] = pixels[index]
+    return grid
+
+
+def point_plot(points, extent: float = 5.0, size: int = 256) -> np.ndarray:
+    """Renders 2-D points as a uint8 RGB scatter plot (numpy only, no matplotlib).
+
+    The square ``[-extent, extent]^2`` maps to ``size x size`` pixels (y up);
+    light-grey axes cross at the origin and each point is a 3x3 blue dot.
+    Points outside the square are not drawn.
+
+    Args:
+      points: ``[N, 2]`` floats.
+      extent: half the side of the plotted square, in data units.
+      size: side of the image in pixels.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"point_plot expects points of shape [N, 2]; got {points.shape}.")
+    image = np.full((size, size, 3), 255, dtype=np.uint8)
+    middle = size // 2
+    image[middle, :] = image[:, middle] = (210, 210, 210)
+    finite = points[np.all(np.isfinite(points), axis=1)]
+    cols = np.round((finite[:, 0] + extent) / (2 * extent) * (size - 1)).astype(np.int64)
+    rows = np.round((extent - finite[:, 1]) / (2 * extent) * (size - 1)).astype(np.int64)
+    inside = (cols >= 0) & (cols < size) & (rows >= 0) & (rows < size)
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            r = np.clip(rows[inside] + dr, 0, size - 1)
+            c = np.clip(cols[inside] + dc, 0, size - 1)
+            image[r, c] = (31, 119, 180)
+    return image
+
+
+def write_png(pixels: np.ndarray, path) -> str:
+    """Writes a uint8 ``[H, W, 1|3]`` array as a PNG, atomically (temp file + rename)."""
+    path = os.fspath(path)
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    image = Image.fromarray(pixels[..., 0], "L") if pixels.shape[-1] == 1 else Image.fromarray(pixels, "RGB")
+    # An image viewer or a copy job polling the directory never sees half a PNG.
+    with atomic_files.atomic_path(path, suffix=".png") as tmp:
+        image.save(tmp, format="PNG")
+    return path
+
+
+def save_image_grid(images, path, rows: int | None = None) -> str:
+    """Saves ``[N, H, W, C]`` images in [-1, 1] as one PNG grid (see `image_grid`).
+
+    Returns:
+      ``path``.
+    """
+    return write_png(image_grid(images, rows), path)
+
+
+def save_point_plot(points, path, extent: float = 5.0, size: int = 256) -> str:
+    """Saves 2-D points ``[N, 2]`` as a PNG scatter plot (see `point_plot`); returns ``path``."""
+    return write_png(point_plot(points, extent, size), path)
