@@ -9,10 +9,10 @@ The signatures come from the model's ``serving_endpoints()``: a dict mapping a
 signature name (``serving_default``, ``sample``, ...) to a `tf.function` with
 an explicit ``input_signature`` of *named* `tf.TensorSpec`s. `keras.Model.export`
 is not used because it infers float32 for every input and names them
-``args_0`` (DESIGN.md, "Verified pitfalls"); here the input names are those of
-the TensorSpecs (``z``, ``num_images``, ``seed``) and the output names are the
-keys of the dict each endpoint returns (see `kgan.serving`, which also checks
-the inputs inside the graph).
+``args_0`` (docs/design.md, "Keras export names inputs args_0"); here the input
+names are those of the TensorSpecs (``z``, ``num_images``, ``seed``) and the
+output names are the keys of the dict each endpoint returns (see `kgan.serving`,
+which also checks the inputs inside the graph).
 
 Every export also rewrites ``<base_dir>/models.config``, a ModelServerConfig in
 protobuf text format listing every model under ``base_dir``, so one TF Serving

@@ -1,9 +1,10 @@
 """Converters between stored uint8 pixels and the models' [-1, 1] float range.
 
-The model contract (DESIGN.md): images are NHWC float32 in [-1, 1]. Pixels on
-disk and in serving requests are uint8 in [0, 255]. ``x / 127.5 - 1`` maps 0 to
--1 and 255 to 1 exactly; ``to_uint8`` inverts it with clipping and rounding, so
-``to_uint8(to_model_range(x)) == x`` for every uint8 ``x``.
+The model contract (docs/design.md, "Data contract"): images are NHWC float32
+in [-1, 1]. Pixels on disk and in serving requests are uint8 in [0, 255].
+``x / 127.5 - 1`` maps 0 to -1 and 255 to 1 exactly; ``to_uint8`` inverts it
+with clipping and rounding, so ``to_uint8(to_model_range(x)) == x`` for every
+uint8 ``x``.
 
 Both functions accept numpy arrays (returning numpy) or TF tensors (returning TF
 tensors, usable inside ``tf.data`` and ``tf.function``), of any shape.

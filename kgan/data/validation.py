@@ -1,9 +1,9 @@
 """Checks that a batch meets the model image contract, with fix-it messages.
 
-Contract (DESIGN.md): images are NHWC floating-point tensors in [-1, 1]. The
-common mistakes are a missing channel axis, uint8 or [0, 1] pixels, and data of
-another size or channel count than the networks were built for; each gets a
-`ValueError` that says what was seen and how to fix it.
+Contract (docs/design.md, "Data contract"): images are NHWC floating-point
+tensors in [-1, 1]. The common mistakes are a missing channel axis, uint8 or
+[0, 1] pixels, and data of another size or channel count than the networks were
+built for; each gets a `ValueError` that says what was seen and how to fix it.
 """
 
 from __future__ import annotations
