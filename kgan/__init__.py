@@ -3,8 +3,9 @@
 Models are `keras.Model` subclasses trained with `model.fit`; see the README.
 """
 
-from kgan import callbacks, data, export, image_pool, latent, losses, metrics, networks, penalties, serving
-from kgan.models import GAN, WGAN, WGANGP, AdversarialModel, ConditionalGAN, CycleGAN, StarGAN
+from kgan import callbacks, data, export, image_pool, latent, losses, metrics, networks, penalties, rendering, saving, serving
+from kgan.models import GAN, WGAN, WGANGP, AdversarialModel, ConditionalGAN, CycleGAN, Phase, StarGAN
+from kgan import registry  # noqa: E402  (after the models, which register themselves)
 
 __version__ = "0.1.0"
 
@@ -13,6 +14,7 @@ __all__ = [
     "ConditionalGAN",
     "CycleGAN",
     "GAN",
+    "Phase",
     "StarGAN",
     "WGAN",
     "WGANGP",
@@ -24,4 +26,7 @@ __all__ = [
     "metrics",
     "networks",
     "penalties",
+    "registry",
+    "rendering",
+    "saving",
 ]

@@ -213,3 +213,40 @@ def generator_outputs(samples) -> dict:
         "generator_outputs expects images [N, H, W, C] or points [N, D]; "
         f"got a tensor of shape {samples.shape}."
     )
+
+
+def translation_endpoints(name: str, translate, shape, condition=None) -> dict:
+    """``{name: float32 endpoint, name + "_uint8": uint8 endpoint}`` of an image-to-image translator.
+
+    The one builder of CycleGAN's and StarGAN's signatures. Each takes
+    ``images [N, H, W, C]`` (float32 in [-1, 1], or uint8 in [0, 255] for the
+    ``_uint8`` one) and, with ``condition``, a float32 vector input, and
+    returns `generator_outputs` of ``translate(images)`` or
+    ``translate(images, vectors)``. Inputs are checked in-graph
+    (`checked_images`, `checked_vectors`, `checked_batch_sizes`).
+
+    Args:
+      name: the float signature's name, e.g. ``"x_to_y"``.
+      translate: ``images float32 -> images`` (``(images, vectors) -> images`` with a condition).
+      shape: ``(H, W, C)`` the translator takes.
+      condition: None, or ``(input_name, width, minimum, maximum)`` of the vector input.
+    """
+
+    def endpoint(dtype):
+        if condition is None:
+            @tf.function(input_signature=[image_spec(dtype)])
+            def serve(images):
+                return generator_outputs(translate(checked_images(images, shape)))
+
+            return serve
+        input_name, width, minimum, maximum = condition
+
+        @tf.function(input_signature=[image_spec(dtype), tf.TensorSpec([None, None], tf.float32, name=input_name)])
+        def serve_conditioned(images, vectors):
+            images, vectors = checked_batch_sizes({"images": images, input_name: vectors})
+            vectors = checked_vectors(vectors, width, input_name, minimum=minimum, maximum=maximum)
+            return generator_outputs(translate(checked_images(images, shape), vectors))
+
+        return serve_conditioned
+
+    return {name: endpoint(tf.float32), f"{name}_uint8": endpoint(tf.uint8)}

@@ -53,10 +53,11 @@ def test_xla_step_matches_the_plain_step(make, data):
     plain_model, plain = _one_step_weights(make, data, jit_compile=False)
     xla_model, xla = _one_step_weights(make, data, jit_compile=True)
     assert xla_model.xla_gradients and not plain_model.xla_gradients
-    # XLA fuses and reorders float32 arithmetic: rounding-level differences
-    # (measured <= 1e-5 after one SGD(0.1) step).
+    # XLA fuses and reorders float32 arithmetic: rounding-level differences,
+    # relative ones (the tiny StarGAN's unclipped critic step moves weights to
+    # ~1e2-1e3 with the noise bands' draws; measured <= 2e-6 relative).
     for a, b in zip(plain, xla):
-        np.testing.assert_allclose(a, b, atol=1e-4)
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
 
 
 def test_jit_compile_auto_is_off_on_a_cpu_and_bad_values_fail():

@@ -78,3 +78,278 @@ def run_script(tmp_path, text, *args, in_repo=True, timeout=300):
     )
     assert result.returncode == 0, result.stderr[-4000:]
     return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+
+
+# ---------------------------------------------------------------------- the model contract harness
+#
+# Every registered model (kgan.registry) passes the same checks: a model's own
+# test file then keeps only its math and learning tests. A model takes part
+# with a `ContractCase` (`register_contract_case`) and one class:
+#
+#     class TestMyModelContract(ModelContract):
+#         case = register_contract_case(ContractCase("my_model", make=..., batch=..., ...))
+#
+# tests/test_contract.py makes that class for every case defined here.
+
+import dataclasses  # noqa: E402
+import inspect  # noqa: E402
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+
+@dataclasses.dataclass
+class ContractCase:
+    """A tiny instance of one registered model and the data it takes.
+
+    Attributes:
+      name: the model's `kgan.registry` name.
+      make: ``() -> uncompiled model``, tiny, with no batch normalisation (two
+        replicas must train like one device).
+      batch: ``() -> one training batch`` (numpy; what ``fit`` takes as ``x``).
+      bad_batch: ``() -> (batch, message regex)``: a batch ``fit`` must refuse.
+      serving_inputs: ``{signature: {input: numpy array}}`` to call the export with.
+      module: the module that defines the case (imported by fresh processes).
+    """
+
+    name: str
+    make: object
+    batch: object
+    bad_batch: object
+    serving_inputs: object
+    module: str = "tests.test_case"
+
+
+CONTRACT_CASES: dict = {}
+
+
+def register_contract_case(case: ContractCase) -> ContractCase:
+    """Adds ``case`` to `CONTRACT_CASES` (so tests/test_contract.py can check every registered model has one)."""
+    CONTRACT_CASES[case.name] = case
+    return case
+
+
+def _points(n=8, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, 2)).astype(np.float32)
+
+
+def _points_gan(model_class, **kwargs):
+    return lambda: model_class(mlp_generator(4, 2, (16,)), mlp_discriminator(2, (16,)), 4, seed=1, **kwargs)
+
+
+_Z = {"serving_default": {"z": np.random.default_rng(5).normal(size=(3, 4)).astype(np.float32)}}
+_BAD_POINTS = (lambda: (np.zeros((8, 3), np.float32), "shape"))
+for _name, _cls, _options in (("gan", kgan.GAN, {}), ("wgan", kgan.WGAN, {"discriminator_steps": 2}),
+                              ("wgan_gp", kgan.WGANGP, {"discriminator_steps": 2})):
+    register_contract_case(ContractCase(_name, _points_gan(_cls, **_options), _points, _BAD_POINTS, _Z))
+
+
+def _conditional_gan():
+    from kgan.networks import conditional_mlp_discriminator, conditional_mlp_generator
+
+    return kgan.ConditionalGAN(
+        conditional_mlp_generator(4, 3, 2, (16,)), conditional_mlp_discriminator(2, 3, (16,), auxiliary_classifier=True), 4, 3, seed=1,
+    )
+
+
+register_contract_case(ContractCase(
+    "conditional_gan", _conditional_gan, lambda: (_points(), np.arange(8, dtype=np.int32) % 3),
+    lambda: ((_points(), np.arange(8, dtype=np.int32)), r"\[0, 3\)"),
+    {"serving_default": {**_Z["serving_default"], "labels": np.array([0, 2, 1], np.int32)}},
+))
+
+_TRANSLATION_SHAPE = (8, 8, 1)
+
+
+def _cycle_gan():
+    from kgan.networks import patch_discriminator, resnet_generator
+
+    shape = _TRANSLATION_SHAPE
+    return kgan.CycleGAN(
+        resnet_generator(shape, base_filters=4, num_residual_blocks=1, name="g_xy"),
+        resnet_generator(shape, base_filters=4, num_residual_blocks=1, name="g_yx"),
+        patch_discriminator(shape, 4, 1, name="d_x"), patch_discriminator(shape, 4, 1, name="d_y"), pool_size=2, seed=1,
+    )
+
+
+register_contract_case(ContractCase(
+    "cycle_gan", _cycle_gan, lambda: (random_images(4, _TRANSLATION_SHAPE), random_images(4, _TRANSLATION_SHAPE, 1)),
+    lambda: (random_images(4, _TRANSLATION_SHAPE), "unpaired batches"),
+    {"serving_default": {"images": random_images(3, _TRANSLATION_SHAPE, 2)}},
+))
+
+
+def _star_gan():
+    from kgan.networks import multi_task_patch_discriminator, resnet_generator
+
+    shape = _TRANSLATION_SHAPE
+    return kgan.StarGAN(
+        resnet_generator(shape, condition_dim=2, base_filters=4, num_residual_blocks=1, padding="zero", sampling_kernel_size=4),
+        multi_task_patch_discriminator(shape, 2, 4, 1), 2, discriminator_steps=2, seed=1,
+    )
+
+
+register_contract_case(ContractCase(
+    "star_gan", _star_gan, lambda: (random_images(4, _TRANSLATION_SHAPE), np.eye(2, dtype=np.float32)[[0, 1, 1, 0]]),
+    lambda: ((random_images(4, _TRANSLATION_SHAPE), np.full((4, 2), 0.5, np.float32)), "0/1"),
+    {"serving_default": {"images": random_images(3, _TRANSLATION_SHAPE, 2), "target_attributes": np.eye(2, dtype=np.float32)[[1, 0, 1]]}},
+))
+
+
+def _compiled(case, optimizer=lambda: keras.optimizers.Adam(1e-3), jit_compile=False, seed=0):
+    keras.utils.set_random_seed(seed)
+    model = case.make()
+    model.compile(optimizers={g: optimizer() for g in model.groups}, jit_compile=jit_compile)
+    return model
+
+
+def _one_batch_dataset(case):
+    return tf.data.Dataset.from_tensors(case.batch())
+
+
+def _values(variables):
+    return [np.array(v.numpy()) for v in variables]
+
+
+_FRESH_PROCESS_CHECK = TWO_LOGICAL_CPUS + r"""
+import importlib, json, sys
+import keras, numpy as np
+sys.path.insert(0, sys.argv[1])
+module, name, export_path, expected_path = sys.argv[2:6]
+from tests.test_case import CONTRACT_CASES
+importlib.import_module(module)
+case = CONTRACT_CASES[name]
+# The export, reloaded without the model's code in memory.
+loaded = tf.saved_model.load(export_path)
+expected = np.load(expected_path)
+export_error = 0.0
+for signature, inputs in case.serving_inputs.items():
+    outputs = loaded.signatures[signature](**{k: tf.constant(v) for k, v in inputs.items()})
+    for key, value in outputs.items():
+        if value.dtype.is_floating:
+            export_error = max(export_error, float(np.abs(value.numpy() - expected[f"{signature}/{key}"]).max()))
+# One train step on two replicas against one device, from the same weights.
+def trained(strategy=None):
+    keras.utils.set_random_seed(0)
+    with (strategy.scope() if strategy else contextlib.nullcontext()):
+        model = case.make()
+        model.compile(optimizers={g: keras.optimizers.SGD(0.05) for g in model.groups})
+    batch = case.batch()
+    global_batch = len(tf.nest.flatten(batch)[0])
+    model.fit(tf.data.Dataset.from_tensor_slices(batch).batch(global_batch), verbose=0)
+    return model
+import contextlib
+single = trained()
+mirrored = trained(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+replica_error = max(float(np.abs(a.numpy() - b.numpy()).max()) for a, b in zip(single.trainable_weights, mirrored.trainable_weights))
+print(json.dumps({"export": export_error, "replicas": replica_error}))
+"""
+
+
+class ModelContract:
+    """The checks every registered model passes; subclass it with ``case = <ContractCase>``."""
+
+    case: ContractCase
+
+    def test_each_phase_moves_only_its_own_groups(self):
+        model = _compiled(self.case, lambda: keras.optimizers.SGD(0.1))
+        minibatches = model.split_minibatches(model.prepare_batch(tf.nest.map_structure(tf.constant, self.case.batch())))
+        state = {}
+        for index, phase in enumerate(model.phases()):
+            before = {g: snapshot(model.group_variables(g)) for g in model.groups}
+            _, extras = model.update(phase, minibatches[-1], index, state)
+            state.update(extras)
+            for group in model.groups:
+                moved = changed(before[group], model.group_variables(group))
+                if group in phase.groups:
+                    assert moved, f"phase {phase.name!r} did not move {group}"
+                else:
+                    assert not moved, f"phase {phase.name!r} moved {group}: {sorted(moved)[:3]}"
+
+    def test_groups_partition_the_weights_and_optimizers_hold_slots_for_their_own_only(self):
+        model = _compiled(self.case)
+        ids = [id(v) for g in model.groups for v in model.group_variables(g)]
+        assert len(ids) == len(set(ids)), "a variable belongs to two optimizer groups"
+        assert set(ids) == {id(v) for v in model.trainable_variables}, "some trainable variable has no optimizer group"
+        for group, optimizer in model.group_optimizers.items():
+            variables = model.group_variables(group)
+            assert [tuple(m.shape) for m in optimizer._momentums] == [tuple(v.shape) for v in variables], group
+            assert len(optimizer.variables) == 2 * len(variables) + 2, group  # Adam: 2 slots, iterations, rate.
+
+    def test_get_config_round_trips_whole(self):
+        model = self.case.make()
+        config = model.get_config()
+        parameters = set(inspect.signature(type(model).__init__).parameters) - {"self", "kwargs"}
+        assert parameters <= set(config), f"get_config misses {sorted(parameters - set(config))}"
+        clone = type(model).from_config(json.loads(json.dumps(config)))
+        assert json.dumps(clone.get_config(), sort_keys=True) == json.dumps(config, sort_keys=True)
+
+    def test_keras_file_round_trip_resumes_with_every_optimizer_state(self, tmp_path):
+        model = _compiled(self.case)
+        data = _one_batch_dataset(self.case)
+        model.fit(data, verbose=0)
+        model.save(tmp_path / "model.keras")
+        loaded = keras.models.load_model(tmp_path / "model.keras")
+        assert set(loaded.group_optimizers) == set(model.groups)
+        for group, optimizer in model.group_optimizers.items():
+            for a, b in zip(_values(optimizer.variables), _values(loaded.group_optimizers[group].variables)):
+                np.testing.assert_array_equal(a, b)
+        for a, b in zip(_values(model.weights), _values(loaded.weights)):
+            np.testing.assert_array_equal(a, b)
+        model.fit(data, verbose=0)
+        loaded.fit(data, verbose=0)
+        for a, b in zip(_values(model.trainable_weights), _values(loaded.trainable_weights)):
+            np.testing.assert_allclose(a, b, atol=1e-6)
+
+    def test_export_reloads_in_a_fresh_process_and_two_replicas_train_like_one_device(self, tmp_path):
+        from kgan import export
+
+        model = _compiled(self.case)
+        model.fit(_one_batch_dataset(self.case), verbose=0)
+        path = export.export_saved_model(model, tmp_path / "exports", name="contract")
+        endpoints = model.serving_endpoints()
+        expected = {}
+        for signature, inputs in self.case.serving_inputs.items():
+            for key, value in endpoints[signature](**{k: tf.constant(v) for k, v in inputs.items()}).items():
+                expected[f"{signature}/{key}"] = value.numpy()
+        np.savez(tmp_path / "expected.npz", **expected)
+        errors = json.loads(run_script(tmp_path, _FRESH_PROCESS_CHECK, REPO, self.case.module, self.case.name, path, tmp_path / "expected.npz"))
+        assert errors["export"] < 1e-5, errors
+        # Float32 rounding of per-replica vs whole-batch reductions only; a replica
+        # seeing the other's noise, or an unscaled loss, gives >= 1e-3.
+        assert errors["replicas"] < 1e-5, errors
+
+    def test_xla_step_matches_the_plain_step(self):
+        results = []
+        for jit_compile in (False, True):
+            model = _compiled(self.case, lambda: keras.optimizers.SGD(0.1), jit_compile=jit_compile)
+            model.fit(_one_batch_dataset(self.case), verbose=0)
+            assert model.xla_gradients == jit_compile
+            results.append(_values(model.trainable_weights))
+        # XLA reorders float32 arithmetic: rounding-level differences only (relative
+        # ones: a critic's unclipped first step can move weights to ~1e3).
+        for a, b in zip(*results):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
+
+    def test_float16_overflow_in_the_last_update_leaves_every_network_unchanged(self):
+        keras.mixed_precision.set_global_policy("mixed_float16")
+        try:
+            model = _compiled(self.case)
+            data = _one_batch_dataset(self.case)
+            model.fit(data, verbose=0)
+            before = _values(model.trainable_weights)
+            last_group = model.phases()[-1].groups[-1]
+            model.group_optimizers[last_group].dynamic_scale.assign(1e38)  # Overflows that group's scaled gradients.
+            model.fit(data, verbose=0)
+            for a, b in zip(before, _values(model.trainable_weights)):
+                np.testing.assert_array_equal(a, b)
+            assert int(model.train_steps.numpy()) == 2 and int(model.overflow_step.numpy()) == 1
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
+
+    def test_a_bad_batch_is_refused_with_a_message(self):
+        model = _compiled(self.case)
+        batch, message = self.case.bad_batch()
+        with pytest.raises(ValueError, match=message):
+            model.fit(tf.data.Dataset.from_tensors(batch), verbose=0)

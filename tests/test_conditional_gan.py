@@ -14,7 +14,7 @@ import tensorflow as tf
 from absl import flags
 
 import kgan
-from kgan import callbacks, configs, export, penalties, serving
+from kgan import callbacks, configs, export, penalties, rendering, serving
 from kgan.data.mixtures import gaussian_mixture
 from kgan.models.conditional_gan import check_label_batch
 from kgan.networks import (
@@ -134,7 +134,7 @@ def test_call_generate_and_labels_condition_the_samples():
 def test_discriminator_step_changes_only_discriminator_weights():
     model = tiny_conditional_gan(auxiliary_classifier=True)
     g_before, d_before = snapshot(model.generator_variables), snapshot(model.discriminator_variables)
-    model.discriminator_step(labelled_batch(8))
+    model.update("discriminator", labelled_batch(8))
     assert changed(g_before, model.generator_variables) == set()
     assert changed(d_before, model.discriminator_variables) == {v.path for v in model.discriminator_variables}
     assert (int(model.discriminator_optimizer.iterations), int(model.generator_optimizer.iterations)) == (1, 0)
@@ -143,7 +143,7 @@ def test_discriminator_step_changes_only_discriminator_weights():
 def test_generator_step_changes_only_generator_weights():
     model = tiny_conditional_gan(conditioning="projection")
     g_before, d_before = snapshot(model.generator_variables), snapshot(model.discriminator_variables)
-    model.generator_step(8)
+    model.update("generator", labelled_batch(8))
     assert changed(d_before, model.discriminator_variables) == set()
     # Every generator weight moves, including the label path (one-hot -> first layer).
     assert changed(g_before, model.generator_variables) == {v.path for v in model.generator_variables}
@@ -174,16 +174,16 @@ def test_fit_runs_k_discriminator_steps_per_generator_step(k):
 
 def test_generated_labels_are_uniform_and_follow_seed_step_and_stream():
     model = tiny_conditional_gan(seed=3, compile=False)
-    labels = model.generator_noise(20000, stream=1)["labels"].numpy()
+    labels = model.generator_noise(20000, index=1)["labels"].numpy()
     assert labels.dtype == np.int32 and labels.min() == 0 and labels.max() == NUM_CLASSES - 1
     np.testing.assert_allclose(np.bincount(labels) / len(labels), 0.1, atol=0.01)
-    np.testing.assert_array_equal(labels, model.generator_noise(20000, stream=1)["labels"])
-    assert not np.array_equal(labels[:50], model.generator_noise(50, stream=2)["labels"])
+    np.testing.assert_array_equal(labels, model.generator_noise(20000, index=1)["labels"])
+    assert not np.array_equal(labels[:50], model.generator_noise(50, index=2)["labels"])
     model.train_steps.assign(1)
-    assert not np.array_equal(labels[:50], model.generator_noise(50, stream=1)["labels"])
+    assert not np.array_equal(labels[:50], model.generator_noise(50, index=1)["labels"])
     # D's fakes of step stream j draw the same (z, labels) as a G step on stream j would.
-    d_noise = model.discriminator_noise(50, stream=2)
-    g_noise = model.generator_noise(50, stream=2)
+    d_noise = model.discriminator_noise(50, index=2)
+    g_noise = model.generator_noise(50, index=2)
     np.testing.assert_array_equal(d_noise["labels"], g_noise["labels"])
     np.testing.assert_array_equal(d_noise["z"], g_noise["z"])
 
@@ -221,7 +221,9 @@ def test_gradient_penalty_binds_the_real_labels_to_the_critic(conditioning):
     noise = model.discriminator_noise(6, 0)
     assert set(noise) == {"z", "labels", "epsilon"}
     fake = model.generator([noise["z"], noise["labels"]])
-    weighted, extras = model.discriminator_regularization((images, labels), fake, noise, training=False)
+    weight, compute = model.discriminator_terms((images, labels), fake, noise, (None, None), training=False)["gradient_penalty"]
+    extras = {"gradient_penalty": compute()}
+    weighted = weight * extras["gradient_penalty"]
 
     def penalty_with(y):
         return penalties.gradient_penalty(
@@ -264,7 +266,7 @@ def test_auxiliary_classifier_losses(classify_generated):
     adversarial = kgan.losses.non_saturating_discriminator_loss(source_real, source_fake)
     assert float(loss) == pytest.approx(float(adversarial) + 0.5 * expected_cls, rel=1e-5)
 
-    g_loss, g_extras = model.generator_loss(noise["z"], noise["labels"], training=False)
+    g_loss, g_extras = model.generator_loss((images, labels), noise, training=False)
     assert float(g_extras["g_cls_loss"]) == pytest.approx(ce(noise["labels"], fake), rel=1e-5)
     assert float(g_loss) == pytest.approx(
         float(kgan.losses.non_saturating_generator_loss(source_fake)) + 0.5 * float(g_extras["g_cls_loss"]), rel=1e-5
@@ -525,7 +527,7 @@ def test_sample_grid_has_one_row_per_class(tmp_path):
     border = 2
     assert pixels.shape == (NUM_CLASSES * 28 + (NUM_CLASSES + 1) * border, 2 * 28 + 3 * border)
     # Row k holds generate(labels=repeat(range(K), 2), seed=4)[2k:2k+2], as the `sample` signature serves.
-    expected = callbacks.image_grid(model.generate(labels=grid.labels, seed=4).numpy(), rows=NUM_CLASSES)
+    expected = rendering.image_grid(model.generate(labels=grid.labels, seed=4).numpy(), rows=NUM_CLASSES)
     np.testing.assert_array_equal(pixels, expected[..., 0])
 
 
@@ -559,12 +561,13 @@ def test_make_dataset_yields_labels_only_for_conditional_configs():
     from train import train_lib
 
     conditional = dataclasses.replace(configs.CONDITIONAL_PRESETS["smoke"])
-    images, labels = next(iter(train_lib.make_dataset(conditional, seed=0)))
+    images, labels = next(iter(train_lib.make_dataset(conditional, seed=0, batch_size=conditional.batch_size)))
     assert images.shape == (16, 28, 28, 1) and labels.dtype == tf.int32 and labels.shape == (16,)
-    assert train_lib.sample_shape(train_lib.make_dataset(conditional, seed=0)) == (28, 28, 1)
-    ring = next(iter(train_lib.make_dataset(configs.CONDITIONAL_PRESETS["ring8"], seed=0)))
+    assert train_lib.sample_shape(train_lib.make_dataset(conditional, seed=0, batch_size=conditional.batch_size)) == (28, 28, 1)
+    ring8 = configs.CONDITIONAL_PRESETS["ring8"]
+    ring = next(iter(train_lib.make_dataset(ring8, seed=0, batch_size=ring8.batch_size * ring8.discriminator_steps)))
     assert ring[0].shape == (256, 2) and ring[1].shape == (256,)
-    plain = next(iter(train_lib.make_dataset(configs.PRESETS["smoke"], seed=0)))
+    plain = next(iter(train_lib.make_dataset(configs.PRESETS["smoke"], seed=0, batch_size=16)))
     assert isinstance(plain, tf.Tensor) and plain.shape == (16, 28, 28, 1)
 
 

@@ -25,7 +25,7 @@ def test_call_is_the_generator_forward_pass():
 def test_discriminator_step_changes_only_discriminator_weights():
     model = tiny_image_gan()
     g_before, d_before = snapshot(model.generator_variables), snapshot(model.discriminator_variables)
-    model.discriminator_step(tf.constant(random_images(8)))
+    model.update("discriminator", tf.constant(random_images(8)))
     assert changed(g_before, model.generator_variables) == set()
     assert changed(d_before, model.discriminator_variables) == {v.path for v in model.discriminator_variables}
     assert int(model.discriminator_optimizer.iterations) == 1
@@ -35,7 +35,7 @@ def test_discriminator_step_changes_only_discriminator_weights():
 def test_generator_step_changes_only_generator_weights():
     model = tiny_image_gan()
     g_before, d_before = snapshot(model.generator_variables), snapshot(model.discriminator_variables)
-    model.generator_step(8)
+    model.update("generator", tf.constant(random_images(8)))
     assert changed(d_before, model.discriminator_variables) == set()
     assert changed(g_before, model.generator_variables) == {v.path for v in model.generator_variables}
     assert int(model.generator_optimizer.iterations) == 1
@@ -176,12 +176,11 @@ def test_non_saturating_gan_covers_the_ring_of_eight():
     config = dataclasses.replace(configs.PRESETS["ring8"], seed=0)
     keras.utils.set_random_seed(config.seed)
     mixture = gaussian_mixture("ring8")
-    generator, discriminator = train_lib.build_networks(config, (2,))
     model = kgan.GAN(
-        generator, discriminator, config.latent_dim, loss="non_saturating", label_smoothing=config.label_smoothing,
-        seed=config.seed,
+        **config.build_networks((2,)), latent_dim=config.latent_dim, loss="non_saturating",
+        label_smoothing=config.label_smoothing, seed=config.seed,
     )
-    model.compile(*train_lib.make_optimizers(config))
+    model.compile(optimizers=train_lib.make_optimizers(config, model))
     steps = config.epochs * config.steps_per_epoch
     model.fit(mixture.dataset(config.batch_size, seed=1), steps_per_epoch=steps, epochs=1, verbose=0)
     coverage = mode_coverage(model.generate(2500, seed=3).numpy(), mixture.centers, mixture.std)

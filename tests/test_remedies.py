@@ -286,3 +286,39 @@ def test_two_replicas_with_ema_historical_averaging_diff_augment_and_virtual_bn_
 
     difference = float(run_script(tmp_path, MIRRORED_SCRIPT).split()[-1])
     assert difference < 1e-5, difference
+
+
+# ---------------------------------------------------------------- the translation models
+
+
+@pytest.mark.parametrize("name", ["cycle_gan", "star_gan"])
+def test_translation_models_take_the_base_remedies_and_sample_from_the_average(name):
+    """Generator EMA, historical averaging and DiffAugment are the base's: CycleGAN and StarGAN have them too."""
+    from tests.test_case import CONTRACT_CASES
+
+    case = CONTRACT_CASES[name]
+    options = dict(generator_ema=0.5, historical_averaging=0.1, diff_augment="color,translation,cutout")
+    model = type(case.make()).from_config({**case.make().get_config(), **options})
+    model.compile()
+    history = model.fit(tf.data.Dataset.from_tensors(case.batch()).repeat(), steps_per_epoch=3, verbose=0)
+    assert all(np.isfinite(v[-1]) for v in history.history.values()), history.history
+    generators = model.groups["generator"]
+    averages = [getattr(model, f"{g}_average").network for g in generators]
+    for network, average in zip(generators, averages):
+        trained, averaged = _flat(getattr(model, network).weights), _flat(average.weights)
+        assert not np.allclose(trained, averaged), f"{network}'s average equals the trained weights"
+    images = case.serving_inputs["serving_default"]["images"]
+    if name == "cycle_gan":
+        np.testing.assert_allclose(model.translate(images), averages[0](images, training=False), atol=1e-6)
+        for network in generators:
+            assert getattr(model, f"{network}_average") is not None
+    else:
+        targets = case.serving_inputs["serving_default"]["target_attributes"]
+        np.testing.assert_allclose(model.translate(images, targets), averages[0]([images, targets], training=False), atol=1e-6)
+    for group in model.groups:  # One running mean per optimizer group, moved by training.
+        history_layer = getattr(model, f"{group}_history")
+        assert not np.allclose(_flat(history_layer.averages), _flat(model.group_variables(group)))
+
+
+def _flat(variables):
+    return np.concatenate([np.ravel(v.numpy()) for v in variables])

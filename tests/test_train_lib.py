@@ -5,23 +5,29 @@ import dataclasses
 import keras
 import pytest
 
-from kgan import configs
+from kgan import configs, registry
 from kgan.schedules import ConstantThenLinearDecay
 from train import train_lib
 
 
+def _model(config, name="gan"):
+    return registry.get(name).build(config, (2,))
+
+
 def test_constant_rates_by_default():
     config = configs.PRESETS["smoke"]
-    generator, discriminator = train_lib.make_optimizers(config)
-    assert isinstance(generator, keras.optimizers.Adam)
-    assert float(generator.learning_rate) == pytest.approx(config.generator_learning_rate)
+    optimizers = train_lib.make_optimizers(config, _model(config))
+    assert set(optimizers) == {"generator", "discriminator"}
+    assert isinstance(optimizers["generator"], keras.optimizers.Adam)
+    assert float(optimizers["generator"].learning_rate) == pytest.approx(config.generator_learning_rate)
 
 
 def test_decay_runs_over_each_optimizers_own_steps():
     config = dataclasses.replace(
         configs.WASSERSTEIN_PRESETS["smoke"], learning_rate_decay_start=0.5, learning_rate_final_fraction=0.0
     )
-    generator_rate, critic_rate = train_lib.learning_rates(config)
+    rates = train_lib.learning_rates(config, _model(config, "wgan_gp"))
+    generator_rate, critic_rate = rates["generator"], rates["discriminator"]
     train_steps = config.epochs * config.steps_per_epoch
     assert isinstance(generator_rate, ConstantThenLinearDecay)
     assert generator_rate.total_steps == train_steps
@@ -31,7 +37,9 @@ def test_decay_runs_over_each_optimizers_own_steps():
 
 
 def test_rmsprop_for_weight_clipping():
-    generator, critic = train_lib.make_optimizers(configs.WASSERSTEIN_PRESETS["wgan_smoke"])
+    config = configs.WASSERSTEIN_PRESETS["wgan_smoke"]
+    optimizers = train_lib.make_optimizers(config, _model(config, "wgan"))
+    generator, critic = optimizers["generator"], optimizers["discriminator"]
     assert isinstance(generator, keras.optimizers.RMSprop) and isinstance(critic, keras.optimizers.RMSprop)
     assert float(critic.learning_rate) == pytest.approx(5e-5)
 

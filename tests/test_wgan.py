@@ -22,7 +22,7 @@ def test_wgan_critic_weights_are_clipped_after_each_critic_step():
     # Large initial weights make the clipping visible.
     for v in model.discriminator_variables:
         v.assign(tf.fill(v.shape, 0.5))
-    model.discriminator_step(tf.constant(random_images(4)))
+    model.update("discriminator", tf.constant(random_images(4)))
     for v in model.discriminator_variables:
         assert np.all(np.abs(v.numpy()) <= 0.01 + 1e-7), v.path
     # A full fit step (5 critic steps) keeps them there; the generator is untouched by clipping.
@@ -51,7 +51,7 @@ def test_wgangp_critic_loss_is_wasserstein_plus_weighted_penalty():
     model = kgan.WGANGP(mlp_generator(4, 2, (16,)), mlp_discriminator(2, (16,)), 4, gradient_penalty_weight=7.0)
     model.compile()
     real = tf.random.normal([16, 2], seed=0)
-    noise = model.discriminator_noise(16, stream=0)
+    noise = model.discriminator_noise(16, index=0)
     assert noise["epsilon"].shape == (16,)
     assert 0.0 <= float(tf.reduce_min(noise["epsilon"])) and float(tf.reduce_max(noise["epsilon"])) < 1.0
     loss, extras = model.discriminator_loss(real, noise)

@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 
 import kgan  # noqa: E402
-from kgan import configs, networks  # noqa: E402
+from kgan import configs  # noqa: E402
 from kgan.data import unpaired  # noqa: E402
 from train import flags as config_flags  # noqa: E402
 from train import train_lib  # noqa: E402
@@ -36,15 +36,15 @@ def _data_args(config):
     return dict(data_dir=config.data_dir, manual_dir=config.manual_dir, image_size=config.image_size)
 
 
-def make_dataset(config, seed):
-    """Endless unpaired ``(images_x, images_y)`` batches of the training split."""
+def make_dataset(config, seed, batch_size):
+    """Endless unpaired ``(images_x, images_y)`` batches of ``batch_size`` pairs from the training split."""
     return unpaired.load_unpaired(
-        config.dataset, config.split, config.batch_size, limit=config.limit, shuffle=True, repeat=True, seed=seed,
+        config.dataset, config.split, batch_size, limit=config.limit, shuffle=True, repeat=True, seed=seed,
         **_data_args(config),
     )
 
 
-def steps_per_epoch(config):
+def steps_per_epoch(config, examples_per_step):
     """``--steps_per_epoch``, or one pass over the larger domain (the reference's epoch)."""
     if config.steps_per_epoch:
         return config.steps_per_epoch
@@ -52,9 +52,9 @@ def steps_per_epoch(config):
     examples = max(sizes)
     if config.limit:
         examples = min(examples, config.limit)
-    if examples < config.batch_size:
-        raise ValueError(f"{examples} examples make no batch of {config.batch_size}: lower --batch_size.")
-    return examples // config.batch_size
+    if examples < examples_per_step:
+        raise ValueError(f"{examples} examples make no batch of {examples_per_step}: lower --batch_size.")
+    return examples // examples_per_step
 
 
 def sample_shapes(dataset):
@@ -72,29 +72,6 @@ def make_picture(config, dataset):
     return kgan.callbacks.TranslationGrid(inputs=tuple(t.numpy() for t in inputs), **train_lib.picture_options(config))
 
 
-def build_model(config, shapes):
-    """A compiled `kgan.CycleGAN` for X images of ``shapes[0]`` and Y images of ``shapes[1]``."""
-    x_shape, y_shape = shapes
-    generator = dict(
-        base_filters=config.base_filters, num_residual_blocks=config.num_residual_blocks
-    )
-    stabilizers = dict(minibatch=config.minibatch, spectral_norm=config.spectral_norm)
-    model = kgan.CycleGAN(
-        networks.resnet_generator(x_shape, output_channels=y_shape[-1], name="generator_xy", **generator),
-        networks.resnet_generator(y_shape, output_channels=x_shape[-1], name="generator_yx", **generator),
-        networks.patch_discriminator(x_shape, config.base_filters, config.discriminator_layers, name="discriminator_x", **stabilizers),
-        networks.patch_discriminator(y_shape, config.base_filters, config.discriminator_layers, name="discriminator_y", **stabilizers),
-        loss=config.loss,
-        cycle_loss_weight=config.cycle_loss_weight,
-        identity_loss_weight=config.identity_loss_weight if x_shape == y_shape else 0.0,
-        pool_size=config.pool_size,
-        seed=config.seed,
-    )
-    generator_optimizer, discriminator_optimizer = train_lib.make_optimizers(config)
-    model.compile(generator_optimizer, discriminator_optimizer, jit_compile=config.jit_compile_option)
-    return model
-
-
 def evaluate(config, model):
     """For the footwear demos: L1 to the true pairs of the test split, both directions, with baselines."""
     if config.dataset not in configs.translation.DEMO_UNPAIRED_DATASETS:
@@ -107,7 +84,7 @@ def evaluate(config, model):
 
 
 RECIPE = train_lib.Recipe(
-    build_model, make_dataset=make_dataset, steps_per_epoch=steps_per_epoch, make_picture=make_picture,
+    kgan.registry.get("cycle_gan"), make_dataset=make_dataset, steps_per_epoch=steps_per_epoch, make_picture=make_picture,
     sample_shape=sample_shapes, evaluate=evaluate,
 )
 

@@ -21,31 +21,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 
 import kgan  # noqa: E402
-from kgan import configs  # noqa: E402
 from train import flags as config_flags  # noqa: E402
 from train import train_lib  # noqa: E402
 
-config_flags.define_config_flags(configs.GANConfig, configs.PRESETS)
+SPEC = kgan.registry.get("gan")
+config_flags.define_config_flags(SPEC.config_class, SPEC.presets)
 flags.adopt_module_key_flags(config_flags)  # List them in --help, not only --helpfull.
 
-
-def build_model(config, sample_shape):
-    """A compiled `kgan.GAN` for samples of ``sample_shape`` (images or 2-D points)."""
-    generator, discriminator = train_lib.build_networks(config, sample_shape)
-    model = kgan.GAN(
-        generator,
-        discriminator,
-        config.latent_dim,
-        loss=config.loss,
-        discriminator_steps=config.discriminator_steps,
-        label_smoothing=config.label_smoothing,
-        seed=config.seed,
-        **config.remedy_options(),
-    )
-    generator_optimizer, discriminator_optimizer = train_lib.make_optimizers(config)
-    model.compile(generator_optimizer, discriminator_optimizer, jit_compile=config.jit_compile_option)
-    return model
-
-
 if __name__ == "__main__":
-    app.run(train_lib.main_for(configs.GANConfig, configs.PRESETS, build_model))
+    app.run(train_lib.main_for(SPEC.config_class, SPEC.presets, SPEC))

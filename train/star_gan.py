@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 
 import kgan  # noqa: E402
-from kgan import configs, metrics, networks  # noqa: E402
+from kgan import configs, metrics  # noqa: E402
 from kgan.data import attributes as attribute_data  # noqa: E402
 from train import flags as config_flags  # noqa: E402
 from train import train_lib  # noqa: E402
@@ -38,13 +38,12 @@ def _load(config, split, batch_size, **kwargs):
     )
 
 
-def make_dataset(config, seed):
-    """Endless ``(images, attributes)`` batches of ``batch_size * discriminator_steps``."""
-    return _load(config, config.split, config.batch_size * config.discriminator_steps, limit=config.limit,
-                 shuffle=True, repeat=True, seed=seed)
+def make_dataset(config, seed, batch_size):
+    """Endless ``(images, attributes)`` batches of ``batch_size`` (a train step's n_critic minibatches)."""
+    return _load(config, config.split, batch_size, limit=config.limit, shuffle=True, repeat=True, seed=seed)
 
 
-def steps_per_epoch(config):
+def steps_per_epoch(config, examples_per_step):
     """``--steps_per_epoch``, or one pass over the split (each step reads n_critic minibatches)."""
     if config.steps_per_epoch:
         return config.steps_per_epoch
@@ -52,7 +51,7 @@ def steps_per_epoch(config):
     if examples is None:
         raise ValueError(f"The size of split {config.split!r} is unknown here: set --steps_per_epoch.")
     examples = min(examples, config.limit or examples)
-    return max(1, examples // (config.batch_size * config.discriminator_steps))
+    return max(1, examples // examples_per_step)
 
 
 def make_picture(config, dataset):
@@ -66,28 +65,6 @@ def sample_shapes(dataset):
     """``(image_shape, num_domains)`` of the ``(images, attributes)`` batches."""
     image_spec, attribute_spec = dataset.element_spec
     return tuple(image_spec.shape[1:]), int(attribute_spec.shape[-1])
-
-
-def build_model(config, shapes):
-    """A compiled `kgan.StarGAN` for images of ``shapes[0]`` and ``shapes[1]`` domains."""
-    image_shape, num_domains = shapes
-    generator = networks.resnet_generator(
-        image_shape, condition_dim=num_domains, base_filters=config.base_filters,
-        num_residual_blocks=config.num_residual_blocks, padding="zero", sampling_kernel_size=4,
-    )
-    discriminator = networks.multi_task_patch_discriminator(
-        image_shape, num_domains, config.base_filters, config.discriminator_layers,
-        minibatch=config.minibatch, spectral_norm=config.spectral_norm,
-    )
-    model = kgan.StarGAN(
-        generator, discriminator, num_domains, label_kind=config.label_kind,
-        classification_weight=config.classification_weight, reconstruction_weight=config.reconstruction_weight,
-        gradient_penalty_weight=config.gradient_penalty_weight, discriminator_steps=config.discriminator_steps,
-        seed=config.seed,
-    )
-    generator_optimizer, discriminator_optimizer = train_lib.make_optimizers(config)
-    model.compile(generator_optimizer, discriminator_optimizer, jit_compile=config.jit_compile_option)
-    return model
 
 
 def evaluate(config, model):
@@ -108,7 +85,7 @@ def evaluate(config, model):
 
 
 RECIPE = train_lib.Recipe(
-    build_model, make_dataset=make_dataset, steps_per_epoch=steps_per_epoch, make_picture=make_picture,
+    kgan.registry.get("star_gan"), make_dataset=make_dataset, steps_per_epoch=steps_per_epoch, make_picture=make_picture,
     sample_shape=sample_shapes, evaluate=evaluate,
 )
 

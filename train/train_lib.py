@@ -1,10 +1,12 @@
 """What every training binary does around its model: data, resume, fit, samples, export.
 
-A binary supplies ``build_model(config, sample_shape) -> compiled model`` and
-calls `train` (through `main_for`). Models that do not draw from a latent
-space (CycleGAN, StarGAN) also pass their own ``make_dataset``,
-``steps_per_epoch`` and ``make_picture`` (a `kgan.callbacks.GridCallback`
-factory); the defaults serve `GAN`-like models. The run directory (``config.model_dir``) holds::
+A binary supplies its model's `kgan.registry.ModelSpec` (or a ``build_model(config,
+shapes) -> compiled model``) and calls `train` (through `main_for`). Models that
+do not draw from a latent space (CycleGAN, StarGAN) also pass their own
+``make_dataset``, ``steps_per_epoch`` and ``make_picture`` (a
+`kgan.callbacks.GridCallback` factory) in a `Recipe`; the defaults serve
+`GAN`-like models. The trainer asks the model how many examples a step reads
+(``examples_per_step``) and how often each optimizer steps (``updates_per_step``). The run directory (``config.model_dir``) holds::
 
     config.json        the config of the latest start (differences are logged on resume)
     checkpoints/       TrainingCheckpoint: ckpt-<train_steps>/ + latest
@@ -36,7 +38,7 @@ import time
 import keras
 from absl import logging
 
-from kgan import atomic_files, distribute
+from kgan import atomic_files, distribute, registry
 from kgan import callbacks as kgan_callbacks
 from kgan import data as kgan_data
 from kgan import export as kgan_export
@@ -48,37 +50,36 @@ SAMPLES = "samples"
 LOGS = "logs"
 
 
-def steps_per_epoch(config) -> int:
-    """``config.steps_per_epoch``, or the number of full batches in one pass over the split."""
+def steps_per_epoch(config, examples_per_step: int) -> int:
+    """``config.steps_per_epoch``, or the number of full steps (of ``examples_per_step``) in one pass over the split."""
     if config.steps_per_epoch:
         return config.steps_per_epoch
     splits = kgan_data.dataset_info(config.dataset).splits
     if config.split not in splits:
         raise ValueError(f"The size of split {config.split!r} is unknown here: set --steps_per_epoch.")
     examples = min(splits[config.split], config.limit or splits[config.split])
-    steps = examples // (config.batch_size * config.discriminator_steps)
+    steps = examples // examples_per_step
     if steps < 1:
         raise ValueError(
-            f"{examples} examples make no batch of batch_size * discriminator_steps = "
-            f"{config.batch_size * config.discriminator_steps}: lower --batch_size or raise --limit."
+            f"{examples} examples make no train step of {examples_per_step} examples "
+            f"(batch_size x the model's minibatches per step): lower --batch_size or raise --limit."
         )
     return steps
 
 
-def make_dataset(config, seed: int):
-    """The endless stream of training batches (``batch_size * discriminator_steps`` examples each).
+def make_dataset(config, seed: int, batch_size: int):
+    """The endless stream of training batches of ``batch_size`` examples (what one train step consumes).
 
     Configs with a true ``with_labels`` attribute (`kgan.configs.ConditionalGANConfig`)
     get ``(samples, labels int32 [B])`` batches: class labels, or a mixture's mode index.
     """
-    global_batch = config.batch_size * config.discriminator_steps
     with_labels = bool(getattr(config, "with_labels", False))
     if config.is_points:
-        return mixtures.gaussian_mixture(config.dataset).dataset(global_batch, seed=seed, with_labels=with_labels)
+        return mixtures.gaussian_mixture(config.dataset).dataset(batch_size, seed=seed, with_labels=with_labels)
     return kgan_data.load_images(
         config.dataset,
         config.split,
-        global_batch,
+        batch_size,
         data_dir=config.data_dir,
         manual_dir=config.manual_dir,
         image_size=config.image_size,
@@ -98,60 +99,47 @@ def sample_shape(dataset) -> tuple:
     return tuple(spec.shape[1:])
 
 
-def build_networks(config, sample_shape):
-    """``(generator, discriminator)``: DCGAN networks for images, MLPs for 2-D points."""
-    from kgan import networks
+def learning_rates(config, model) -> dict:
+    """``{group: rate}``: floats, or linear-decay schedules.
 
-    stabilizers = dict(minibatch=config.minibatch, spectral_norm=config.spectral_norm)
-    if len(sample_shape) == 3:
-        return (
-            networks.dcgan_generator(
-                config.latent_dim, sample_shape, config.base_filters, normalization=config.generator_normalization
-            ),
-            networks.dcgan_discriminator(sample_shape, config.base_filters, config.normalization, **stabilizers),
-        )
-    return (
-        networks.mlp_generator(config.latent_dim, sample_shape[0], config.hidden_units),
-        networks.mlp_discriminator(sample_shape[0], config.hidden_units, **stabilizers),
-    )
-
-
-def learning_rates(config):
-    """``(generator_rate, discriminator_rate)``: floats, or linear-decay schedules.
-
-    With ``learning_rate_decay_start`` set, each rate decays linearly over its
-    own optimizer's steps: the discriminator makes ``discriminator_steps``
-    updates per train step, so its schedule is that many times longer.
+    A group's rate is ``config.<group>_learning_rate`` (groups without their
+    own field use the generator's). With ``learning_rate_decay_start`` set,
+    each rate decays linearly over its own optimizer's updates: a group the
+    model updates n times per train step (`AdversarialModel.updates_per_step`)
+    has a schedule n times as long.
     """
-    rates = (config.generator_learning_rate, config.discriminator_learning_rate)
+    rates = {g: getattr(config, f"{g}_learning_rate", config.generator_learning_rate) for g in model.groups}
     if config.learning_rate_decay_start is None:
         return rates
-    train_steps = config.epochs * steps_per_epoch(config)
-    schedules = []
-    for rate, updates_per_step in zip(rates, (1, config.discriminator_steps)):
-        total = train_steps * updates_per_step
-        schedules.append(
-            ConstantThenLinearDecay(
-                rate, total, int(config.learning_rate_decay_start * total), config.learning_rate_final_fraction
-            )
+    train_steps = config.epochs * steps_per_epoch(config, model.examples_per_step(config.batch_size))
+    updates = model.updates_per_step()
+    schedules = {}
+    for group, rate in rates.items():
+        total = train_steps * updates[group]
+        schedules[group] = ConstantThenLinearDecay(
+            rate, total, int(config.learning_rate_decay_start * total), config.learning_rate_final_fraction
         )
-    return tuple(schedules)
+    return schedules
 
 
-def make_optimizers(config):
-    """``(generator_optimizer, discriminator_optimizer)`` from the config.
+def make_optimizers(config, model) -> dict:
+    """``{group: optimizer}`` for every optimizer group of ``model``, from the config.
 
     Adam with the config's rates (or schedules, see `learning_rates`) and
     betas, or RMSProp (WGAN with weight clipping) when the config has
     ``optimizer="rmsprop"``.
     """
-    generator_rate, discriminator_rate = learning_rates(config)
+    rates = learning_rates(config, model)
     if getattr(config, "optimizer", "adam") == "rmsprop":
-        return keras.optimizers.RMSprop(generator_rate), keras.optimizers.RMSprop(discriminator_rate)
-    return (
-        keras.optimizers.Adam(generator_rate, beta_1=config.beta_1, beta_2=config.beta_2),
-        keras.optimizers.Adam(discriminator_rate, beta_1=config.beta_1, beta_2=config.beta_2),
-    )
+        return {g: keras.optimizers.RMSprop(rate) for g, rate in rates.items()}
+    return {g: keras.optimizers.Adam(rate, beta_1=config.beta_1, beta_2=config.beta_2) for g, rate in rates.items()}
+
+
+def build_compiled(spec, config, shapes):
+    """The registry entry's model for ``config`` and the data's ``shapes``, compiled with the config's optimizers."""
+    model = spec.build(config, shapes)
+    model.compile(optimizers=make_optimizers(config, model), jit_compile=config.jit_compile_option)
+    return model
 
 
 def _write_json(path, payload):
@@ -210,9 +198,11 @@ class Recipe:
     """How a binary turns a config into data, a model and a progress picture.
 
     Attributes:
-      build_model: ``(config, sample_shape) -> compiled model``.
-      make_dataset: ``(config, seed) -> endless tf.data.Dataset`` of training batches.
-      steps_per_epoch: ``config -> int``.
+      build_model: ``(config, shapes) -> compiled model``; a `kgan.registry.ModelSpec`
+        stands for `build_compiled` with it.
+      make_dataset: ``(config, seed, batch_size) -> endless tf.data.Dataset`` of
+        training batches of ``batch_size`` examples.
+      steps_per_epoch: ``(config, examples_per_step) -> int``.
       make_picture: ``(config, dataset) -> kgan.callbacks.GridCallback``.
       sample_shape: ``dataset -> shape`` handed to ``build_model``.
       evaluate: optional ``(config, model) -> (dict, str)``, run after
@@ -237,12 +227,19 @@ class Run:
     steps_per_epoch: int
     resume_metadata: dict | None
     recipe: Recipe
+    examples_per_step: int  # What one train step reads: the model's answer for config.batch_size.
+
+    def make_dataset(self, seed: int):
+        """The training stream for ``seed`` (batches of `examples_per_step`)."""
+        return self.recipe.make_dataset(self.config, seed, self.examples_per_step)
 
 
 def _recipe(build_model_or_recipe) -> Recipe:
-    if isinstance(build_model_or_recipe, Recipe):
-        return build_model_or_recipe
-    return Recipe(build_model_or_recipe)
+    recipe = build_model_or_recipe if isinstance(build_model_or_recipe, Recipe) else Recipe(build_model_or_recipe)
+    if isinstance(recipe.build_model, registry.ModelSpec):
+        spec = recipe.build_model
+        recipe = dataclasses.replace(recipe, build_model=lambda config, shapes: build_compiled(spec, config, shapes))
+    return recipe
 
 
 def setup(config, build_model) -> Run:
@@ -257,23 +254,27 @@ def setup(config, build_model) -> Run:
     checkpoint_dir = os.path.join(config.model_dir, CHECKPOINTS)
     try:
         _check_fresh_start(config, checkpoint_dir)
-        epoch_steps = recipe.steps_per_epoch(config)
         # The policy must be set before the networks are built; the model and
         # its optimizers are created inside the strategy's scope.
         distribute.set_precision(config.mixed_precision)
         strategy = distribute.make_strategy(config.strategy)
         # Network initialisation is reproducible too (resumed runs overwrite it).
         keras.utils.set_random_seed(config.seed)
-        dataset = recipe.make_dataset(config, config.seed)
+        # A first stream tells the data's shapes; the model then says how many
+        # examples a step reads (batch_size x its minibatches per step).
+        shapes = recipe.sample_shape(recipe.make_dataset(config, config.seed, config.batch_size))
         with strategy.scope():
-            model = recipe.build_model(config, recipe.sample_shape(dataset))
+            model = recipe.build_model(config, shapes)
+            examples = model.examples_per_step(config.batch_size)
+            epoch_steps = recipe.steps_per_epoch(config, examples)
             metadata = kgan_callbacks.restore_latest(model, checkpoint_dir) if config.resume else None
+        dataset = recipe.make_dataset(config, config.seed, examples)
     except (ValueError, OSError, kgan_data.DatasetNotPreparedError) as error:
         raise SetupError(str(error)) from error
     if is_chief(model):  # Under multi-worker training only the chief writes run files.
         os.makedirs(config.model_dir, exist_ok=True)
         _record_config(config, config.model_dir)
-    return Run(config, model, dataset, epoch_steps, metadata, recipe)
+    return Run(config, model, dataset, epoch_steps, metadata, recipe, examples)
 
 
 def is_chief(model) -> bool:
@@ -287,9 +288,9 @@ def train(config, build_model) -> dict:
     Args:
       config: a checked `kgan.configs.GANConfig` (or a config with the same
         data/output fields).
-      build_model: a `Recipe`, or ``(config, sample_shape) -> compiled
-        model`` with ``train_steps``, ``latent_dim`` and ``sample_shape``
-        (a `Recipe` with the default data and picture functions).
+      build_model: a `Recipe`, a `kgan.registry.ModelSpec`, or ``(config,
+        shapes) -> compiled model`` (a `Recipe` with the default data and
+        picture functions).
 
     Raises:
       SetupError: see `setup`; raised before any training step.
@@ -317,8 +318,7 @@ def train(config, build_model) -> dict:
         "start_step": start_step,
         "train_steps": end_step,
         "total_steps": total_steps,
-        "generator_iterations": int(model.generator_optimizer.iterations.numpy()),
-        "discriminator_iterations": int(model.discriminator_optimizer.iterations.numpy()),
+        "optimizer_iterations": {g: int(o.iterations.numpy()) for g, o in model.group_optimizers.items()},
         "wall_seconds": time.time() - start_time,
         "steps_per_second": steps_run / fit_seconds if fit_seconds else 0.0,
         # ru_maxrss is in KiB on Linux.
@@ -370,7 +370,7 @@ def make_callbacks(run: Run):
 
 def _quality_evaluation(config, model):
     """`kgan.callbacks.QualityEvaluation` of ``--quality_every_n_epochs``: KID against the test split of the training data."""
-    if not callable(getattr(model, "generate", None)) or len(getattr(model, "sample_shape", ())) != 3:
+    if not callable(getattr(model, "sampling_inputs", None)) or len(getattr(model, "sample_shape", ())) != 3:
         raise SetupError("--quality_every_n_epochs evaluates image generators (GAN, WGAN-GP, conditional GAN) only.")
     return kgan_callbacks.QualityEvaluation(
         config.dataset, "test", every_n_epochs=config.quality_every_n_epochs, num_samples=config.quality_num_samples,
@@ -403,7 +403,7 @@ def fit_remaining_epochs(run: Run, callbacks) -> float:
         step = int(model.train_steps.numpy())
         fit_start = time.time()
         model.fit(
-            run.dataset if step == 0 else run.recipe.make_dataset(config, config.seed + step),
+            run.dataset if step == 0 else run.make_dataset(config.seed + step),
             initial_epoch=epoch,
             epochs=last_epoch,
             steps_per_epoch=fit_steps,
@@ -464,7 +464,7 @@ def format_summary(summary: dict) -> str:
     lines = [
         "kgan: training done.",
         f"  train steps      {summary['start_step']} -> {summary['train_steps']} (of {summary['total_steps']})",
-        f"  optimizer steps  generator {summary['generator_iterations']}, discriminator {summary['discriminator_iterations']}",
+        "  optimizer steps  " + ", ".join(f"{g} {n}" for g, n in summary["optimizer_iterations"].items()),
         f"  wall time        {summary['wall_seconds']:.1f} s",
         f"  speed            {summary['steps_per_second']:.2f} steps/s "
         f"({summary['replicas']} replica(s), {summary['dtype_policy']}, XLA {'on' if summary['xla'] else 'off'})",

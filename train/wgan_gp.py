@@ -33,25 +33,9 @@ config_flags.define_config_flags(configs.WassersteinGANConfig, configs.WASSERSTE
 flags.adopt_module_key_flags(config_flags)
 
 
-def build_model(config, sample_shape):
-    """A compiled `kgan.WGANGP` or `kgan.WGAN` for samples of ``sample_shape``."""
-    generator, critic = train_lib.build_networks(config, sample_shape)
-    common = dict(discriminator_steps=config.discriminator_steps, seed=config.seed, **config.remedy_options())
-    if config.model == "wgan":
-        model = kgan.WGAN(generator, critic, config.latent_dim, clip_value=config.clip_value, **common)
-    else:
-        model = kgan.WGANGP(
-            generator,
-            critic,
-            config.latent_dim,
-            gradient_penalty_weight=config.gradient_penalty_weight,
-            target_norm=config.target_norm,
-            one_sided_penalty=config.one_sided_penalty,
-            **common,
-        )
-    generator_optimizer, critic_optimizer = train_lib.make_optimizers(config)
-    model.compile(generator_optimizer, critic_optimizer, jit_compile=config.jit_compile_option)
-    return model
+def build_model(config, shapes):
+    """A compiled `kgan.WGANGP`, or `kgan.WGAN` with ``--model=wgan`` (both registered under their names)."""
+    return train_lib.build_compiled(kgan.registry.get(config.model), config, shapes)
 
 
 if __name__ == "__main__":

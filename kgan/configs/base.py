@@ -11,6 +11,8 @@ import re
 from typing import Optional
 
 from kgan.distribute import PRECISIONS as PRECISION_CHOICES
+from kgan.models.base import check_weight
+from kgan.remedies import parse_augment_policy
 from kgan.distribute import STRATEGIES as STRATEGY_CHOICES
 
 
@@ -99,8 +101,17 @@ class TrainingConfig:
         "the final grid and export as at the end. Running the same command again continues the run.",
     )
 
+    # Remedies every model has (kgan.models.AdversarialModel).
+    historical_averaging: float = _field(0.0, "Weight of the historical-averaging penalty on every network (Salimans et al. 2016); 0: off.")
+    generator_ema: float = _field(0.0, "Decay of the generator weight average that samples and exports use, e.g. 0.999; 0: off.")
+    diff_augment: str = _field("", "DiffAugment policy (Zhao et al. 2020), e.g. 'color,translation,cutout' (images only); '': off.")
+
     #: Discriminator updates per train step; configs of models with k steps make it a field.
     discriminator_steps = 1
+
+    def remedy_options(self) -> dict:
+        """The model keyword arguments of the remedies every model takes."""
+        return dict(historical_averaging=self.historical_averaging, generator_ema=self.generator_ema, diff_augment=self.diff_augment)
 
     @property
     def jit_compile_option(self):
@@ -140,6 +151,13 @@ class TrainingConfig:
         for name in ("beta_1", "beta_2"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 problems.append(f"--{name} must be in [0, 1); got {getattr(self, name)}.")
+        self._check_weights(problems, "historical_averaging", "generator_ema")
+        if not self.generator_ema < 1.0:
+            problems.append(f"--generator_ema must be in [0, 1) (e.g. 0.999; 0 turns it off); got {self.generator_ema}.")
+        try:
+            parse_augment_policy(self.diff_augment)
+        except ValueError as error:
+            problems.append(f"--diff_augment: {error}")
         if not self.model_dir:
             problems.append("--model_dir must be set (the run directory).")
         if not re.fullmatch(r"[A-Za-z0-9._-]+", self.export_name or "") or self.export_name in (".", ".."):
@@ -147,6 +165,14 @@ class TrainingConfig:
         if self.verbose not in (None, 0, 1, 2):
             problems.append(f"--verbose must be 0, 1, 2 or unset; got {self.verbose}.")
         return problems
+
+    def _check_weights(self, problems: list, *names: str) -> None:
+        """The models' own validator (`kgan.models.base.check_weight`), so a config and a constructor refuse alike."""
+        for name in names:
+            try:
+                check_weight(name, getattr(self, name))
+            except ValueError as error:
+                problems.append(f"--{error}")
 
     def _check_positive(self, problems: list, name: str, allow_none: bool = False) -> None:
         value = getattr(self, name)

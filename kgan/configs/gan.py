@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from kgan import losses, remedies
+from kgan import losses
 from kgan.configs.base import TrainingConfig, _field
 from kgan.data import KNOWN_DATASETS
 from kgan.networks.stabilizers import MINIBATCH_FEATURES
@@ -40,10 +40,7 @@ class GANConfig(TrainingConfig):
     label_smoothing: float = _field(0.0, "One-sided label smoothing: real targets become 1 - label_smoothing.")
     # Training-side remedies (kgan.remedies; see the GAN docstring).
     feature_matching: float = _field(0.0, "Weight of feature matching on the discriminator's last hidden features (Salimans et al. 2016); 0: off.")
-    historical_averaging: float = _field(0.0, "Weight of the historical-averaging penalty on both networks (Salimans et al. 2016); 0: off.")
     consensus: float = _field(0.0, "gamma of consensus optimization (Mescheder et al. 2017; needs --discriminator_steps=1); 0: off.")
-    generator_ema: float = _field(0.0, "Decay of the generator weight average that samples and exports use, e.g. 0.999; 0: off.")
-    diff_augment: str = _field("", "DiffAugment policy (Zhao et al. 2020), e.g. 'color,translation,cutout' (images only); '': off.")
     generator_normalization: str = _field(
         "batch", "DCGAN generator normalisation: 'batch' or 'virtual_batch' (Salimans et al. 2016; image datasets)."
     )
@@ -51,9 +48,30 @@ class GANConfig(TrainingConfig):
 
     def remedy_options(self) -> dict:
         """The model keyword arguments of the training-side remedies."""
+        return dict(super().remedy_options(), feature_matching=self.feature_matching, consensus=self.consensus)
+
+    def build_networks(self, sample_shape) -> dict:
+        """``{"generator", "discriminator"}``: DCGAN networks for images ``(H, W, C)``, MLPs for points ``(D,)``."""
+        from kgan import networks
+
+        stabilizers = dict(minibatch=self.minibatch, spectral_norm=self.spectral_norm)
+        if len(sample_shape) == 3:
+            return {
+                "generator": networks.dcgan_generator(
+                    self.latent_dim, sample_shape, self.base_filters, normalization=self.generator_normalization
+                ),
+                "discriminator": networks.dcgan_discriminator(sample_shape, self.base_filters, self.normalization, **stabilizers),
+            }
+        return {
+            "generator": networks.mlp_generator(self.latent_dim, sample_shape[0], self.hidden_units),
+            "discriminator": networks.mlp_discriminator(sample_shape[0], self.hidden_units, **stabilizers),
+        }
+
+    def model_options(self, sample_shape=None) -> dict:
+        """`kgan.GAN`'s constructor arguments other than the networks."""
         return dict(
-            feature_matching=self.feature_matching, historical_averaging=self.historical_averaging,
-            consensus=self.consensus, generator_ema=self.generator_ema, diff_augment=self.diff_augment,
+            latent_dim=self.latent_dim, loss=self.loss, discriminator_steps=self.discriminator_steps,
+            label_smoothing=self.label_smoothing, seed=self.seed, **self.remedy_options(),
         )
 
     @property
@@ -84,19 +102,11 @@ class GANConfig(TrainingConfig):
             problems.append(f"--label_smoothing must be in [0, 1); got {self.label_smoothing}.")
         if self.minibatch not in MINIBATCH_FEATURES:
             problems.append(f"--minibatch={self.minibatch!r} is unknown; choose one of {', '.join(MINIBATCH_FEATURES)}.")
-        for name in ("feature_matching", "historical_averaging", "consensus"):
-            if getattr(self, name) < 0:
-                problems.append(f"--{name} must be >= 0 (0 turns it off); got {getattr(self, name)}.")
-        if not 0.0 <= self.generator_ema < 1.0:
-            problems.append(f"--generator_ema must be in [0, 1) (e.g. 0.999; 0 turns it off); got {self.generator_ema}.")
+        self._check_weights(problems, "feature_matching", "consensus")
         if self.consensus and self.discriminator_steps != 1:
             problems.append("--consensus takes one simultaneous step of both networks: set --discriminator_steps=1.")
         if self.consensus and self.mixed_precision == "mixed_float16":
             problems.append("--consensus does not support --mixed_precision=mixed_float16; use float32 or mixed_bfloat16.")
-        try:
-            remedies.parse_augment_policy(self.diff_augment)
-        except ValueError as error:
-            problems.append(f"--diff_augment: {error}")
         if self.diff_augment and self.is_points:
             problems.append(f"--diff_augment augments images; --dataset={self.dataset} is 2-D points.")
         if self.generator_normalization not in ("batch", "virtual_batch"):
@@ -215,6 +225,16 @@ class WassersteinGANConfig(GANConfig):
     model_dir: str = _field("runs/wgan_gp", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
     export_name: str = _field("wgan_gp", "Model name of the export (TF Serving's model name).")
 
+    def model_options(self, sample_shape=None) -> dict:
+        """`kgan.WGANGP`'s (or, with ``model="wgan"``, `kgan.WGAN`'s) constructor arguments other than the networks."""
+        common = dict(latent_dim=self.latent_dim, discriminator_steps=self.discriminator_steps, seed=self.seed, **self.remedy_options())
+        if self.model == "wgan":
+            return dict(common, clip_value=self.clip_value)
+        return dict(
+            common, gradient_penalty_weight=self.gradient_penalty_weight, target_norm=self.target_norm,
+            one_sided_penalty=self.one_sided_penalty,
+        )
+
     def problems(self) -> list:
         problems = super().problems()
         if self.model not in WASSERSTEIN_MODELS:
@@ -310,6 +330,37 @@ class ConditionalGANConfig(GANConfig):
         from kgan.data import dataset_info
 
         return dataset_info(self.dataset).num_classes if self.dataset in KNOWN_DATASETS else None
+
+    def build_networks(self, sample_shape) -> dict:
+        """Conditional DCGAN networks for images, conditional MLPs for points (`kgan.networks.conditional`)."""
+        from kgan import networks
+
+        head = dict(
+            num_classes=self.num_classes, conditioning=self.conditioning, auxiliary_classifier=self.auxiliary_classifier,
+            label_embedding_dim=self.label_embedding_dim, minibatch=self.minibatch, spectral_norm=self.spectral_norm,
+        )
+        if len(sample_shape) == 3:
+            return {
+                "generator": networks.conditional_dcgan_generator(
+                    self.latent_dim, self.num_classes, sample_shape, self.base_filters, self.label_embedding_dim
+                ),
+                "discriminator": networks.conditional_dcgan_discriminator(
+                    sample_shape, base_filters=self.base_filters, normalization=self.normalization, **head
+                ),
+            }
+        return {
+            "generator": networks.conditional_mlp_generator(
+                self.latent_dim, self.num_classes, sample_shape[0], self.hidden_units, self.label_embedding_dim
+            ),
+            "discriminator": networks.conditional_mlp_discriminator(sample_shape[0], hidden_units=self.hidden_units, **head),
+        }
+
+    def model_options(self, sample_shape=None) -> dict:
+        """`kgan.ConditionalGAN`'s constructor arguments other than the networks."""
+        return dict(
+            super().model_options(sample_shape), num_classes=self.num_classes, classification_weight=self.classification_weight,
+            classify_generated=self.classify_generated, gradient_penalty_weight=self.gradient_penalty_weight,
+        )
 
     def problems(self) -> list:
         from kgan.networks.conditional import CONDITIONINGS

@@ -64,6 +64,33 @@ class CycleGANConfig(TrainingConfig):
     model_dir: str = _field("runs/cycle_gan", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
     export_name: str = _field("cycle_gan", "Model name of the export (TF Serving's model name).")
 
+    def build_networks(self, shapes) -> dict:
+        """Two ResNet generators and two PatchGANs for X images ``shapes[0]`` and Y images ``shapes[1]``."""
+        from kgan import networks
+
+        x_shape, y_shape = shapes
+        generator = dict(base_filters=self.base_filters, num_residual_blocks=self.num_residual_blocks)
+        stabilizers = dict(minibatch=self.minibatch, spectral_norm=self.spectral_norm)
+        return {
+            "generator_xy": networks.resnet_generator(x_shape, output_channels=y_shape[-1], name="generator_xy", **generator),
+            "generator_yx": networks.resnet_generator(y_shape, output_channels=x_shape[-1], name="generator_yx", **generator),
+            "discriminator_x": networks.patch_discriminator(
+                x_shape, self.base_filters, self.discriminator_layers, name="discriminator_x", **stabilizers
+            ),
+            "discriminator_y": networks.patch_discriminator(
+                y_shape, self.base_filters, self.discriminator_layers, name="discriminator_y", **stabilizers
+            ),
+        }
+
+    def model_options(self, shapes) -> dict:
+        """`kgan.CycleGAN`'s constructor arguments (no identity terms for domains of different shapes)."""
+        x_shape, y_shape = shapes
+        return dict(
+            loss=self.loss, cycle_loss_weight=self.cycle_loss_weight,
+            identity_loss_weight=self.identity_loss_weight if tuple(x_shape) == tuple(y_shape) else 0.0,
+            pool_size=self.pool_size, seed=self.seed, **self.remedy_options(),
+        )
+
     def problems(self) -> list:
         problems = super().problems()
         for name in ("base_filters", "discriminator_layers", "num_preview_images"):
@@ -80,9 +107,7 @@ class CycleGANConfig(TrainingConfig):
             problems.append(f"--image_size must be divisible by 4 (two stride-2 layers); got {self.image_size}.")
         if self.loss not in CYCLE_GAN_LOSSES:
             problems.append(f"--loss must be one of {', '.join(CYCLE_GAN_LOSSES)}; got {self.loss!r}.")
-        for name in ("cycle_loss_weight", "identity_loss_weight"):
-            if getattr(self, name) < 0:
-                problems.append(f"--{name} must be >= 0; got {getattr(self, name)}.")
+        self._check_weights(problems, "cycle_loss_weight", "identity_loss_weight")
         if self.pool_size < 0:
             problems.append(f"--pool_size must be >= 0; got {self.pool_size}.")
         return problems
@@ -154,6 +179,30 @@ class StarGANConfig(TrainingConfig):
     model_dir: str = _field("runs/star_gan", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
     export_name: str = _field("star_gan", "Model name of the export (TF Serving's model name).")
 
+    def build_networks(self, shapes) -> dict:
+        """G(x, c) (a ResNet generator) and the two-head PatchGAN for images ``shapes[0]`` and ``shapes[1]`` domains."""
+        from kgan import networks
+
+        image_shape, num_domains = shapes
+        return {
+            "generator": networks.resnet_generator(
+                image_shape, condition_dim=num_domains, base_filters=self.base_filters,
+                num_residual_blocks=self.num_residual_blocks, padding="zero", sampling_kernel_size=4,
+            ),
+            "discriminator": networks.multi_task_patch_discriminator(
+                image_shape, num_domains, self.base_filters, self.discriminator_layers,
+                minibatch=self.minibatch, spectral_norm=self.spectral_norm,
+            ),
+        }
+
+    def model_options(self, shapes) -> dict:
+        """`kgan.StarGAN`'s constructor arguments other than the networks."""
+        return dict(
+            num_domains=int(shapes[1]), label_kind=self.label_kind, classification_weight=self.classification_weight,
+            reconstruction_weight=self.reconstruction_weight, gradient_penalty_weight=self.gradient_penalty_weight,
+            discriminator_steps=self.discriminator_steps, seed=self.seed, **self.remedy_options(),
+        )
+
     def problems(self) -> list:
         problems = super().problems()
         for name in ("base_filters", "num_residual_blocks", "discriminator_layers", "discriminator_steps", "num_preview_images"):
@@ -167,9 +216,7 @@ class StarGANConfig(TrainingConfig):
             problems.append("--attributes must name at least one CelebA attribute.")
         if self.image_size is not None and self.image_size % 4:
             problems.append(f"--image_size must be divisible by 4; got {self.image_size}.")
-        for name in ("classification_weight", "reconstruction_weight", "gradient_penalty_weight"):
-            if getattr(self, name) < 0:
-                problems.append(f"--{name} must be >= 0; got {getattr(self, name)}.")
+        self._check_weights(problems, "classification_weight", "reconstruction_weight", "gradient_penalty_weight")
         return problems
 
 

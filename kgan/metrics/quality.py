@@ -54,12 +54,9 @@ def _saved_model_sampler(path, num_classes):
 
 
 def _model_sampler(model):
-    num_classes = getattr(model, "num_classes", None)
-
     def draw(start, count, seed):
-        if num_classes is not None:
-            return np.asarray(model.generate(labels=np.arange(start, start + count) % num_classes, seed=seed))
-        return np.asarray(model.generate(count, seed=seed))
+        # The model says what it takes: z, or [z, labels] cycling from `start` (balanced classes over all batches).
+        return np.asarray(model(model.sampling_inputs(count, seed, offset=start), training=False))
 
     return draw
 
@@ -68,7 +65,7 @@ def generated_batches(source, num_images: int, seed: int = 0, batch_size: int = 
     """Yields float32 image batches ``[<=batch_size, H, W, C]`` in [-1, 1] from a generator.
 
     Args:
-      source: a kgan model with ``generate`` (GAN, WGAN, WGANGP,
+      source: a kgan model with ``sampling_inputs`` (GAN, WGAN, WGANGP,
         ConditionalGAN), or the path of a SavedModel exported by kgan (its
         ``sample`` signature).
       num_images: total images.
@@ -80,7 +77,7 @@ def generated_batches(source, num_images: int, seed: int = 0, batch_size: int = 
     """
     if isinstance(source, (str, os.PathLike)):
         draw = _saved_model_sampler(source, num_classes)
-    elif callable(getattr(source, "generate", None)):
+    elif callable(getattr(source, "sampling_inputs", None)):
         draw = _model_sampler(source)
     else:
         raise TypeError(f"source must be a kgan generator model or a SavedModel path; got {type(source).__name__}.")

@@ -1,37 +1,114 @@
-"""`AdversarialModel`: the training machinery every kgan model shares.
+"""`AdversarialModel`: the training machinery every kgan model shares, and nothing of any model's math.
 
-It holds no GAN math. It provides:
+A model declares three things (docs/design.md, "The model core"):
 
-* ``compile(generator_optimizer=..., discriminator_optimizer=...)``: two
-  optimizers, each built at compile time on its own variables inside the
-  model's distribution strategy (so resuming and two-replica training work),
-  wrapped in `keras.optimizers.LossScaleOptimizer` under ``mixed_float16``.
-* ``minimize``: one gradient step of one optimizer on one loss, with the loss
-  divided by the number of replicas (under `tf.distribute` gradients are
-  summed across replicas, so this keeps single-device semantics) and scaled
-  for float16.
-* ``normal_noise``: latent noise that is a pure function of (model seed,
-  training step, stream), drawn for the *global* batch and sliced per replica,
-  so N replicas see exactly the noise one device would see for the same batch.
-* Mean trackers (metrics are epoch means), a ``train_steps`` counter saved with
-  the weights, ``get_config``/``get_compile_config`` for ``.keras`` round trips,
-  and input validation in ``fit``/``evaluate`` before any training starts.
+* ``groups``: optimizer group -> the constructor arguments (Keras networks)
+  it trains, e.g. ``{"generator": ("generator",), "discriminator":
+  ("discriminator",)}``; any number of groups (an ``"encoder"``, a Q head).
+* ``phases()``: the updates of one train step, e.g.
+  ``[Phase("discriminator", repeat=k, metric="d_loss"), Phase("generator", metric="g_loss")]``.
+  For each phase ``name`` the model defines ``<name>_inputs(minibatch,
+  index, state, training)`` (the phase's noise, drawn outside the gradient
+  tape) and ``<name>_loss(minibatch, inputs, training)`` -> ``(loss,
+  extras)``. A phase may update several groups on one loss (a joint step) or
+  each on its own loss (``loss`` a dict ``{group: loss}``: a simultaneous step).
+* its seams, ``generate_batch`` and ``discriminate``, when the default
+  network calls do not fit.
 
-Subclasses define ``generator_variables``/``discriminator_variables``,
-``metric_names``, ``train_step``/``test_step``, ``call`` (the generator's
-forward pass) and ``check_batch``.
+The base owns, once: the loop over phases; the split of a batch into
+minibatches (of the *global* batch under `tf.distribute`); one optimizer per
+group (``compile(optimizers={...})``, each built on its own variables inside
+the strategy scope, loss-scaled under ``mixed_float16``); the float16
+all-or-nothing step; XLA gradients; replica loss scaling; Mean trackers;
+``test_step``; the table of noise streams; the remedies every model can use
+(generator EMA, historical averaging, DiffAugment); ``get_config`` /
+``get_compile_config`` round trips; and input checks in ``fit``/``evaluate``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import math
+import numbers
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from kgan import remedies
+
 # Streams per step: draws within one step use distinct stream numbers below this.
 _STREAMS_PER_STEP = 4096
+
+#: The one table of noise streams. A draw of kind ``k`` for the update with
+#: running index ``i`` in a train step (0, 1, ... over every phase's
+#: repetitions) uses stream ``NOISE_BANDS[k] + i`` (DiffAugment: ``+ 2i`` and
+#: ``+ 2i + 1`` for real and generated images), so no two draws of a step share
+#: a stream. Each band holds 512 streams.
+NOISE_BANDS = {
+    "latent": 0,
+    "pool": 512,
+    "labels": 1024,
+    "targets": 1536,
+    "epsilon": 2048,
+    "code": 2560,
+    "augment": 3072,
+}
+_BAND_WIDTH = 512
+
+
+def stream(kind: str, index: int = 0) -> int:
+    """The noise stream of draw ``kind`` (a `NOISE_BANDS` key) for update ``index`` of a step."""
+    if kind not in NOISE_BANDS:
+        raise KeyError(f"Unknown noise kind {kind!r}; add it to kgan.models.base.NOISE_BANDS (one of {sorted(NOISE_BANDS)}).")
+    if not 0 <= index < _BAND_WIDTH:
+        raise ValueError(f"Noise index {index} is outside [0, {_BAND_WIDTH}): too many updates in one train step.")
+    return NOISE_BANDS[kind] + int(index)
+
+
+def check_weight(name: str, value, positive: bool = False) -> float:
+    """The one validator of loss-term weights and remedy strengths: a finite real number >= 0 (> 0 if ``positive``).
+
+    Returns:
+      ``float(value)``.
+
+    Raises:
+      ValueError: a non-number, NaN, infinity or a negative (or, with ``positive``, zero) value.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
+        raise ValueError(f"{name} must be a finite number; got {value!r}.")
+    if float(value) < 0 or (positive and float(value) == 0):
+        raise ValueError(f"{name} must be {'> 0' if positive else '>= 0 (0 disables it)'}; got {value!r}.")
+    return float(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """One kind of update in a train step.
+
+    Attributes:
+      name: the model's methods ``<name>_inputs`` and ``<name>_loss`` serve it.
+      groups: the optimizer groups it updates (default ``(name,)``). With
+        several groups, ``<name>_loss`` returns one loss that all descend
+        (a joint step) or ``{group: loss}`` (a simultaneous step).
+      repeat: updates per train step; repetition r uses minibatch
+        ``k - repeat + r`` of the k minibatches (a phase repeated n times uses
+        the last n, one each; ``repeat <= k``).
+      metric: the tracker of the phase's loss (``"d_loss"``), or None when
+        ``<name>_loss`` logs through its extras.
+    """
+
+    name: str
+    groups: tuple = ()
+    repeat: int = 1
+    metric: str | None = None
+
+    def __post_init__(self):
+        if not self.groups:
+            object.__setattr__(self, "groups", (self.name,))
+        if int(self.repeat) < 1:
+            raise ValueError(f"Phase {self.name!r}: repeat must be >= 1; got {self.repeat}.")
 
 
 def replica_info():
@@ -62,19 +139,42 @@ def _gather_by_sum(context, values):
 
 
 class AdversarialModel(keras.Model):
-    """Base class of kgan's adversarial models (no GAN math here).
+    """Base class of kgan's adversarial models: the training loop, with no GAN math.
 
     Args:
-      seed: integer; with the training step it determines all noise drawn in
+      networks: ``{constructor argument: keras.Model}`` for every name in the
+        model's ``groups`` (functional networks, already built).
+      seed: with the training step it determines all noise drawn in
         training, so runs (and resumed runs) are reproducible.
+      generator_ema: decay of an exponential moving average of every
+        network of the ``"generator"`` group (e.g. 0.999; Yazici et al.
+        2019); sampling (``call``, ``generate``, grids, exports) uses the
+        averaged networks (`sampling_network`). 0 disables it.
+      historical_averaging: weight of the historical-averaging penalty
+        (Salimans et al. 2016, 3.3) that every group adds to its loss in
+        training: ``||theta - mean of theta over past steps||^2``. 0 disables it.
+      diff_augment: DiffAugment policy (Zhao et al. 2020), a comma-separated
+        subset of ``color,translation,cutout``, for the models whose
+        discriminators see images: every image a discriminator sees through
+        `discriminate` is augmented differentiably. ``""`` disables it.
       **kwargs: passed to `keras.Model` (``name``, ``dtype``).
     """
 
+    #: Optimizer group -> the constructor arguments (networks) it trains, in order.
+    groups: dict = {"generator": ("generator",), "discriminator": ("discriminator",)}
     #: Names of the Mean trackers; subclasses extend this.
     metric_names: tuple = ("d_loss", "g_loss")
 
-    def __init__(self, seed: int = 0, **kwargs):
+    def __init__(self, networks: dict, seed: int = 0, generator_ema: float = 0.0, historical_averaging: float = 0.0,
+                 diff_augment: str = "", **kwargs):
         super().__init__(**kwargs)
+        expected = self.network_names()
+        if set(networks) != set(expected):
+            raise ValueError(f"{type(self).__name__} takes the networks {expected}; got {tuple(networks)}.")
+        for name in expected:
+            if not isinstance(networks[name], keras.Model):
+                raise TypeError(f"{name} must be a keras.Model; got {type(networks[name]).__name__}.")
+            setattr(self, name, networks[name])
         self.seed = int(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
         # Counts train_step calls; saved with the weights, so resumed runs continue
@@ -89,31 +189,242 @@ class AdversarialModel(keras.Model):
         self.overflow_step = keras.Variable(
             -1, dtype="int64", trainable=False, name="overflow_step", aggregation="only_first_replica"
         )
-        self.generator_optimizer = None
-        self.discriminator_optimizer = None
+        for group in self.groups:
+            setattr(self, f"{group}_optimizer", None)
         self.xla_gradients = False
+        self._init_remedies(generator_ema, historical_averaging, diff_augment)
+        # The networks are functional models, already built: mark the wrapper
+        # built too, or fit/save_weights refuse it (docs/design.md, pitfalls).
+        self.built = True
 
-    # ------------------------------------------------------------------ subclass API
+    # ------------------------------------------------------------------ declarations
+
+    @classmethod
+    def network_names(cls) -> tuple:
+        """Every constructor argument that is a network, group by group."""
+        return tuple(name for names in cls.groups.values() for name in names)
+
+    def group_variables(self, group: str) -> list:
+        """Trainable variables of the networks of ``group`` (what its optimizer updates)."""
+        return [v for name in self.groups[group] for v in getattr(self, name).trainable_variables]
 
     @property
     def generator_variables(self):
-        """Trainable variables the generator optimizer updates."""
-        raise NotImplementedError
+        """Trainable variables the ``"generator"`` group's optimizer updates."""
+        return self.group_variables("generator")
 
     @property
     def discriminator_variables(self):
-        """Trainable variables the discriminator optimizer updates."""
-        raise NotImplementedError
+        """Trainable variables the ``"discriminator"`` group's optimizer updates."""
+        return self.group_variables("discriminator")
 
-    def default_optimizers(self):
-        """Returns ``(generator_optimizer, discriminator_optimizer)`` from the model's paper."""
-        return (
-            keras.optimizers.Adam(2e-4, beta_1=0.5),
-            keras.optimizers.Adam(2e-4, beta_1=0.5),
-        )
+    @property
+    def group_optimizers(self) -> dict:
+        """``{group: optimizer}`` after `compile`; ``{}`` before."""
+        found = {group: getattr(self, f"{group}_optimizer", None) for group in self.groups}
+        return found if all(o is not None for o in found.values()) else {}
+
+    @property
+    def minibatches_per_step(self) -> int:
+        """k: the minibatches a dataset batch is split into (``discriminator_steps``; 1 without it)."""
+        return int(getattr(self, "discriminator_steps", 1))
+
+    def examples_per_step(self, minibatch_size: int) -> int:
+        """Examples one train step consumes when each minibatch holds ``minibatch_size``."""
+        return int(minibatch_size) * self.minibatches_per_step
+
+    def phases(self) -> list:
+        """The updates of one train step, in order (default: k discriminator steps, then one generator step)."""
+        return [Phase("discriminator", repeat=self.minibatches_per_step, metric="d_loss"), Phase("generator", metric="g_loss")]
+
+    def updates_per_step(self) -> dict:
+        """``{group: optimizer updates per train step}``, from `phases` (a learning-rate schedule's length)."""
+        counts = {group: 0 for group in self.groups}
+        for phase in self.phases():
+            for group in phase.groups:
+                counts[group] += phase.repeat
+        return counts
+
+    def default_optimizers(self) -> dict:
+        """``{group: optimizer}`` from the model's paper (a tuple in ``groups`` order is accepted too)."""
+        return {group: keras.optimizers.Adam(2e-4, beta_1=0.5) for group in self.groups}
+
+    def prepare_batch(self, batch):
+        """The batch as the phases use it (e.g. labels cast); runs before the split into minibatches."""
+        return batch
 
     def check_batch(self, batch) -> None:
         """Raises ValueError when a training batch does not fit the model."""
+
+    # ------------------------------------------------------------------ remedies
+
+    def _init_remedies(self, generator_ema, historical_averaging, diff_augment):
+        self.generator_ema = check_weight("generator_ema", generator_ema)
+        self.historical_averaging = check_weight("historical_averaging", historical_averaging)
+        self.augment_policy = remedies.parse_augment_policy(diff_augment)
+        if self.augment_policy:
+            for name in self.groups.get("discriminator", ()):
+                if len(getattr(self, name).inputs[0].shape) != 4:
+                    raise ValueError(f"diff_augment={diff_augment!r} augments images; {name} does not take images [B, H, W, C].")
+        if self.generator_ema:
+            for name in self.groups.get("generator", ()):
+                # Attribute <network>_average: its weights are saved under that name.
+                setattr(self, f"{name}_average", remedies.ExponentialAverage(getattr(self, name), self.generator_ema, name=f"{name}_average"))
+        if self.historical_averaging:
+            for group in self.groups:
+                setattr(self, f"{group}_history", remedies.HistoricalAverage(self.group_variables(group), name=f"{group}_history"))
+
+    def sampling_network(self, name: str = "generator") -> keras.Model:
+        """The network samples come from: its weight average with ``generator_ema``, else the trained one."""
+        return getattr(self, f"{name}_average").network if self.generator_ema else getattr(self, name)
+
+    @property
+    def sampling_generator(self) -> keras.Model:
+        """``sampling_network("generator")``."""
+        return self.sampling_network("generator")
+
+    def augment(self, samples, params):
+        """DiffAugment of ``samples`` with ``params [B, AUGMENT_PARAMS]``; the identity without a policy or params."""
+        if not self.augment_policy or params is None:
+            return samples
+        return remedies.diff_augment(samples, params, self.augment_policy)
+
+    def augment_params(self, batch_size, index: int, training: bool, which=("real", "fake")) -> dict:
+        """``{"augment_<which>": uniform [B, AUGMENT_PARAMS]}`` for update ``index``; ``{}`` without DiffAugment."""
+        if not self.augment_policy:
+            return {}
+        offsets = {"real": 0, "fake": 1}
+        return {
+            f"augment_{name}": self.uniform_noise(
+                batch_size, (remedies.AUGMENT_PARAMS,), stream("augment", 2 * index + offsets[name]), training
+            )
+            for name in which
+        }
+
+    def update_averages(self):
+        """Folds this step's weights into the generator EMA and the historical averages (those enabled)."""
+        variables, values = [], []
+        if self.generator_ema:
+            for name in self.groups.get("generator", ()):
+                average = getattr(self, f"{name}_average")
+                variables += [mine for mine, _, _ in average.pairs()]
+                values += average.new_values(self.train_steps)
+        if self.historical_averaging:
+            for group in self.groups:
+                history = getattr(self, f"{group}_history")
+                variables += history.averages
+                values += history.new_averages(self.train_steps)
+        if variables:
+            self.assign_replicated(variables, values)
+
+    # ------------------------------------------------------------------ seams
+
+    def generate_batch(self, noise, condition=None, training=True, network: str = "generator"):
+        """A generator's forward pass in training: ``network(noise)`` or ``network([noise, condition])``."""
+        generator = getattr(self, network)
+        return generator(noise if condition is None else [noise, condition], training=training)
+
+    def discriminate(self, samples, condition=None, augment=None, training=True, network: str = "discriminator"):
+        """A discriminator's outputs on ``samples`` (DiffAugmented with ``augment`` params, if given).
+
+        The condition is passed when the network takes two inputs
+        (``[samples, condition]``). Returns ``(logits, auxiliary_logits or
+        None)`` in float32: a second output (an AC-GAN class head, StarGAN's
+        domain head) is the auxiliary one.
+        """
+        net = getattr(self, network)
+        seen = self.augment(samples, augment)
+        outputs = net([seen, condition] if len(net.inputs) == 2 else seen, training=training)
+        if isinstance(outputs, (list, tuple)):
+            return tf.cast(outputs[0], tf.float32), tf.cast(outputs[1], tf.float32)
+        return tf.cast(outputs, tf.float32), None
+
+    @staticmethod
+    def weighted_terms(loss, extras: dict, **terms):
+        """Adds extra loss terms in one place: ``name=(weight, compute)`` for each.
+
+        A term whose weight is 0 is not computed; otherwise ``compute()`` (a
+        float32 scalar) is logged unweighted as ``extras[name]`` and
+        ``weight * value`` is added to ``loss``. Returns ``(loss, extras)``.
+        """
+        extras = dict(extras)
+        for name, (weight, compute) in terms.items():
+            if weight:
+                value = compute()
+                extras[name] = value
+                loss = loss + weight * value
+        return loss, extras
+
+    # ------------------------------------------------------------------ the step
+
+    def phase_loss(self, phase: Phase, minibatch, inputs, training: bool = True):
+        """``<name>_loss`` of a phase, plus the historical-averaging penalty of each group in training."""
+        loss, extras = getattr(self, f"{phase.name}_loss")(minibatch, inputs, training=training)
+        if training and self.historical_averaging:
+            if isinstance(loss, dict):
+                loss = {g: l + self.historical_averaging * getattr(self, f"{g}_history").penalty() for g, l in loss.items()}
+            else:
+                loss = loss + self.historical_averaging * tf.add_n([getattr(self, f"{g}_history").penalty() for g in phase.groups])
+        return loss, extras
+
+    def run_phase(self, phase: Phase, loss_fn):
+        """One update of ``phase``'s groups on ``loss_fn()``; returns ``(loss, extras)`` (a model may override it)."""
+        return self.minimize_groups(phase.groups, loss_fn)
+
+    def after_update(self, phase: Phase) -> None:
+        """Runs after every update of ``phase`` (none here; `WGAN` clips the critic)."""
+
+    def _track(self, phase: Phase, loss, extras):
+        values = {name: value for name, value in extras.items() if name in self.trackers}
+        if phase.metric and not isinstance(loss, dict):
+            values[phase.metric] = loss
+        self.update_trackers(**values)
+
+    def update(self, phase, minibatch, index: int = 0, state: dict | None = None):
+        """One update of ``phase`` (a `Phase` or a phase name) on ``minibatch``; returns ``(loss, extras)``.
+
+        What `train_step` runs for each repetition of each phase; callable on
+        its own (in a `tf.function` or eagerly) to test or drive one phase.
+        """
+        if isinstance(phase, str):
+            found = [p for p in self.phases() if p.name == phase]
+            if not found:
+                raise ValueError(f"{type(self).__name__} has no phase {phase!r}; its phases: {[p.name for p in self.phases()]}.")
+            phase = found[0]
+        inputs = getattr(self, f"{phase.name}_inputs")(minibatch, index, {} if state is None else state, training=True)
+        loss, extras = self.run_phase(phase, lambda: self.phase_loss(phase, minibatch, inputs, training=True))
+        self.after_update(phase)
+        return loss, extras
+
+    def train_step(self, data):
+        minibatches = self.split_minibatches(self.prepare_batch(self.unpack_batch(data)))
+        k = len(minibatches)
+        state = {}  # Extras of earlier updates of this step, for later phases.
+        with self.atomic_float16_step():
+            index = 0
+            for phase in self.phases():
+                if phase.repeat > k:
+                    raise ValueError(f"Phase {phase.name!r} repeats {phase.repeat} times but a step has {k} minibatches.")
+                for r in range(phase.repeat):
+                    loss, extras = self.update(phase, minibatches[k - phase.repeat + r], index, state)
+                    self._track(phase, loss, extras)
+                    state.update(extras)
+                    index += 1
+            self.update_averages()
+        self.train_steps.assign_add(1)
+        return self.tracker_results()
+
+    def test_step(self, data):
+        """Every phase's loss once on the whole batch, no update (update index 0: shared noise)."""
+        batch = self.prepare_batch(self.unpack_batch(data))
+        state = {}
+        for phase in self.phases():
+            inputs = getattr(self, f"{phase.name}_inputs")(batch, 0, state, training=False)
+            loss, extras = self.phase_loss(phase, batch, inputs, training=False)
+            self._track(phase, loss, extras)
+            state.update(extras)
+        self.eval_steps.assign_add(1)
+        return self.tracker_results()
 
     # ------------------------------------------------------------------ compile
 
@@ -122,48 +433,54 @@ class AdversarialModel(keras.Model):
         generator_optimizer=None,
         discriminator_optimizer=None,
         *,
+        optimizers: dict | None = None,
         jit_compile="auto",
         run_eagerly: bool = False,
         steps_per_execution: int = 1,
     ):
-        """Configures the two optimizers.
+        """Configures one optimizer per group.
 
         Args:
-          generator_optimizer: a `keras.optimizers.Optimizer`, its name or its
-            config dict; defaults to the model's paper (`default_optimizers`).
-          discriminator_optimizer: likewise for the discriminator / critic.
+          generator_optimizer: the ``"generator"`` group's optimizer (a
+            `keras.optimizers.Optimizer`, its name or its config dict).
+          discriminator_optimizer: likewise for ``"discriminator"``.
+          optimizers: ``{group: optimizer}`` for any groups (e.g. ``"encoder"``).
+            Groups given nowhere get the model's paper's (`default_optimizers`).
           jit_compile: ``True``, ``False`` or ``"auto"``: compile each
-            network's loss-and-gradient computation with XLA (see `minimize`).
-            ``"auto"`` turns XLA on where a GPU or TPU is visible and off on
-            CPUs, where bench/throughput.py measured it at 0.3x-1.1x the
-            plain speed depending on the model and policy.
+            update's loss-and-gradient computation with XLA (see
+            `minimize_groups`). ``"auto"`` turns XLA on where a GPU or TPU is
+            visible and off on CPUs, where bench/throughput.py measured it at
+            0.3x-1.1x the plain speed depending on the model and policy.
           run_eagerly: passed to `keras.Model.compile`.
           steps_per_execution: passed to `keras.Model.compile`.
         """
-        # optimizer=None: Keras must not create (and build over *all* variables)
-        # an optimizer of its own.
         if jit_compile not in (True, False, "auto"):
             raise ValueError(f"jit_compile must be True, False or 'auto'; got {jit_compile!r}.")
+        chosen = dict(optimizers or {})
+        for group, given in (("generator", generator_optimizer), ("discriminator", discriminator_optimizer)):
+            if given is not None:
+                if group in chosen:
+                    raise ValueError(f"The {group} optimizer is given twice (as {group}_optimizer and in optimizers).")
+                chosen[group] = given
+        unknown = sorted(set(chosen) - set(self.groups))
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no optimizer group(s) {unknown}; its groups: {list(self.groups)}.")
         if jit_compile == "auto":
             jit_compile = bool(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
-        #: Whether `minimize` compiles the loss-and-gradient computation with XLA.
+        #: Whether updates compile their loss-and-gradient computation with XLA.
         self.xla_gradients = bool(jit_compile) and not run_eagerly
-        # Keras' own jit_compile compiles the whole train_step, optimizer
-        # updates included, which fails under MirroredStrategy (DESIGN.md,
-        # pitfalls); kgan compiles the per-replica gradient computation instead.
-        super().compile(
-            optimizer=None,
-            jit_compile=False,
-            run_eagerly=run_eagerly,
-            steps_per_execution=steps_per_execution,
-        )
-        default_g, default_d = self.default_optimizers()
-        self.generator_optimizer = self._prepare_optimizer(
-            generator_optimizer or default_g, self.generator_variables, "generator_optimizer"
-        )
-        self.discriminator_optimizer = self._prepare_optimizer(
-            discriminator_optimizer or default_d, self.discriminator_variables, "discriminator_optimizer"
-        )
+        # optimizer=None: Keras must not create (and build over *all* variables)
+        # an optimizer of its own. Keras' own jit_compile compiles the whole
+        # train_step, optimizer updates included, which fails under
+        # MirroredStrategy (docs/design.md, pitfalls); kgan compiles the
+        # per-replica gradient computation instead.
+        super().compile(optimizer=None, jit_compile=False, run_eagerly=run_eagerly, steps_per_execution=steps_per_execution)
+        defaults = self.default_optimizers()
+        if not isinstance(defaults, dict):
+            defaults = dict(zip(self.groups, defaults))
+        for group in self.groups:
+            name = f"{group}_optimizer"
+            setattr(self, name, self._prepare_optimizer(chosen.get(group) or defaults[group], self.group_variables(group), name))
 
     def _prepare_optimizer(self, optimizer, variables, name):
         if isinstance(optimizer, (str, dict)):
@@ -181,38 +498,46 @@ class AdversarialModel(keras.Model):
                 optimizer.build(variables)
         return optimizer
 
-    #: Constructor arguments that are Keras models; `get_config` serializes them
-    #: (via `network_config`) and `from_config` rebuilds them.
-    network_arguments: tuple = ("generator", "discriminator")
+    # ------------------------------------------------------------------ config
 
-    def network_config(self) -> dict:
-        """``{argument: serialized network}`` for every name in `network_arguments`."""
-        return {name: keras.saving.serialize_keras_object(getattr(self, name)) for name in self.network_arguments}
+    def get_config(self):
+        """The networks (serialized) and every option of the base; subclasses add their own keys."""
+        return {
+            **{name: keras.saving.serialize_keras_object(getattr(self, name)) for name in self.network_names()},
+            "seed": self.seed,
+            "generator_ema": self.generator_ema,
+            "historical_averaging": self.historical_averaging,
+            "diff_augment": ",".join(self.augment_policy),
+            "name": self.name,
+        }
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        for name in cls.network_arguments:
+        for name in cls.network_names():
             config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)
 
     def get_compile_config(self):
-        if self.generator_optimizer is None:
+        if not self.group_optimizers:
             return None
         return {
-            "generator_optimizer": keras.saving.serialize_keras_object(self.generator_optimizer),
-            "discriminator_optimizer": keras.saving.serialize_keras_object(self.discriminator_optimizer),
+            "optimizers": {g: keras.saving.serialize_keras_object(o) for g, o in self.group_optimizers.items()},
             "jit_compile": self.xla_gradients,
         }
 
     def compile_from_config(self, config):
         # Keras skips custom compile() on load; ours is replayed so that the
         # optimizers exist (and are built) before their state is restored.
-        self.compile(
-            generator_optimizer=keras.saving.deserialize_keras_object(config["generator_optimizer"]),
-            discriminator_optimizer=keras.saving.deserialize_keras_object(config["discriminator_optimizer"]),
-            jit_compile=config.get("jit_compile", False),
-        )
+        if "optimizers" in config:
+            optimizers = {g: keras.saving.deserialize_keras_object(o) for g, o in config["optimizers"].items()}
+        else:  # Written before optimizer groups (kgan <= 0.1.0 checkpoints and .keras files).
+            optimizers = {
+                g: keras.saving.deserialize_keras_object(config[f"{g}_optimizer"])
+                for g in ("generator", "discriminator") if config.get(f"{g}_optimizer")
+            }
+        self.compile(optimizers=optimizers, jit_compile=config.get("jit_compile", False))
+
 
     # ------------------------------------------------------------------ training helpers
 
@@ -238,37 +563,53 @@ class AdversarialModel(keras.Model):
         return results
 
     def minimize(self, optimizer, loss_fn, variables):
-        """One step of ``optimizer`` on ``loss_fn()`` w.r.t. ``variables``.
+        """One step of ``optimizer`` on ``loss_fn()`` w.r.t. ``variables``; returns ``(loss, extras)``.
+
+        ``loss_fn``: zero-argument callable returning ``(loss, extras)``: a
+        float32 scalar (the mean over this replica's batch) and a dict of
+        extra tensors to hand back. See `minimize_groups`.
+        """
+        return self._minimize([optimizer], loss_fn, [list(variables)], None)
+
+    def minimize_groups(self, groups, loss_fn):
+        """One update of every optimizer group in ``groups`` on ``loss_fn()``.
 
         Args:
-          optimizer: the optimizer of the network whose turn it is.
-          loss_fn: zero-argument callable returning ``(loss, extras)``: a
-            float32 scalar (the mean over this replica's batch) and a dict of
-            extra tensors to hand back.
-          variables: the variables to update.
+          groups: group names (`groups`).
+          loss_fn: zero-argument callable returning ``(loss, extras)``:
+            ``loss`` a float32 scalar (the mean over this replica's batch)
+            that every group descends, or ``{group: scalar}``, one loss per
+            group (a simultaneous step); ``extras`` a dict of tensors to hand back.
 
         Returns:
           ``(loss, extras)`` as computed before the update.
         """
+        groups = tuple(groups)
+        optimizers = [getattr(self, f"{g}_optimizer") for g in groups]
+        return self._minimize(optimizers, loss_fn, [list(self.group_variables(g)) for g in groups], groups)
+
+    def _minimize(self, optimizers, loss_fn, variable_lists, groups):
         _, num_replicas = replica_info()
 
         def loss_and_gradients():
-            with tf.GradientTape() as tape:
+            with tf.GradientTape(persistent=len(optimizers) > 1) as tape:
                 loss, extras = loss_fn()
+                losses = [loss[g] for g in groups] if isinstance(loss, dict) else [loss] * len(optimizers)
                 # Gradients are summed across replicas: divide the replica mean so the
                 # sum equals the gradient of the global-batch mean.
-                scaled = optimizer.scale_loss(loss / num_replicas)
-            return loss, extras, tape.gradient(scaled, variables)
+                scaled = [o.scale_loss(l / num_replicas) for o, l in zip(optimizers, losses)]
+            return loss, extras, [tape.gradient(s, v) for s, v in zip(scaled, variable_lists)]
 
         if self.xla_gradients:
-            # One XLA cluster per network and replica; the optimizer update
-            # (and any cross-replica sum) stays outside it.
-            loss, extras, gradients = tf.function(loss_and_gradients, jit_compile=True)()
+            # One XLA cluster per update and replica; the optimizer updates
+            # (and any cross-replica sum) stay outside it.
+            loss, extras, gradient_lists = tf.function(loss_and_gradients, jit_compile=True)()
         else:
-            loss, extras, gradients = loss_and_gradients()
-        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            gradients = self._skip_after_overflow(gradients)
-        optimizer.apply_gradients(zip(gradients, variables))
+            loss, extras, gradient_lists = loss_and_gradients()
+        for optimizer, gradients, variables in zip(optimizers, gradient_lists, variable_lists):
+            if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+                gradients = self._skip_after_overflow(gradients)
+            optimizer.apply_gradients(zip(gradients, variables))
         return loss, extras
 
     @contextlib.contextmanager
@@ -285,7 +626,7 @@ class AdversarialModel(keras.Model):
         ``mixed_float16`` only; otherwise it does nothing. Call it before
         ``train_steps`` is incremented (the overflow is recorded per step).
         """
-        optimizers = [self.generator_optimizer, self.discriminator_optimizer]
+        optimizers = list(self.group_optimizers.values())
         if not any(isinstance(o, keras.optimizers.LossScaleOptimizer) for o in optimizers):
             yield
             return
@@ -346,7 +687,7 @@ class AdversarialModel(keras.Model):
     def split_minibatches(self, batch):
         """Splits a batch ``[B, ...]`` into k minibatches ``[B // k, ...]`` (one per D step).
 
-        k is the model's ``discriminator_steps`` (1 if it has none).
+        k is the model's `minibatches_per_step` (``discriminator_steps``; 1 without it).
 
         A tuple batch such as ``(images, labels)`` is split alike, element by
         element, so minibatch j holds the labels of its own images.
@@ -357,7 +698,7 @@ class AdversarialModel(keras.Model):
         replicas run the k steps one device would. This gathers the batch
         across replicas once per step and needs M divisible by N.
         """
-        k = getattr(self, "discriminator_steps", 1)
+        k = self.minibatches_per_step
         if k == 1:
             return [batch]
         _, num_replicas = replica_info()
@@ -461,7 +802,7 @@ class AdversarialModel(keras.Model):
         Bad input (wrong rank, channels or value range) fails here, before any
         step runs, with a message that says how to fix it.
         """
-        if self.generator_optimizer is None:
+        if not self.group_optimizers:
             raise RuntimeError("Call model.compile(...) before fit(); compile() with no arguments uses the paper's optimizers.")
         batch = self._first_batch(x)
         if batch is not None:

@@ -7,12 +7,8 @@ import numpy as np
 import tensorflow as tf
 
 from kgan import penalties, serving
+from kgan.models.base import check_weight, stream
 from kgan.models.gan import GAN
-
-# Stream offsets of the label and interpolation-weight draws, apart from the z
-# streams (< k + 1) and from each other (AdversarialModel allows < 4096).
-_LABEL_STREAM = 1024
-_EPSILON_STREAM = 2048
 
 
 def check_label_batch(labels, num_classes: int, batch_size: int | None = None, name: str = "labels") -> None:
@@ -166,10 +162,8 @@ class ConditionalGAN(GAN):
                 f"The discriminator's class head has {discriminator.outputs[1].shape[-1]} outputs; "
                 f"num_classes={num_classes}."
             )
-        if classification_weight < 0:
-            raise ValueError(f"classification_weight must be >= 0; got {classification_weight}.")
-        if gradient_penalty_weight < 0:
-            raise ValueError(f"gradient_penalty_weight must be >= 0; got {gradient_penalty_weight}.")
+        classification_weight = check_weight("classification_weight", classification_weight)
+        gradient_penalty_weight = check_weight("gradient_penalty_weight", gradient_penalty_weight)
         if gradient_penalty_weight > 0:
             penalties.reject_batch_norm(discriminator)
         # The trackers are created from metric_names in AdversarialModel.__init__,
@@ -210,102 +204,79 @@ class ConditionalGAN(GAN):
         if labels is None:
             if num_samples is None:
                 raise ValueError("Pass num_samples or labels.")
-            labels = np.arange(num_samples) % self.num_classes
+            return self(self.sampling_inputs(num_samples, seed), training=False)
         labels = tf.convert_to_tensor(labels)
         check_label_batch(labels, self.num_classes, num_samples)
-        z = tf.random.stateless_normal([int(labels.shape[0]), self.latent_dim], seed=[seed, 0])
-        return self([z, labels], training=False)
+        return self([self.latent_vectors(int(labels.shape[0]), seed), labels], training=False)
 
-    def discriminator_inputs(self, samples, labels):
-        """What D takes: ``[samples, labels]``, or ``samples`` for an AC-GAN discriminator."""
-        return [samples, labels] if self.discriminator_sees_labels else samples
+    def sampling_inputs(self, num_samples: int, seed: int = 0, offset: int = 0):
+        """``[z, labels]`` with z of `GAN.latent_vectors` and labels cycling ``offset, offset + 1, ...`` mod K."""
+        z = self.latent_vectors(num_samples, seed)
+        return [z, tf.constant((np.arange(num_samples) + int(offset)) % self.num_classes, tf.int32)]
 
-    def discriminate(self, samples, labels, training=True):
-        """``(logits, class_logits or None)``, float32, for samples ``[B, ...]`` of classes ``labels [B]``."""
-        outputs = self.discriminator(self.discriminator_inputs(samples, labels), training=training)
-        if self.has_class_head:
-            logits, class_logits = outputs
-            return tf.cast(logits, tf.float32), tf.cast(class_logits, tf.float32)
-        return tf.cast(outputs, tf.float32), None
+    def preview_inputs(self, num_samples: int, seed: int = 0):
+        """``([z, labels], K)``: one grid row per class, ``max(1, num_samples // K)`` samples each (row k: label k)."""
+        columns = max(1, int(num_samples) // self.num_classes)
+        labels = np.repeat(np.arange(self.num_classes, dtype=np.int32), columns)
+        return [self.latent_vectors(len(labels), seed), tf.constant(labels)], self.num_classes
 
     # ------------------------------------------------------------------ noise and losses
 
-    def _sample_labels(self, batch_size, stream, training):
-        uniform = self.uniform_noise(batch_size, (), _LABEL_STREAM + stream, training)
+    def real_parts(self, minibatch):
+        images, labels = minibatch
+        return images, tf.cast(labels, tf.int32)
+
+    def fake_condition(self, inputs):
+        return inputs["labels"]
+
+    def _sample_labels(self, batch_size, index, training):
+        uniform = self.uniform_noise(batch_size, (), stream("labels", index), training)
         return tf.minimum(tf.cast(uniform * self.num_classes, tf.int32), self.num_classes - 1)
 
-    def discriminator_noise(self, batch_size, stream: int, training: bool = True):
-        """``{"z", "labels"}`` for the fakes of one D step (``+ "epsilon"`` with a gradient penalty)."""
-        noise = super().discriminator_noise(batch_size, stream, training)
-        noise["labels"] = self._sample_labels(batch_size, stream, training)
+    def discriminator_inputs(self, minibatch, index, state=None, training=True):
+        """``{"z", "labels"}`` for the fakes of one D update (``+ "epsilon"`` with a gradient penalty)."""
+        inputs = super().discriminator_inputs(minibatch, index, state, training)
+        batch_size = self.batch_size_of(minibatch)
+        inputs["labels"] = self._sample_labels(batch_size, index, training)
         if self.gradient_penalty_weight > 0:
-            noise["epsilon"] = self.uniform_noise(batch_size, (), _EPSILON_STREAM + stream, training)
-        return noise
+            inputs["epsilon"] = self.uniform_noise(batch_size, (), stream("epsilon", index), training)
+        return inputs
 
-    def generator_noise(self, batch_size, stream: int, training: bool = True):
-        """``{"z", "labels"}`` for one generator step; labels uniform in ``[0, K)``."""
-        noise = super().generator_noise(batch_size, stream, training)
-        noise["labels"] = self._sample_labels(batch_size, stream, training)
-        return noise
+    def generator_inputs(self, minibatch, index, state=None, training=True):
+        """``{"z", "labels"}`` for one generator update; labels uniform in ``[0, K)``."""
+        inputs = super().generator_inputs(minibatch, index, state, training)
+        inputs["labels"] = self._sample_labels(self.batch_size_of(minibatch), index, training)
+        return inputs
 
-    def _classification_loss(self, labels, class_logits):
+    @staticmethod
+    def _classification_loss(labels, class_logits):
         return tf.reduce_mean(
             tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(labels, tf.int32), logits=class_logits)
         )
 
-    def discriminator_loss(self, real, noise, training=True):
-        """D's loss on a real minibatch ``(samples, labels)`` and ``noise``; returns ``(loss, extras)``."""
-        images, labels = real
-        labels = tf.cast(labels, tf.int32)
-        fake = self.generator([noise["z"], noise["labels"]], training=training)
-        real_logits, real_classes = self.discriminate(self.augment(images, noise.get("augment_real")), labels, training)
-        fake_logits, fake_classes = self.discriminate(self.augment(fake, noise.get("augment_fake")), noise["labels"], training)
-        loss = self.loss_family.discriminator(real_logits, fake_logits, self.label_smoothing)
-        extras = {"d_real": tf.reduce_mean(real_logits), "d_fake": tf.reduce_mean(fake_logits)}
-        if self.loss_name == "wasserstein":
-            extras["wasserstein_estimate"] = extras["d_real"] - extras["d_fake"]
+    def discriminator_terms(self, minibatch, fake, inputs, auxiliary, training=True):
+        """The AC-GAN class head on real (and generated) samples and the WGAN-GP penalty with the real labels bound."""
+        images, labels = self.real_parts(minibatch)
+        real_classes, fake_classes = auxiliary
+        terms = {}
         if self.has_class_head:
-            cls_loss = self._classification_loss(labels, real_classes)
-            if self.classify_generated:
-                cls_loss += self._classification_loss(noise["labels"], fake_classes)
-            loss += self.classification_weight * cls_loss
-            extras["d_cls_loss"] = cls_loss
-        regularization, more = self.discriminator_regularization((images, labels), fake, noise, training)
-        extras.update(more)
-        return loss + regularization, extras
+            def classification():
+                loss = self._classification_loss(labels, real_classes)
+                if self.classify_generated:
+                    loss += self._classification_loss(inputs["labels"], fake_classes)
+                return loss
 
-    def discriminator_regularization(self, real, fake, noise, training=True):
-        """The WGAN-GP penalty with the real labels bound to the critic (if enabled)."""
-        if self.gradient_penalty_weight == 0:
-            return 0.0, {}
-        images, labels = real
+            terms["d_cls_loss"] = (self.classification_weight, classification)
+        terms["gradient_penalty"] = (self.gradient_penalty_weight, lambda: penalties.gradient_penalty(
+            lambda x: self.discriminate(x, labels, training=training)[0], images, fake, inputs["epsilon"]
+        ))
+        return terms
 
-        def critic(x):
-            return self.discriminate(x, labels, training)[0]
-
-        penalty = penalties.gradient_penalty(critic, images, fake, noise["epsilon"])
-        return self.gradient_penalty_weight * penalty, {"gradient_penalty": penalty}
-
-    def generator_loss(self, z, labels, real=None, augment_real=None, augment_fake=None, training=True):
-        """G's loss for noise ``[m, latent_dim]`` and labels ``[m]``; returns ``(loss, extras)``.
-
-        ``real`` (``(samples, labels)``) is needed by feature matching only;
-        ``augment_*`` are DiffAugment parameters.
-        """
-        labels = tf.cast(labels, tf.int32)
-        fake = self.augment(self.generator([z, labels], training=training), augment_fake)
-        logits, class_logits = self.discriminate(fake, labels, training)
-        loss = self.loss_family.generator(logits)
-        extras = {}
-        if self.has_class_head:
-            cls_loss = self._classification_loss(labels, class_logits)
-            loss += self.classification_weight * cls_loss
-            extras["g_cls_loss"] = cls_loss
-        if real is not None:
-            real_samples, real_labels = real
-            real_inputs = self.discriminator_inputs(self.augment(real_samples, augment_real), tf.cast(real_labels, tf.int32))
-            loss, extras = self.with_feature_matching(loss, extras, real_inputs, self.discriminator_inputs(fake, labels), training)
-        return loss, extras
+    def generator_terms(self, minibatch, fake, inputs, fake_auxiliary, training=True):
+        """The AC-GAN class head: generated samples should be classified as their labels."""
+        if not self.has_class_head:
+            return {}
+        return {"g_cls_loss": (self.classification_weight, lambda: self._classification_loss(inputs["labels"], fake_auxiliary))}
 
     # ------------------------------------------------------------------ serving
 
@@ -379,3 +350,12 @@ class ConditionalGAN(GAN):
             "classify_generated": self.classify_generated,
             "gradient_penalty_weight": self.gradient_penalty_weight,
         }
+
+
+def _register():
+    from kgan import configs, registry
+
+    registry.register(registry.ModelSpec("conditional_gan", ConditionalGAN, configs.ConditionalGANConfig, configs.CONDITIONAL_PRESETS))
+
+
+_register()

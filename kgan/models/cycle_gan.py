@@ -8,11 +8,7 @@ import tensorflow as tf
 from kgan import losses, serving
 from kgan.data.validation import check_image_batch
 from kgan.image_pool import ImagePool
-from kgan.models.base import AdversarialModel
-
-# Noise streams of one train step (kgan.models.base: < 4096 per step).
-_POOL_X_STREAM = 0
-_POOL_Y_STREAM = 2
+from kgan.models.base import AdversarialModel, Phase, check_weight, stream
 
 # kgan.losses' least-squares generator term is LSGAN's 0.5 E[(D(G(x)) - 1)^2];
 # CycleGAN's objective (eq. 1 and 3 with the LSGAN replacement of section 4)
@@ -68,7 +64,7 @@ class CycleGAN(AdversarialModel):
     """
 
     metric_names = ("d_loss", "g_loss", "adversarial_loss", "cycle_loss", "identity_loss")
-    network_arguments = ("generator_xy", "generator_yx", "discriminator_x", "discriminator_y")
+    groups = {"generator": ("generator_xy", "generator_yx"), "discriminator": ("discriminator_x", "discriminator_y")}
 
     def __init__(
         self,
@@ -83,29 +79,22 @@ class CycleGAN(AdversarialModel):
         seed: int = 0,
         **kwargs,
     ):
-        super().__init__(seed=seed, **kwargs)
+        super().__init__(
+            {"generator_xy": generator_xy, "generator_yx": generator_yx, "discriminator_x": discriminator_x,
+             "discriminator_y": discriminator_y}, seed=seed, **kwargs,
+        )
         self.loss_family = losses.get_loss_family(loss)
         if loss == "wasserstein":
             raise ValueError("CycleGAN has no gradient penalty or clipping: use 'least_squares', 'non_saturating' or 'hinge'.")
-        if cycle_loss_weight < 0 or identity_loss_weight < 0:
-            raise ValueError(
-                f"Loss weights must be >= 0; got cycle_loss_weight={cycle_loss_weight}, "
-                f"identity_loss_weight={identity_loss_weight}."
-            )
-        self.generator_xy = generator_xy
-        self.generator_yx = generator_yx
-        self.discriminator_x = discriminator_x
-        self.discriminator_y = discriminator_y
         self.loss_name = loss
-        self.cycle_loss_weight = float(cycle_loss_weight)
-        self.identity_loss_weight = float(identity_loss_weight)
+        self.cycle_loss_weight = check_weight("cycle_loss_weight", cycle_loss_weight)
+        self.identity_loss_weight = check_weight("identity_loss_weight", identity_loss_weight)
         self.pool_size = int(pool_size)
         self.x_shape = tuple(generator_xy.input_shape[1:])
         self.y_shape = tuple(generator_yx.input_shape[1:])
         self._check_networks()
         self.pool_x = ImagePool(self.pool_size, self.x_shape, name="pool_x")
         self.pool_y = ImagePool(self.pool_size, self.y_shape, name="pool_y")
-        self.built = True  # Functional sub-networks are built (DESIGN.md, pitfalls).
 
     def _check_networks(self):
         if tuple(self.generator_xy.output_shape[1:]) != self.y_shape:
@@ -128,23 +117,15 @@ class CycleGAN(AdversarialModel):
 
     # ------------------------------------------------------------------ networks
 
-    @property
-    def generator_variables(self):
-        return self.generator_xy.trainable_variables + self.generator_yx.trainable_variables
-
-    @property
-    def discriminator_variables(self):
-        return self.discriminator_x.trainable_variables + self.discriminator_y.trainable_variables
-
     def call(self, images, training=False):
-        """G's forward pass: X images ``[B, H, W, C]`` in [-1, 1] -> Y images, float32."""
-        return tf.cast(self.generator_xy(images, training=training), tf.float32)
+        """G's forward pass (its EMA with ``generator_ema``): X images ``[B, H, W, C]`` in [-1, 1] -> Y images, float32."""
+        return tf.cast(self.sampling_network("generator_xy")(images, training=training), tf.float32)
 
     def translate(self, images, direction: str = "x_to_y"):
         """Translates float images in [-1, 1]: ``direction`` is ``"x_to_y"`` (G) or ``"y_to_x"`` (F)."""
         if direction not in ("x_to_y", "y_to_x"):
             raise ValueError(f"direction must be 'x_to_y' or 'y_to_x'; got {direction!r}.")
-        network = self.generator_xy if direction == "x_to_y" else self.generator_yx
+        network = self.sampling_network("generator_xy" if direction == "x_to_y" else "generator_yx")
         return tf.cast(network(images, training=False), tf.float32)
 
     def preview_rows(self, inputs):
@@ -157,55 +138,45 @@ class CycleGAN(AdversarialModel):
         fake_x = self.translate(y, "y_to_x")
         return [x, fake_y, self.translate(fake_y, "y_to_x"), y, fake_x, self.translate(fake_x, "x_to_y")]
 
-    # ------------------------------------------------------------------ losses
+    # ------------------------------------------------------------------ phases and losses
+
+    def phases(self):
+        """The generators first, then the discriminators on the (pooled) fakes just made."""
+        return [Phase("generator", metric="g_loss"), Phase("discriminator", metric="d_loss")]
 
     def _adversarial_generator_term(self, logits):
         scale = _GENERATOR_TERM_SCALE.get(self.loss_name, 1.0)
-        return scale * self.loss_family.generator(tf.cast(logits, tf.float32))
+        return scale * self.loss_family.generator(logits)
 
-    def generator_loss(self, x, y, training=True):
-        """The generators' objective on an unpaired batch; returns ``(loss, extras)``.
+    def generator_inputs(self, minibatch, index, state=None, training=True):
+        """DiffAugment's parameters for the fakes the discriminators judge (none without DiffAugment)."""
+        return self.augment_params(self.batch_size_of(minibatch), index, training, ("fake",))
+
+    def generator_loss(self, minibatch, inputs=None, training=True):
+        """The generators' objective on an unpaired batch ``(x, y)``; returns ``(loss, extras)``.
 
         ``extras`` holds the fakes ``fake_x = F(y)`` and ``fake_y = G(x)``
-        (for the discriminator step) and the unweighted loss terms.
+        (for the discriminator phase) and the unweighted loss terms.
         """
+        x, y = minibatch
+        augment = (inputs or {}).get("augment_fake")
         fake_y = self.generator_xy(x, training=training)
         fake_x = self.generator_yx(y, training=training)
         adversarial = self._adversarial_generator_term(
-            self.discriminator_y(fake_y, training=training)
-        ) + self._adversarial_generator_term(self.discriminator_x(fake_x, training=training))
-        cycle = losses.cycle_consistency_loss(x, self.generator_yx(fake_y, training=training)) + losses.cycle_consistency_loss(
-            y, self.generator_xy(fake_x, training=training)
-        )
-        loss = adversarial + self.cycle_loss_weight * cycle
-        if self.identity_loss_weight:
-            identity = losses.identity_loss(y, self.generator_xy(y, training=training)) + losses.identity_loss(
-                x, self.generator_yx(x, training=training)
-            )
-            loss += self.identity_loss_weight * self.cycle_loss_weight * identity
-        else:
-            identity = tf.constant(0.0)
+            self.discriminate(fake_y, augment=augment, training=training, network="discriminator_y")[0]
+        ) + self._adversarial_generator_term(self.discriminate(fake_x, augment=augment, training=training, network="discriminator_x")[0])
         extras = {
             "fake_x": tf.stop_gradient(tf.cast(fake_x, tf.float32)),
             "fake_y": tf.stop_gradient(tf.cast(fake_y, tf.float32)),
             "adversarial_loss": adversarial,
-            "cycle_loss": cycle,
-            "identity_loss": identity,
         }
-        return loss, extras
-
-    def discriminator_loss(self, x, y, fake_x, fake_y, training=True):
-        """D_X's and D_Y's losses on real images against (pooled) fakes; returns ``(loss, extras)``."""
-
-        def one(discriminator, real, fake):
-            return self.loss_family.discriminator(
-                tf.cast(discriminator(real, training=training), tf.float32),
-                tf.cast(discriminator(fake, training=training), tf.float32),
-            )
-
-        return one(self.discriminator_x, x, fake_x) + one(self.discriminator_y, y, fake_y), {}
-
-    # ------------------------------------------------------------------ steps
+        return self.weighted_terms(
+            adversarial, extras,
+            cycle_loss=(self.cycle_loss_weight, lambda: losses.cycle_consistency_loss(x, self.generator_yx(fake_y, training=training))
+                        + losses.cycle_consistency_loss(y, self.generator_xy(fake_x, training=training))),
+            identity_loss=(self.identity_loss_weight * self.cycle_loss_weight, lambda: losses.identity_loss(
+                y, self.generator_xy(y, training=training)) + losses.identity_loss(x, self.generator_yx(x, training=training))),
+        )
 
     def pooled(self, pool: ImagePool, fakes, stream: int):
         """Fakes to train D on: a query of ``pool`` with this step's noise (replica-consistent)."""
@@ -215,26 +186,25 @@ class CycleGAN(AdversarialModel):
         slots = self.global_uniform_noise([total], stream + 1)
         return self.replica_slice(pool.query(gathered, coins, slots), tf.shape(fakes)[0])
 
-    def train_step(self, data):
-        x, y = self.unpack_batch(data)
-        with self.atomic_float16_step():
-            g_loss, extras = self.minimize(self.generator_optimizer, lambda: self.generator_loss(x, y), self.generator_variables)
-            fake_x = self.pooled(self.pool_x, extras.pop("fake_x"), _POOL_X_STREAM)
-            fake_y = self.pooled(self.pool_y, extras.pop("fake_y"), _POOL_Y_STREAM)
-            d_loss, _ = self.minimize(
-                self.discriminator_optimizer, lambda: self.discriminator_loss(x, y, fake_x, fake_y), self.discriminator_variables
-            )
-        self.update_trackers(d_loss=d_loss, g_loss=g_loss, **extras)
-        self.train_steps.assign_add(1)
-        return self.tracker_results()
+    def discriminator_inputs(self, minibatch, index, state, training=True):
+        """The generator phase's fakes, passed through the image pools in training, and DiffAugment's parameters."""
+        fake_x, fake_y = state["fake_x"], state["fake_y"]
+        if training:
+            fake_x = self.pooled(self.pool_x, fake_x, stream("pool", 0))
+            fake_y = self.pooled(self.pool_y, fake_y, stream("pool", 2))
+        return {"fake_x": fake_x, "fake_y": fake_y, **self.augment_params(self.batch_size_of(minibatch), index, training)}
 
-    def test_step(self, data):
-        x, y = self.unpack_batch(data)
-        g_loss, extras = self.generator_loss(x, y, training=False)
-        d_loss, _ = self.discriminator_loss(x, y, extras.pop("fake_x"), extras.pop("fake_y"), training=False)
-        self.update_trackers(d_loss=d_loss, g_loss=g_loss, **extras)
-        self.eval_steps.assign_add(1)
-        return self.tracker_results()
+    def discriminator_loss(self, minibatch, inputs, training=True):
+        """D_X's and D_Y's losses on real images against the (pooled) fakes; returns ``(loss, extras)``."""
+        x, y = minibatch
+
+        def one(network, real, fake):
+            return self.loss_family.discriminator(
+                self.discriminate(real, augment=inputs.get("augment_real"), training=training, network=network)[0],
+                self.discriminate(fake, augment=inputs.get("augment_fake"), training=training, network=network)[0],
+            )
+
+        return one("discriminator_x", x, inputs["fake_x"]) + one("discriminator_y", y, inputs["fake_y"]), {}
 
     # ------------------------------------------------------------------ serving
 
@@ -253,9 +223,9 @@ class CycleGAN(AdversarialModel):
         (`kgan.serving.checked_images`).
         """
         endpoints = {}
-        for direction, network, shape in (("x_to_y", self.generator_xy, self.x_shape), ("y_to_x", self.generator_yx, self.y_shape)):
-            endpoints[direction] = _translation_endpoint(network, shape, tf.float32)
-            endpoints[f"{direction}_uint8"] = _translation_endpoint(network, shape, tf.uint8)
+        for direction, shape in (("x_to_y", self.x_shape), ("y_to_x", self.y_shape)):
+            network = self.sampling_network("generator_xy" if direction == "x_to_y" else "generator_yx")
+            endpoints.update(serving.translation_endpoints(direction, lambda x, n=network: n(x, training=False), shape))
         endpoints["serving_default"] = endpoints["x_to_y"]
         return endpoints
 
@@ -273,21 +243,18 @@ class CycleGAN(AdversarialModel):
 
     def get_config(self):
         return {
-            **self.network_config(),
+            **super().get_config(),
             "loss": self.loss_name,
             "cycle_loss_weight": self.cycle_loss_weight,
             "identity_loss_weight": self.identity_loss_weight,
             "pool_size": self.pool_size,
-            "seed": self.seed,
-            "name": self.name,
         }
 
 
+def _register():
+    from kgan import configs, registry
 
-def _translation_endpoint(network, shape, dtype):
-    @tf.function(input_signature=[serving.image_spec(dtype)])
-    def translate(images):
-        images = serving.checked_images(images, shape)
-        return serving.generator_outputs(network(images, training=False))
+    registry.register(registry.ModelSpec("cycle_gan", CycleGAN, configs.CycleGANConfig, configs.CYCLE_GAN_PRESETS))
 
-    return translate
+
+_register()

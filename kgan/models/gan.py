@@ -5,13 +5,11 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+import numpy as np
+
 from kgan import losses, remedies, serving
 from kgan.data.validation import check_image_batch
-from kgan.models.base import AdversarialModel, replica_info
-
-# Stream offset of DiffAugment's parameters (2 per step: real, fake), apart
-# from z (< k + 1), labels (1024) and interpolation weights (2048).
-_AUGMENT_STREAM = 3072
+from kgan.models.base import AdversarialModel, Phase, check_weight, replica_info, stream
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -97,12 +95,8 @@ class GAN(AdversarialModel):
         diff_augment: str = "",
         **kwargs,
     ):
-        for option, value in (
-            ("feature_matching", feature_matching), ("historical_averaging", historical_averaging),
-            ("consensus", consensus), ("generator_ema", generator_ema),
-        ):
-            if not value >= 0:
-                raise ValueError(f"{option} must be >= 0 (0 disables it); got {value}.")
+        feature_matching = check_weight("feature_matching", feature_matching)
+        consensus = check_weight("consensus", consensus)
         if consensus and int(discriminator_steps) != 1:
             raise ValueError(
                 f"consensus optimization takes one simultaneous step of both networks; use discriminator_steps=1 "
@@ -112,36 +106,26 @@ class GAN(AdversarialModel):
         # Trackers are made from metric_names in AdversarialModel.__init__
         # (a subclass may have set its own instance list already).
         self.metric_names = tuple(self.metric_names) + remedy_metrics
-        super().__init__(seed=seed, **kwargs)
+        if int(discriminator_steps) < 1:
+            raise ValueError(f"discriminator_steps must be >= 1; got {discriminator_steps}.")
+        self.discriminator_steps = int(discriminator_steps)
+        super().__init__(
+            {"generator": generator, "discriminator": discriminator}, seed=seed, generator_ema=generator_ema,
+            historical_averaging=historical_averaging, diff_augment=diff_augment, **kwargs,
+        )
         self.loss_family = losses.get_loss_family(loss)
         if label_smoothing and not self.loss_family.supports_label_smoothing:
             raise ValueError(f"label_smoothing is not defined for the {loss!r} loss; use 0.")
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1); got {label_smoothing}.")
-        if int(discriminator_steps) < 1:
-            raise ValueError(f"discriminator_steps must be >= 1; got {discriminator_steps}.")
         if int(latent_dim) < 1:
             raise ValueError(f"latent_dim must be >= 1; got {latent_dim}.")
-        self.generator = generator
-        self.discriminator = discriminator
         self.latent_dim = int(latent_dim)
         self.loss_name = loss
-        self.discriminator_steps = int(discriminator_steps)
         self.label_smoothing = float(label_smoothing)
-        self._init_remedies(feature_matching, feature_matching_layer, historical_averaging, consensus, generator_ema, diff_augment)
-        # The networks are functional models, already built: mark the wrapper
-        # built too, or fit/save_weights refuse it (DESIGN.md, pitfalls).
-        self.built = True
-
-    def _init_remedies(self, feature_matching, feature_matching_layer, historical_averaging, consensus, generator_ema, diff_augment):
-        self.feature_matching = float(feature_matching)
+        self.feature_matching = feature_matching
         self.feature_matching_layer = feature_matching_layer
-        self.historical_averaging = float(historical_averaging)
-        self.consensus = float(consensus)
-        self.generator_ema = float(generator_ema)
-        self.augment_policy = remedies.parse_augment_policy(diff_augment)
-        if self.augment_policy and len(self.generator.outputs[0].shape) != 4:
-            raise ValueError(f"diff_augment={diff_augment!r} augments images; this generator makes {self.sample_shape}-shaped samples.")
+        self.consensus = consensus
         if self.feature_matching:
             extractor = keras.Model(
                 self.discriminator.inputs,
@@ -150,26 +134,8 @@ class GAN(AdversarialModel):
             )
             # Behind a function: as an attribute Keras would track (and save) D's layers twice.
             self.discriminator_features = lambda inputs, training=True: extractor(inputs, training=training)
-        if self.generator_ema:
-            self.generator_average = remedies.ExponentialAverage(self.generator, self.generator_ema, name="generator_average")
-        if self.historical_averaging:
-            self.generator_history = remedies.HistoricalAverage(self.generator_variables, name="generator_history")
-            self.discriminator_history = remedies.HistoricalAverage(self.discriminator_variables, name="discriminator_history")
 
     # ------------------------------------------------------------------ networks
-
-    @property
-    def generator_variables(self):
-        return self.generator.trainable_variables
-
-    @property
-    def discriminator_variables(self):
-        return self.discriminator.trainable_variables
-
-    @property
-    def sampling_generator(self) -> keras.Model:
-        """The generator samples come from: the weight average with ``generator_ema``, else the trained one."""
-        return self.generator_average.network if self.generator_ema else self.generator
 
     @property
     def sample_shape(self):
@@ -180,215 +146,176 @@ class GAN(AdversarialModel):
         """The sampling generator's forward pass: z ``[B, latent_dim]`` -> samples, float32."""
         return tf.cast(self.sampling_generator(z, training=training), tf.float32)
 
+    def latent_vectors(self, num_samples: int, seed: int = 0):
+        """z ``[num_samples, latent_dim]`` = ``stateless_normal(seed=[seed, 0])``: what `generate` and ``sample`` use."""
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+            raise ValueError(f"num_samples must be a positive integer; got {num_samples!r}.")
+        return tf.random.stateless_normal([int(num_samples), self.latent_dim], seed=[seed, 0])
+
+    def sampling_inputs(self, num_samples: int, seed: int = 0, offset: int = 0):
+        """The inputs of ``model(...)`` for `generate`-equal samples (``offset`` matters for conditional models only)."""
+        del offset
+        return self.latent_vectors(num_samples, seed)
+
     def generate(self, num_samples: int, seed: int = 0):
         """Returns ``num_samples`` samples for the stateless seed ``seed`` (float32)."""
-        z = tf.random.stateless_normal([num_samples, self.latent_dim], seed=[seed, 0])
-        return self(z, training=False)
+        return self(self.sampling_inputs(num_samples, seed), training=False)
+
+    def preview_inputs(self, num_samples: int, seed: int = 0):
+        """``(inputs, rows)`` of a progress grid (`kgan.callbacks.SampleGrid`): z of `generate`, rows None (square grid)."""
+        return self.sampling_inputs(num_samples, seed), None
 
     # ------------------------------------------------------------------ losses
 
-    def augment(self, samples, params):
-        """DiffAugment of ``samples`` with ``params [B, AUGMENT_PARAMS]``; the identity without a policy."""
-        if not self.augment_policy or params is None:
-            return samples
-        return remedies.diff_augment(samples, params, self.augment_policy)
+    def conditions(self, inputs):
+        """The generator's and discriminator's condition in a phase's inputs (none: unconditional)."""
+        return None
 
-    def _augment_params(self, batch_size, stream, training, which):
-        """``{"augment_<which>": [B, AUGMENT_PARAMS]}`` for each of ``which``, or ``{}`` without DiffAugment."""
-        if not self.augment_policy:
-            return {}
-        offsets = {"real": 0, "fake": 1}
+    def fake_condition(self, inputs):
+        """The condition generated samples are made and judged with (`conditions`; labels for `ConditionalGAN`)."""
+        return self.conditions(inputs)
+
+    def real_parts(self, minibatch):
+        """``(samples, condition)`` of a real minibatch (condition None here; labels for `ConditionalGAN`)."""
+        return minibatch, None
+
+    def discriminator_inputs(self, minibatch, index: int, state=None, training: bool = True):
+        """Noise of one discriminator update: ``{"z": [m, latent_dim]}`` (+ DiffAugment's parameters)."""
+        batch_size = self.batch_size_of(minibatch)
         return {
-            f"augment_{name}": self.uniform_noise(
-                batch_size, (remedies.AUGMENT_PARAMS,), _AUGMENT_STREAM + 2 * stream + offsets[name], training
-            )
-            for name in which
+            "z": self.normal_noise(batch_size, (self.latent_dim,), stream("latent", index), training),
+            **self.augment_params(batch_size, index, training),
         }
 
-    def with_feature_matching(self, loss, extras, real_inputs, fake_inputs, training=True):
-        """Adds the weighted feature-matching term for D-inputs of real and generated samples (if enabled)."""
-        if not self.feature_matching or real_inputs is None:
-            return loss, extras
-        term = remedies.feature_matching_loss(
-            self.discriminator_features(real_inputs, training=training), self.discriminator_features(fake_inputs, training=training)
-        )
-        return loss + self.feature_matching * term, {**extras, "feature_matching": term}
+    def discriminator_noise(self, batch_size, index: int = 0, training: bool = True):
+        """`discriminator_inputs` for ``batch_size`` examples (for tests and tools)."""
+        return self.discriminator_inputs(tf.zeros([batch_size, 1]), index, {}, training)
 
-    def discriminator_noise(self, batch_size, stream: int, training: bool = True):
-        """Noise one discriminator step needs: ``{"z": [batch_size, latent_dim]}``.
+    def discriminator_loss(self, minibatch, inputs, training=True):
+        """D's loss on a real minibatch and the `discriminator_inputs`; returns ``(loss, extras)``.
 
-        With DiffAugment also ``augment_real`` and ``augment_fake``; subclasses
-        add entries (WGAN-GP's interpolation weights).
+        ``extras`` holds the mean real/fake outputs and the unweighted terms of
+        `discriminator_terms`.
         """
-        return {
-            "z": self.normal_noise(batch_size, (self.latent_dim,), stream, training),
-            **self._augment_params(batch_size, stream, training, ("real", "fake")),
-        }
-
-    def discriminator_loss(self, real, noise, training=True):
-        """D's loss on real samples ``[m, ...]`` and ``noise`` from `discriminator_noise`.
-
-        Returns ``(loss, extras)``; extras holds the mean real/fake outputs.
-        """
-        fake = self.generator(noise["z"], training=training)
-        real_seen = self.augment(real, noise.get("augment_real"))
-        fake_seen = self.augment(fake, noise.get("augment_fake"))
-        real_logits = tf.cast(self.discriminator(real_seen, training=training), tf.float32)
-        fake_logits = tf.cast(self.discriminator(fake_seen, training=training), tf.float32)
+        real, real_condition = self.real_parts(minibatch)
+        condition = self.fake_condition(inputs)
+        fake = self.generate_batch(inputs["z"], condition, training)
+        real_logits, real_aux = self.discriminate(real, real_condition, inputs.get("augment_real"), training)
+        fake_logits, fake_aux = self.discriminate(fake, condition, inputs.get("augment_fake"), training)
         loss = self.loss_family.discriminator(real_logits, fake_logits, self.label_smoothing)
         extras = {"d_real": tf.reduce_mean(real_logits), "d_fake": tf.reduce_mean(fake_logits)}
-        regularization, more = self.discriminator_regularization(real, fake, noise, training)
-        extras.update(more)
-        return loss + regularization, extras
+        if self.loss_name == "wasserstein":
+            # E[D(x)] - E[D(G(z))]: the lectures' progress signal; it falls as G improves.
+            extras["wasserstein_estimate"] = extras["d_real"] - extras["d_fake"]
+        return self.weighted_terms(
+            loss, extras, **self.discriminator_terms(minibatch, fake, inputs, (real_aux, fake_aux), training)
+        )
 
-    def discriminator_regularization(self, real, fake, noise, training=True):
-        """Extra discriminator loss on this step's real and fake batches (none here).
+    def discriminator_terms(self, minibatch, fake, inputs, auxiliary, training=True) -> dict:
+        """Extra discriminator terms ``{name: (weight, compute)}`` (none here; `WGANGP` adds its gradient penalty)."""
+        return {}
 
-        Returns ``(weighted_loss, extras)``; `WGANGP` adds its gradient penalty here.
+    def generator_inputs(self, minibatch, index: int, state=None, training: bool = True):
+        """Noise of one generator update: ``{"z": [m, latent_dim]}`` (+ DiffAugment's parameters).
+
+        For equal ``index`` and ``training``, ``z`` equals `discriminator_inputs`'s.
         """
-        return 0.0, {}
-
-    def generator_noise(self, batch_size, stream: int, training: bool = True):
-        """Inputs one generator step draws: ``{"z": [batch_size, latent_dim]}``.
-
-        They are passed to `generator_loss` as keyword arguments; subclasses
-        add entries (`ConditionalGAN` adds ``labels``). For equal ``stream``
-        and ``training``, ``z`` equals `discriminator_noise`'s. With DiffAugment
-        also ``augment_fake`` (and ``augment_real`` for feature matching).
-        """
+        batch_size = self.batch_size_of(minibatch)
         which = ("real", "fake") if self.feature_matching else ("fake",)
         return {
-            "z": self.normal_noise(batch_size, (self.latent_dim,), stream, training),
-            **self._augment_params(batch_size, stream, training, which),
+            "z": self.normal_noise(batch_size, (self.latent_dim,), stream("latent", index), training),
+            **self.augment_params(batch_size, index, training, which),
         }
 
-    def generator_loss(self, z, real=None, augment_real=None, augment_fake=None, training=True):
-        """G's loss for noise ``[m, latent_dim]``; returns ``(loss, extras)``.
+    def generator_noise(self, batch_size, index: int = 0, training: bool = True):
+        """`generator_inputs` for ``batch_size`` examples (for tests and tools)."""
+        return self.generator_inputs(tf.zeros([batch_size, 1]), index, {}, training)
 
-        ``real`` (a real minibatch) is needed by feature matching only;
-        ``augment_*`` are DiffAugment parameters. ``extras`` are logged as
-        metrics of the same names.
+    def generator_loss(self, minibatch, inputs, training=True):
+        """G's loss for the `generator_inputs`; returns ``(loss, extras)``.
+
+        ``minibatch`` (the step's last real minibatch) is used by feature
+        matching only; ``extras`` are logged as metrics of the same names.
         """
-        fake_seen = self.augment(self.generator(z, training=training), augment_fake)
-        fake_logits = tf.cast(self.discriminator(fake_seen, training=training), tf.float32)
-        real_seen = None if real is None else self.augment(real, augment_real)
-        return self.with_feature_matching(self.loss_family.generator(fake_logits), {}, real_seen, fake_seen, training)
+        condition = self.fake_condition(inputs)
+        fake = self.generate_batch(inputs["z"], condition, training)
+        fake_logits, fake_aux = self.discriminate(fake, condition, inputs.get("augment_fake"), training)
+        terms = dict(self.generator_terms(minibatch, fake, inputs, fake_aux, training))
+        if self.feature_matching:
+            terms["feature_matching"] = (self.feature_matching, lambda: self._feature_matching(minibatch, fake, inputs, training))
+        return self.weighted_terms(self.loss_family.generator(fake_logits), {}, **terms)
 
-    # ------------------------------------------------------------------ steps
+    def generator_terms(self, minibatch, fake, inputs, fake_auxiliary, training=True) -> dict:
+        """Extra generator terms ``{name: (weight, compute)}`` (none here; `ConditionalGAN` adds its class head)."""
+        return {}
 
-    def discriminator_objective(self, real, noise):
-        """D's whole training loss: `discriminator_loss` plus the historical-averaging penalty."""
-        loss, extras = self.discriminator_loss(real, noise)
-        if self.historical_averaging:
-            loss += self.historical_averaging * self.discriminator_history.penalty()
-        return loss, extras
+    def _discriminator_view(self, samples, condition, augment):
+        """What D takes for ``samples``: augmented, with the condition when D takes one."""
+        seen = self.augment(samples, augment)
+        return [seen, condition] if len(self.discriminator.inputs) == 2 else seen
 
-    def generator_objective(self, noise):
-        """G's whole training loss for `generator_noise` inputs (plus ``real``): `generator_loss` and historical averaging."""
-        loss, extras = self.generator_loss(**noise)
-        if self.historical_averaging:
-            loss += self.historical_averaging * self.generator_history.penalty()
-        return loss, extras
-
-    def discriminator_step(self, real, stream: int = 0):
-        """One discriminator update on the real minibatch ``real``; returns ``(loss, extras)``."""
-        noise = self.discriminator_noise(self.batch_size_of(real), stream)
-        result = self.minimize(
-            self.discriminator_optimizer, lambda: self.discriminator_objective(real, noise), self.discriminator_variables
+    def _feature_matching(self, minibatch, fake, inputs, training):
+        real, real_condition = self.real_parts(minibatch)
+        return remedies.feature_matching_loss(
+            self.discriminator_features(self._discriminator_view(real, real_condition, inputs.get("augment_real")), training=training),
+            self.discriminator_features(self._discriminator_view(fake, self.fake_condition(inputs), inputs.get("augment_fake")), training=training),
         )
-        self.after_discriminator_update()
-        return result
+
+    # ------------------------------------------------------------------ phases
+
+    def phases(self):
+        if self.consensus:
+            return [Phase("consensus", groups=("discriminator", "generator"))]
+        return super().phases()
+
+    def after_update(self, phase):
+        if phase.name in ("discriminator", "consensus"):
+            self.after_discriminator_update()
 
     def after_discriminator_update(self):
         """Runs after every discriminator update (none here; `WGAN` clips the critic's weights)."""
 
-    def generator_step(self, batch_size, stream: int = 0, real=None):
-        """One generator update with ``batch_size`` noise vectors; returns ``(loss, extras)``.
+    def consensus_inputs(self, minibatch, index, state=None, training=True):
+        """D's and G's inputs on one z (update index 0), for the simultaneous step."""
+        return {"discriminator": self.discriminator_inputs(minibatch, 0, state, training),
+                "generator": self.generator_inputs(minibatch, 0, state, training)}
 
-        ``real``: a real minibatch, for feature matching.
-        """
-        noise = self._generator_inputs(batch_size, stream, real)
-        return self.minimize(self.generator_optimizer, lambda: self.generator_objective(noise), self.generator_variables)
+    def consensus_loss(self, minibatch, inputs, training=True):
+        """``({"discriminator": D's loss, "generator": G's loss}, extras)`` on one real minibatch and one z."""
+        d_loss, d_extras = self.discriminator_loss(minibatch, inputs["discriminator"], training)
+        g_loss, g_extras = self.generator_loss(minibatch, inputs["generator"], training)
+        return {"discriminator": d_loss, "generator": g_loss}, {**d_extras, **g_extras, "d_loss": d_loss, "g_loss": g_loss}
 
-    def _generator_inputs(self, batch_size, stream, real, training=True):
-        noise = self.generator_noise(batch_size, stream, training)
-        if self.feature_matching:
-            noise["real"] = real
-        return noise
+    def run_phase(self, phase, loss_fn):
+        if phase.name != "consensus":
+            return super().run_phase(phase, loss_fn)
+        return self._consensus_update(loss_fn)
 
-    def consensus_step(self, real):
+    def _consensus_update(self, loss_fn):
         """One simultaneous update of both networks by consensus optimization (Mescheder et al. 2017, Alg. 2).
 
-        D's and G's losses are taken on the same real minibatch and the same
-        z; every variable moves along its own loss's gradient plus
-        ``consensus * grad(1/2 ||v||^2)`` (`kgan.remedies.consensus_gradients`).
-        The second-order gradients run without XLA (``jit_compile`` does not
-        apply to this step). Returns ``(d_loss, g_loss, extras)``.
+        Every variable moves along its own loss's gradient plus ``consensus *
+        grad(1/2 ||v||^2)`` (`kgan.remedies.consensus_gradients`). The
+        second-order gradients run without XLA (``jit_compile`` does not apply
+        to this step).
         """
         for optimizer in (self.generator_optimizer, self.discriminator_optimizer):
             if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
                 raise ValueError("consensus optimization does not support mixed_float16 loss scaling; use float32 or mixed_bfloat16.")
-        batch_size = self.batch_size_of(real)
-        d_noise = self.discriminator_noise(batch_size, 0)
-        g_noise = self._generator_inputs(batch_size, 0, real)  # stream 0: the z of D's fake term
         _, num_replicas = replica_info()
         d_variables, g_variables = list(self.discriminator_variables), list(self.generator_variables)
         with tf.GradientTape() as outer:
             with tf.GradientTape(persistent=True) as inner:
-                d_loss, d_extras = self.discriminator_objective(real, d_noise)
-                g_loss, g_extras = self.generator_objective(g_noise)
-                # Per replica 1/N of the global-mean gradient, as in `minimize`
+                losses_by_group, extras = loss_fn()
+                # Per replica 1/N of the global-mean gradient, as in `minimize_groups`
                 # (divided on the tape, or the quotient has no gradient).
-                d_scaled, g_scaled = d_loss / num_replicas, g_loss / num_replicas
+                d_scaled = losses_by_group["discriminator"] / num_replicas
+                g_scaled = losses_by_group["generator"] / num_replicas
             field = inner.gradient(d_scaled, d_variables) + inner.gradient(g_scaled, g_variables)
         gradients, penalty = remedies.consensus_gradients(outer, field, d_variables + g_variables, self.consensus)
         self.discriminator_optimizer.apply_gradients(zip(gradients[: len(d_variables)], d_variables))
-        self.after_discriminator_update()
         self.generator_optimizer.apply_gradients(zip(gradients[len(d_variables) :], g_variables))
-        return d_loss, g_loss, {**d_extras, **g_extras, "consensus_penalty": penalty}
-
-    def update_averages(self):
-        """Folds this step's weights into the generator EMA and the historical averages (those enabled)."""
-        variables, values = [], []
-        if self.generator_ema:
-            variables += [mine for mine, _, _ in self.generator_average.pairs()]
-            values += self.generator_average.new_values(self.train_steps)
-        if self.historical_averaging:
-            for history in (self.generator_history, self.discriminator_history):
-                variables += history.averages
-                values += history.new_averages(self.train_steps)
-        if variables:
-            self.assign_replicated(variables, values)
-
-    def train_step(self, data):
-        images = self.unpack_batch(data)
-        minibatches = self.split_minibatches(images)
-        with self.atomic_float16_step():
-            if self.consensus:
-                d_loss, g_loss, extras = self.consensus_step(minibatches[0])
-                self.update_trackers(d_loss=d_loss, g_loss=g_loss, **extras)
-            else:
-                for j, real in enumerate(minibatches):
-                    d_loss, extras = self.discriminator_step(real, stream=j)
-                    self.update_trackers(d_loss=d_loss, **extras)
-                g_loss, g_extras = self.generator_step(
-                    self.batch_size_of(minibatches[0]), stream=len(minibatches), real=minibatches[-1]
-                )
-                self.update_trackers(g_loss=g_loss, **g_extras)
-            self.update_averages()
-        self.train_steps.assign_add(1)
-        return self.tracker_results()
-
-    def test_step(self, data):
-        real = self.unpack_batch(data)
-        batch_size = self.batch_size_of(real)
-        noise = self.discriminator_noise(batch_size, 0, training=False)
-        d_loss, extras = self.discriminator_loss(real, noise, training=False)
-        # Same stream: G's loss is evaluated on the z (and labels) of D's fake term.
-        g_loss, g_extras = self.generator_loss(**self._generator_inputs(batch_size, 0, real, training=False), training=False)
-        self.update_trackers(d_loss=d_loss, g_loss=g_loss, **extras, **g_extras)
-        self.eval_steps.assign_add(1)
-        return self.tracker_results()
+        return losses_by_group, {**extras, "consensus_penalty": penalty}
 
     # ------------------------------------------------------------------ serving
 
@@ -447,18 +374,21 @@ class GAN(AdversarialModel):
 
     def get_config(self):
         return {
-            **self.network_config(),
+            **super().get_config(),
             "latent_dim": self.latent_dim,
             "loss": self.loss_name,
             "discriminator_steps": self.discriminator_steps,
             "label_smoothing": self.label_smoothing,
-            "seed": self.seed,
             "feature_matching": self.feature_matching,
             "feature_matching_layer": self.feature_matching_layer,
-            "historical_averaging": self.historical_averaging,
             "consensus": self.consensus,
-            "generator_ema": self.generator_ema,
-            "diff_augment": ",".join(self.augment_policy),
-            "name": self.name,
         }
 
+
+def _register():
+    from kgan import configs, registry
+
+    registry.register(registry.ModelSpec("gan", GAN, configs.GANConfig, configs.PRESETS))
+
+
+_register()

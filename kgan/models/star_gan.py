@@ -8,11 +8,7 @@ import tensorflow as tf
 
 from kgan import losses, penalties, serving
 from kgan.data.validation import check_image_batch
-from kgan.models.base import AdversarialModel
-
-# Noise streams per discriminator step j: 8j (targets) and 8j + 1 (penalty
-# epsilon); the generator step uses the stream after the last D step's.
-_STREAMS_PER_D_STEP = 8
+from kgan.models.base import AdversarialModel, check_weight, stream
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -77,29 +73,19 @@ class StarGAN(AdversarialModel):
         seed: int = 0,
         **kwargs,
     ):
-        super().__init__(seed=seed, **kwargs)
         if label_kind not in losses.LABEL_KINDS:
             raise ValueError(f"label_kind must be one of {losses.LABEL_KINDS}; got {label_kind!r}.")
         if int(discriminator_steps) < 1:
             raise ValueError(f"discriminator_steps must be >= 1; got {discriminator_steps}.")
-        for name, weight in (
-            ("classification_weight", classification_weight),
-            ("reconstruction_weight", reconstruction_weight),
-            ("gradient_penalty_weight", gradient_penalty_weight),
-        ):
-            if weight < 0:
-                raise ValueError(f"{name} must be >= 0; got {weight}.")
-        self.generator = generator
-        self.discriminator = discriminator
+        self.discriminator_steps = int(discriminator_steps)
+        super().__init__({"generator": generator, "discriminator": discriminator}, seed=seed, **kwargs)
         self.num_domains = int(num_domains)
         self.label_kind = label_kind
-        self.classification_weight = float(classification_weight)
-        self.reconstruction_weight = float(reconstruction_weight)
-        self.gradient_penalty_weight = float(gradient_penalty_weight)
-        self.discriminator_steps = int(discriminator_steps)
+        self.classification_weight = check_weight("classification_weight", classification_weight)
+        self.reconstruction_weight = check_weight("reconstruction_weight", reconstruction_weight)
+        self.gradient_penalty_weight = check_weight("gradient_penalty_weight", gradient_penalty_weight)
         self._check_networks()
         penalties.reject_batch_norm(discriminator)
-        self.built = True  # Functional sub-networks are built (DESIGN.md, pitfalls).
 
     def _check_networks(self):
         if len(self.generator.inputs) != 2:
@@ -124,18 +110,10 @@ class StarGAN(AdversarialModel):
         """``(H, W, C)`` of the images translated."""
         return tuple(self.generator.inputs[0].shape[1:])
 
-    @property
-    def generator_variables(self):
-        return self.generator.trainable_variables
-
-    @property
-    def discriminator_variables(self):
-        return self.discriminator.trainable_variables
-
     def call(self, inputs, training=False):
         """``[images [B, H, W, C], target_attributes [B, K]]`` -> translated images, float32 in [-1, 1]."""
         images, targets = inputs
-        return tf.cast(self.generator([images, tf.cast(targets, tf.float32)], training=training), tf.float32)
+        return tf.cast(self.sampling_generator([images, tf.cast(targets, tf.float32)], training=training), tf.float32)
 
     def translate(self, images, target_attributes):
         """Translates float images in [-1, 1] to the domains ``target_attributes [B, K]`` (arrays or lists)."""
@@ -160,11 +138,11 @@ class StarGAN(AdversarialModel):
             rows.append(np.asarray(self.translate(images, np.repeat(target[None], len(images), axis=0))))
         return rows
 
-    def _discriminate(self, images, training):
-        source, domains = self.discriminator(images, training=training)
-        return tf.cast(source, tf.float32), tf.cast(domains, tf.float32)
-
     # ------------------------------------------------------------------ losses
+
+    def prepare_batch(self, batch):
+        images, labels = batch
+        return images, tf.cast(labels, tf.float32)
 
     def target_labels(self, labels, stream: int, training: bool = True):
         """Target domains for ``labels [b, K]``: a random permutation of the global batch's labels."""
@@ -172,69 +150,57 @@ class StarGAN(AdversarialModel):
         order = tf.argsort(self.global_uniform_noise([tf.shape(everyone)[0]], stream, training))
         return self.replica_slice(tf.gather(everyone, order), tf.shape(labels)[0])
 
-    def discriminator_loss(self, images, labels, targets, epsilon, training=True):
-        """D's loss on real images with labels ``[b, K]`` against translations to ``targets``.
+    def translations(self, images, targets, training=True):
+        """G(x, c) in training, float32."""
+        return tf.cast(self.generate_batch(images, targets, training), tf.float32)
+
+    def discriminator_inputs(self, minibatch, index, state=None, training=True):
+        """Targets permuted from the minibatch's labels, the penalty's epsilon and DiffAugment's parameters."""
+        images, labels = minibatch
+        batch_size = self.batch_size_of(images)
+        return {
+            "targets": self.target_labels(labels, stream("targets", index), training),
+            "epsilon": self.uniform_noise(batch_size, (), stream("epsilon", index), training),
+            **self.augment_params(batch_size, index, training),
+        }
+
+    def discriminator_loss(self, minibatch, inputs, training=True):
+        """D's loss on real images with labels ``[b, K]`` against translations to the targets.
 
         Returns ``(loss, extras)`` with the unweighted terms.
         """
-        fake = tf.stop_gradient(self([images, targets], training=training))
-        real_source, real_domains = self._discriminate(images, training)
-        fake_source, _ = self._discriminate(fake, training)
-        adversarial = losses.wasserstein_discriminator_loss(real_source, fake_source)
-        classification = losses.domain_classification_loss(labels, real_domains, self.label_kind)
-        penalty = penalties.gradient_penalty(lambda x: self.discriminator(x, training=training)[0], images, fake, epsilon)
-        loss = adversarial + self.classification_weight * classification + self.gradient_penalty_weight * penalty
-        extras = {
-            "wasserstein_estimate": tf.reduce_mean(real_source) - tf.reduce_mean(fake_source),
-            "gradient_penalty": penalty,
-            "d_cls_loss": classification,
+        images, labels = minibatch
+        fake = tf.stop_gradient(self.translations(images, inputs["targets"], training))
+        real_source, real_domains = self.discriminate(images, augment=inputs.get("augment_real"), training=training)
+        fake_source, _ = self.discriminate(fake, augment=inputs.get("augment_fake"), training=training)
+        extras = {"wasserstein_estimate": tf.reduce_mean(real_source) - tf.reduce_mean(fake_source)}
+        return self.weighted_terms(
+            losses.wasserstein_discriminator_loss(real_source, fake_source), extras,
+            d_cls_loss=(self.classification_weight, lambda: losses.domain_classification_loss(labels, real_domains, self.label_kind)),
+            gradient_penalty=(self.gradient_penalty_weight, lambda: penalties.gradient_penalty(
+                lambda x: self.discriminator(x, training=training)[0], images, fake, inputs["epsilon"]
+            )),
+        )
+
+    def generator_inputs(self, minibatch, index, state=None, training=True):
+        """Targets permuted from the minibatch's labels and DiffAugment's parameters."""
+        images, labels = minibatch
+        return {
+            "targets": self.target_labels(labels, stream("targets", index), training),
+            **self.augment_params(self.batch_size_of(images), index, training, ("fake",)),
         }
-        return loss, extras
 
-    def generator_loss(self, images, labels, targets, training=True):
-        """G's loss: fool D_src, be classified as ``targets``, and map back to ``images``."""
-        fake = self([images, targets], training=training)
-        fake_source, fake_domains = self._discriminate(fake, training)
-        adversarial = losses.wasserstein_generator_loss(fake_source)
-        classification = losses.domain_classification_loss(targets, fake_domains, self.label_kind)
-        reconstruction = losses.reconstruction_loss(images, self([fake, labels], training=training))
-        loss = adversarial + self.classification_weight * classification + self.reconstruction_weight * reconstruction
-        return loss, {"g_cls_loss": classification, "rec_loss": reconstruction}
-
-    # ------------------------------------------------------------------ steps
-
-    def train_step(self, data):
-        images, labels = self.unpack_batch(data)
-        minibatches = self.split_minibatches((images, tf.cast(labels, tf.float32)))
-        with self.atomic_float16_step():
-            for j, (x, c) in enumerate(minibatches):
-                targets = self.target_labels(c, _STREAMS_PER_D_STEP * j)
-                epsilon = self.uniform_noise(self.batch_size_of(x), (), _STREAMS_PER_D_STEP * j + 1)
-                d_loss, extras = self.minimize(
-                    self.discriminator_optimizer,
-                    lambda: self.discriminator_loss(x, c, targets, epsilon),
-                    self.discriminator_variables,
-                )
-                self.update_trackers(d_loss=d_loss, **extras)
-            x, c = minibatches[-1]
-            targets = self.target_labels(c, _STREAMS_PER_D_STEP * len(minibatches))
-            g_loss, extras = self.minimize(
-                self.generator_optimizer, lambda: self.generator_loss(x, c, targets), self.generator_variables
-            )
-            self.update_trackers(g_loss=g_loss, **extras)
-        self.train_steps.assign_add(1)
-        return self.tracker_results()
-
-    def test_step(self, data):
-        images, labels = self.unpack_batch(data)
-        labels = tf.cast(labels, tf.float32)
-        targets = self.target_labels(labels, 0, training=False)
-        epsilon = self.uniform_noise(self.batch_size_of(images), (), 1, training=False)
-        d_loss, extras = self.discriminator_loss(images, labels, targets, epsilon, training=False)
-        g_loss, g_extras = self.generator_loss(images, labels, targets, training=False)
-        self.update_trackers(d_loss=d_loss, g_loss=g_loss, **extras, **g_extras)
-        self.eval_steps.assign_add(1)
-        return self.tracker_results()
+    def generator_loss(self, minibatch, inputs, training=True):
+        """G's loss: fool D_src, be classified as the targets, and map back to the images."""
+        images, labels = minibatch
+        targets = inputs["targets"]
+        fake = self.translations(images, targets, training)
+        fake_source, fake_domains = self.discriminate(fake, augment=inputs.get("augment_fake"), training=training)
+        return self.weighted_terms(
+            losses.wasserstein_generator_loss(fake_source), {},
+            g_cls_loss=(self.classification_weight, lambda: losses.domain_classification_loss(targets, fake_domains, self.label_kind)),
+            rec_loss=(self.reconstruction_weight, lambda: losses.reconstruction_loss(images, self.translations(fake, labels, training))),
+        )
 
     # ------------------------------------------------------------------ serving
 
@@ -252,23 +218,11 @@ class StarGAN(AdversarialModel):
         distribution). Wrong shapes, images outside [-1, 1], targets outside
         [0, 1] or a batch mismatch fail with an InvalidArgument error.
         """
-        shape, k = self.image_shape, self.num_domains
-
-        def endpoint(dtype):
-            @tf.function(input_signature=[
-                serving.image_spec(dtype), tf.TensorSpec([None, None], tf.float32, name="target_attributes")
-            ])
-            def translate(images, target_attributes):
-                images, target_attributes = serving.checked_batch_sizes(
-                    {"images": images, "target_attributes": target_attributes}
-                )
-                images = serving.checked_images(images, shape)
-                targets = serving.checked_vectors(target_attributes, k, "target_attributes", minimum=0.0, maximum=1.0)
-                return serving.generator_outputs(self([images, targets], training=False))
-
-            return translate
-
-        return {"serving_default": endpoint(tf.float32), "translate_uint8": endpoint(tf.uint8)}
+        endpoints = serving.translation_endpoints(
+            "translate", lambda images, targets: self([images, targets], training=False), self.image_shape,
+            condition=("target_attributes", self.num_domains, 0.0, 1.0),
+        )
+        return {"serving_default": endpoints["translate"], "translate_uint8": endpoints["translate_uint8"]}
 
     # ------------------------------------------------------------------ checks & config
 
@@ -290,17 +244,14 @@ class StarGAN(AdversarialModel):
 
     def get_config(self):
         return {
-            **self.network_config(),
+            **super().get_config(),
             "num_domains": self.num_domains,
             "label_kind": self.label_kind,
             "classification_weight": self.classification_weight,
             "reconstruction_weight": self.reconstruction_weight,
             "gradient_penalty_weight": self.gradient_penalty_weight,
             "discriminator_steps": self.discriminator_steps,
-            "seed": self.seed,
-            "name": self.name,
         }
-
 
     def default_optimizers(self):
         # The paper: Adam(1e-4, beta_1=0.5, beta_2=0.999) for both networks.
@@ -326,3 +277,12 @@ def check_attribute_batch(attributes, num_domains: int, label_kind: str, batch_s
         )
     if label_kind == "single_label" and not np.all(values.sum(axis=-1) == 1):
         raise ValueError("single_label domains need exactly one 1 per row (one-hot); use label_kind='multi_label' for attributes.")
+
+
+def _register():
+    from kgan import configs, registry
+
+    registry.register(registry.ModelSpec("star_gan", StarGAN, configs.StarGANConfig, configs.STAR_GAN_PRESETS))
+
+
+_register()

@@ -5,10 +5,8 @@ from __future__ import annotations
 import keras
 
 from kgan import penalties
+from kgan.models.base import check_weight, stream
 from kgan.models.gan import GAN
-
-# Stream offset of the interpolation weights, apart from the z streams (< k + 1).
-_EPSILON_STREAM = 2048
 
 
 class _WassersteinGAN(GAN):
@@ -21,12 +19,6 @@ class _WassersteinGAN(GAN):
             generator, discriminator, latent_dim, loss="wasserstein", discriminator_steps=discriminator_steps,
             seed=seed, **kwargs,
         )
-
-    def discriminator_loss(self, real, noise, training=True):
-        loss, extras = super().discriminator_loss(real, noise, training)
-        # E[D(x)] - E[D(G(z))]: the lectures' progress signal; it falls as G improves.
-        extras["wasserstein_estimate"] = extras["d_real"] - extras["d_fake"]
-        return loss, extras
 
     def get_config(self):
         config = super().get_config()
@@ -58,9 +50,7 @@ class WGAN(_WassersteinGAN):
 
     def __init__(self, generator, discriminator, latent_dim, clip_value=0.01, discriminator_steps=5, seed=0, **kwargs):
         super().__init__(generator, discriminator, latent_dim, discriminator_steps, seed, **kwargs)
-        if clip_value <= 0:
-            raise ValueError(f"clip_value must be > 0; got {clip_value}.")
-        self.clip_value = float(clip_value)
+        self.clip_value = check_weight("clip_value", clip_value, positive=True)
 
     def default_optimizers(self):
         return keras.optimizers.RMSprop(5e-5), keras.optimizers.RMSprop(5e-5)
@@ -113,13 +103,9 @@ class WGANGP(_WassersteinGAN):
         **kwargs,
     ):
         super().__init__(generator, discriminator, latent_dim, discriminator_steps, seed, **kwargs)
-        if gradient_penalty_weight < 0:
-            raise ValueError(f"gradient_penalty_weight must be >= 0; got {gradient_penalty_weight}.")
-        if target_norm <= 0:
-            raise ValueError(f"target_norm must be > 0; got {target_norm}.")
+        self.gradient_penalty_weight = check_weight("gradient_penalty_weight", gradient_penalty_weight)
+        self.target_norm = check_weight("target_norm", target_norm, positive=True)
         penalties.reject_batch_norm(discriminator)
-        self.gradient_penalty_weight = float(gradient_penalty_weight)
-        self.target_norm = float(target_norm)
         self.one_sided_penalty = bool(one_sided_penalty)
 
     def default_optimizers(self):
@@ -128,21 +114,17 @@ class WGANGP(_WassersteinGAN):
             keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
         )
 
-    def discriminator_noise(self, batch_size, stream: int, training: bool = True):
-        noise = super().discriminator_noise(batch_size, stream, training)
-        noise["epsilon"] = self.uniform_noise(batch_size, (), _EPSILON_STREAM + stream, training)
-        return noise
+    def discriminator_inputs(self, minibatch, index, state=None, training=True):
+        inputs = super().discriminator_inputs(minibatch, index, state, training)
+        inputs["epsilon"] = self.uniform_noise(self.batch_size_of(minibatch), (), stream("epsilon", index), training)
+        return inputs
 
-    def discriminator_regularization(self, real, fake, noise, training=True):
-        penalty = penalties.gradient_penalty(
-            lambda x: self.discriminator(x, training=training),
-            real,
-            fake,
-            noise["epsilon"],
-            target_norm=self.target_norm,
-            one_sided=self.one_sided_penalty,
+    def discriminator_terms(self, minibatch, fake, inputs, auxiliary, training=True):
+        penalty = lambda: penalties.gradient_penalty(  # noqa: E731
+            lambda x: self.discriminator(x, training=training), minibatch, fake, inputs["epsilon"],
+            target_norm=self.target_norm, one_sided=self.one_sided_penalty,
         )
-        return self.gradient_penalty_weight * penalty, {"gradient_penalty": penalty}
+        return {"gradient_penalty": (self.gradient_penalty_weight, penalty)}
 
     def get_config(self):
         return {
@@ -151,3 +133,14 @@ class WGANGP(_WassersteinGAN):
             "target_norm": self.target_norm,
             "one_sided_penalty": self.one_sided_penalty,
         }
+
+
+def _register():
+    from kgan import configs, registry
+
+    # One binary (train/wgan_gp.py) and config serve both; its `model` field picks the class.
+    registry.register(registry.ModelSpec("wgan_gp", WGANGP, configs.WassersteinGANConfig, configs.WASSERSTEIN_PRESETS))
+    registry.register(registry.ModelSpec("wgan", WGAN, configs.WassersteinGANConfig, configs.WASSERSTEIN_PRESETS))
+
+
+_register()
