@@ -316,9 +316,10 @@ class ModelContract:
         np.savez(tmp_path / "expected.npz", **expected)
         errors = json.loads(run_script(tmp_path, _FRESH_PROCESS_CHECK, REPO, self.case.module, self.case.name, path, tmp_path / "expected.npz"))
         assert errors["export"] < 1e-5, errors
-        # Float32 rounding of per-replica vs whole-batch reductions only; a replica
-        # seeing the other's noise, or an unscaled loss, gives >= 1e-3.
-        assert errors["replicas"] < 1e-5, errors
+        # Float32 rounding of per-replica vs whole-batch reductions only (<= 1.6e-5
+        # measured: the 8x8 CycleGAN's instance norm over 2x2 maps amplifies it);
+        # a replica seeing the other's noise, or an unscaled loss, gives >= 1e-3.
+        assert errors["replicas"] < 1e-4, errors
 
     def test_xla_step_matches_the_plain_step(self):
         results = []
