@@ -322,16 +322,18 @@ class ModelContract:
         assert errors["replicas"] < 1e-4, errors
 
     def test_xla_step_matches_the_plain_step(self):
-        results = []
+        updates = []
         for jit_compile in (False, True):
             model = _compiled(self.case, lambda: keras.optimizers.SGD(0.1), jit_compile=jit_compile)
+            initial = _values(model.trainable_weights)
             model.fit(_one_batch_dataset(self.case), verbose=0)
             assert model.xla_gradients == jit_compile
-            results.append(_values(model.trainable_weights))
-        # XLA reorders float32 arithmetic: rounding-level differences only (relative
-        # ones: a critic's unclipped first step can move weights to ~1e3).
-        for a, b in zip(*results):
-            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
+            updates.append([after - before for after, before in zip(_values(model.trainable_weights), initial)])
+        # XLA reorders float32 arithmetic: the updates (SGD: the gradients) agree to
+        # rounding, relative to each variable's largest update (a critic's unclipped
+        # first step can be ~1e2); a missing or doubled term differs by O(1).
+        for plain, xla in zip(*updates):
+            assert np.abs(plain - xla).max() <= 1e-3 * np.abs(plain).max() + 1e-6
 
     def test_float16_overflow_in_the_last_update_leaves_every_network_unchanged(self):
         keras.mixed_precision.set_global_policy("mixed_float16")
