@@ -55,8 +55,10 @@ def _saved_model_sampler(path, num_classes):
 
 def _model_sampler(model):
     def draw(start, count, seed):
-        # The model says what it takes: z, or [z, labels] cycling from `start` (balanced classes over all batches).
-        return np.asarray(model(model.sampling_inputs(count, seed, offset=start), training=False))
+        if callable(getattr(model, "sampling_inputs", None)):
+            # A kgan model says what it takes: z, or [z, labels] cycling from `start` (balanced classes over all batches).
+            return np.asarray(model(model.sampling_inputs(count, seed, offset=start), training=False))
+        return np.asarray(model.generate(count, seed=seed))  # Any other object with generate(count, seed).
 
     return draw
 
@@ -66,7 +68,7 @@ def generated_batches(source, num_images: int, seed: int = 0, batch_size: int = 
 
     Args:
       source: a kgan model with ``sampling_inputs`` (GAN, WGAN, WGANGP,
-        ConditionalGAN), or the path of a SavedModel exported by kgan (its
+        ConditionalGAN), any object with ``generate(count, seed)``, or the path of a SavedModel exported by kgan (its
         ``sample`` signature).
       num_images: total images.
       seed: batch ``i`` uses seed ``seed + i``, so the samples are reproducible
@@ -77,7 +79,7 @@ def generated_batches(source, num_images: int, seed: int = 0, batch_size: int = 
     """
     if isinstance(source, (str, os.PathLike)):
         draw = _saved_model_sampler(source, num_classes)
-    elif callable(getattr(source, "sampling_inputs", None)):
+    elif callable(getattr(source, "sampling_inputs", None)) or callable(getattr(source, "generate", None)):
         draw = _model_sampler(source)
     else:
         raise TypeError(f"source must be a kgan generator model or a SavedModel path; got {type(source).__name__}.")
