@@ -34,8 +34,9 @@ def _one_step_weights(make, data, jit_compile):
     # measure gradient differences (Adam's first step would turn rounding-level
     # differences of near-zero gradients into +-lr).
     model.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), jit_compile=jit_compile)
+    initial = [v.numpy() for v in model.trainable_weights]
     model.fit(tf.data.Dataset.from_tensors(data), verbose=0)
-    return model, [v.numpy() for v in model.trainable_weights]
+    return model, [v.numpy() - before for v, before in zip(model.trainable_weights, initial)]
 
 
 @pytest.mark.parametrize(
@@ -53,11 +54,11 @@ def test_xla_step_matches_the_plain_step(make, data):
     plain_model, plain = _one_step_weights(make, data, jit_compile=False)
     xla_model, xla = _one_step_weights(make, data, jit_compile=True)
     assert xla_model.xla_gradients and not plain_model.xla_gradients
-    # XLA fuses and reorders float32 arithmetic: rounding-level differences,
-    # relative ones (the tiny StarGAN's unclipped critic step moves weights to
-    # ~1e2-1e3 with the noise bands' draws; measured <= 2e-6 relative).
+    # XLA fuses and reorders float32 arithmetic: the updates (SGD: the gradients)
+    # agree to rounding relative to each variable's largest update (the tiny
+    # StarGAN's unclipped critic step is ~1e2); a missing or doubled term is O(1).
     for a, b in zip(plain, xla):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
+        assert np.abs(a - b).max() <= 1e-3 * np.abs(a).max() + 1e-6
 
 
 def test_jit_compile_auto_is_off_on_a_cpu_and_bad_values_fail():
