@@ -33,6 +33,8 @@ load in TF Serving and in any TensorFlow process without kgan.
 
 from __future__ import annotations
 
+import inspect
+
 import tensorflow as tf
 
 from kgan.data.ranges import to_model_range, to_uint8
@@ -241,12 +243,19 @@ def translation_endpoints(name: str, translate, shape, condition=None) -> dict:
             return serve
         input_name, width, minimum, maximum = condition
 
-        @tf.function(input_signature=[image_spec(dtype), tf.TensorSpec([None, None], tf.float32, name=input_name)])
         def serve_conditioned(images, vectors):
             images, vectors = checked_batch_sizes({"images": images, input_name: vectors})
             vectors = checked_vectors(vectors, width, input_name, minimum=minimum, maximum=maximum)
             return generator_outputs(translate(checked_images(images, shape), vectors))
 
-        return serve_conditioned
+        # Callers name the second input as the signature does (``target_attributes=``).
+        parameter = inspect.Parameter
+        serve_conditioned.__signature__ = inspect.Signature(
+            [parameter("images", parameter.POSITIONAL_OR_KEYWORD), parameter(input_name, parameter.POSITIONAL_OR_KEYWORD)]
+        )
+        return tf.function(
+            serve_conditioned,
+            input_signature=[image_spec(dtype), tf.TensorSpec([None, None], tf.float32, name=input_name)],
+        )
 
     return {name: endpoint(tf.float32), f"{name}_uint8": endpoint(tf.uint8)}
