@@ -324,6 +324,11 @@ class AdversarialModel(keras.Model):
         generator = getattr(self, network)
         return generator(noise if condition is None else [noise, condition], training=training)
 
+    def discriminator_view(self, samples, condition=None, augment=None, network: str = "discriminator"):
+        """What ``network`` takes for ``samples``: DiffAugmented (with ``augment`` params), with the condition if it takes two inputs."""
+        seen = self.augment(samples, augment)
+        return [seen, condition] if len(getattr(self, network).inputs) == 2 else seen
+
     def discriminate(self, samples, condition=None, augment=None, training=True, network: str = "discriminator"):
         """A discriminator's outputs on ``samples`` (DiffAugmented with ``augment`` params, if given).
 
@@ -332,9 +337,7 @@ class AdversarialModel(keras.Model):
         None)`` in float32: a second output (an AC-GAN class head, StarGAN's
         domain head) is the auxiliary one.
         """
-        net = getattr(self, network)
-        seen = self.augment(samples, augment)
-        outputs = net([seen, condition] if len(net.inputs) == 2 else seen, training=training)
+        outputs = getattr(self, network)(self.discriminator_view(samples, condition, augment, network), training=training)
         if isinstance(outputs, (list, tuple)):
             return tf.cast(outputs[0], tf.float32), tf.cast(outputs[1], tf.float32)
         return tf.cast(outputs, tf.float32), None

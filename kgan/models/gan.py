@@ -249,16 +249,11 @@ class GAN(AdversarialModel):
         """Extra generator terms ``{name: (weight, compute)}`` (none here; `ConditionalGAN` adds its class head)."""
         return {}
 
-    def _discriminator_view(self, samples, condition, augment):
-        """What D takes for ``samples``: augmented, with the condition when D takes one."""
-        seen = self.augment(samples, augment)
-        return [seen, condition] if len(self.discriminator.inputs) == 2 else seen
-
     def _feature_matching(self, minibatch, fake, inputs, training):
         real, real_condition = self.real_parts(minibatch)
         return remedies.feature_matching_loss(
-            self.discriminator_features(self._discriminator_view(real, real_condition, inputs.get("augment_real")), training=training),
-            self.discriminator_features(self._discriminator_view(fake, self.fake_condition(inputs), inputs.get("augment_fake")), training=training),
+            self.discriminator_features(self.discriminator_view(real, real_condition, inputs.get("augment_real")), training=training),
+            self.discriminator_features(self.discriminator_view(fake, self.fake_condition(inputs), inputs.get("augment_fake")), training=training),
         )
 
     # ------------------------------------------------------------------ phases
