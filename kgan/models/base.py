@@ -37,6 +37,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgan import remedies
+from kgan.data.validation import check_image_batch
 
 # Streams per step: draws within one step use distinct stream numbers below this.
 _STREAMS_PER_STEP = 4096
@@ -254,7 +255,35 @@ class AdversarialModel(keras.Model):
         return batch
 
     def check_batch(self, batch) -> None:
-        """Raises ValueError when a training batch does not fit the model."""
+        """Raises ValueError when a training batch does not fit the model.
+
+        The default serves models that train on samples alone: the batch is
+        one array whose examples have the shape the ``"generator"`` network
+        makes (images are also checked for dtype and the [-1, 1] range), and
+        it holds at least one example per minibatch. Models whose batches are
+        tuples override it and call `check_minibatch_count`.
+        """
+        batch = self.unpack_batch(batch)
+        if isinstance(batch, (tuple, list, dict)):
+            raise ValueError(f"{type(self).__name__} trains on one array of samples per batch; got a {type(batch).__name__}.")
+        made = tuple(self.generator.output_shape[1:])
+        if len(made) == 3:
+            check_image_batch(batch, expected_shape=made)
+        elif tuple(batch.shape[1:]) != made:
+            raise ValueError(
+                f"Training samples have shape {tuple(batch.shape[1:])} per example but the generator "
+                f"produces {made}; build the networks for data of shape {tuple(batch.shape[1:])}."
+            )
+        self.check_minibatch_count(int(batch.shape[0]))
+
+    def check_minibatch_count(self, batch_size: int) -> None:
+        """Raises ValueError when a batch of ``batch_size`` cannot give every minibatch of a step an example."""
+        k = self.minibatches_per_step
+        if batch_size < k:
+            raise ValueError(
+                f"With discriminator_steps={k}, each batch is split into {k} minibatches, one per "
+                f"discriminator step; got a batch of {batch_size}. Batch the dataset by {k} x your minibatch size."
+            )
 
     # ------------------------------------------------------------------ remedies
 

@@ -8,7 +8,6 @@ import tensorflow as tf
 import numpy as np
 
 from kgan import losses, remedies, serving
-from kgan.data.validation import check_image_batch
 from kgan.models.base import AdversarialModel, Phase, check_weight, replica_info, stream
 
 
@@ -346,26 +345,6 @@ class GAN(AdversarialModel):
         return {"serving_default": serving_default, "sample": sample}
 
     # ------------------------------------------------------------------ checks & config
-
-    def check_batch(self, batch):
-        batch = self.unpack_batch(batch)
-        shape = self.sample_shape
-        if len(shape) == 3:
-            check_image_batch(batch, expected_shape=shape)
-        else:
-            batch_shape = tuple(batch.shape[1:])
-            if batch_shape != shape:
-                raise ValueError(
-                    f"Training samples have shape {batch_shape} per example but the generator "
-                    f"produces {shape}; build the networks for data of shape {batch_shape}."
-                )
-        n = int(batch.shape[0])
-        if n < self.discriminator_steps:
-            raise ValueError(
-                f"With discriminator_steps={self.discriminator_steps}, each batch is split into "
-                f"{self.discriminator_steps} minibatches, one per discriminator step; got a batch of {n}. "
-                f"Batch the dataset by {self.discriminator_steps} x your minibatch size."
-            )
 
     def get_config(self):
         return {

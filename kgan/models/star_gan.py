@@ -236,11 +236,7 @@ class StarGAN(AdversarialModel):
         images, attributes = batch
         check_image_batch(images, expected_shape=self.image_shape)
         check_attribute_batch(attributes, self.num_domains, self.label_kind, batch_size=int(images.shape[0]))
-        if int(images.shape[0]) < self.discriminator_steps:
-            raise ValueError(
-                f"With discriminator_steps={self.discriminator_steps}, each batch is split into that many "
-                f"minibatches; got a batch of {int(images.shape[0])}. Batch by {self.discriminator_steps} x the minibatch."
-            )
+        self.check_minibatch_count(int(images.shape[0]))
 
     def get_config(self):
         return {
