@@ -1,7 +1,6 @@
 """The training-side remedies (kgan.remedies) and virtual batch normalisation: math on hand-computed
 cases, then each remedy switched on for GAN, WGANGP and ConditionalGAN."""
 
-import os
 
 import keras
 import numpy as np
