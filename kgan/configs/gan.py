@@ -152,7 +152,7 @@ PRESETS = {
         dataset="celeb_a", image_size=64, epochs=20, model_dir="runs/gan_celeb_a", export_name="gan_celeb_a"
     ),
     # 2-D mixtures for mode-collapse studies: MLPs, large batches. The ring8 recipe is the
-    # one tests/test_gan.py checks (>= 7/8 modes, >= 80 % high-quality samples): one-sided
+    # one tests/test_gan_learning.py checks (>= 7/8 modes, >= 80 % high-quality samples): one-sided
     # label smoothing 0.2 and a rate decaying 1e-3 -> 1e-4 made it robust across seeds.
     "ring8": GANConfig(
         dataset="ring8",
