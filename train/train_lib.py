@@ -262,13 +262,15 @@ def setup(config, build_model) -> Run:
         keras.utils.set_random_seed(config.seed)
         # A first stream tells the data's shapes; the model then says how many
         # examples a step reads (batch_size x its minibatches per step).
-        shapes = recipe.sample_shape(recipe.make_dataset(config, config.seed, config.batch_size))
+        first_stream = recipe.make_dataset(config, config.seed, config.batch_size)
+        shapes = recipe.sample_shape(first_stream)
         with strategy.scope():
             model = recipe.build_model(config, shapes)
             examples = model.examples_per_step(config.batch_size)
             epoch_steps = recipe.steps_per_epoch(config, examples)
             metadata = kgan_callbacks.restore_latest(model, checkpoint_dir) if config.resume else None
-        dataset = recipe.make_dataset(config, config.seed, examples)
+        # Models that read one minibatch per step train on the first stream itself.
+        dataset = first_stream if examples == config.batch_size else recipe.make_dataset(config, config.seed, examples)
     except (ValueError, OSError, kgan_data.DatasetNotPreparedError) as error:
         raise SetupError(str(error)) from error
     if is_chief(model):  # Under multi-worker training only the chief writes run files.

@@ -11,7 +11,7 @@ import re
 from typing import Optional
 
 from kgan.distribute import PRECISIONS as PRECISION_CHOICES
-from kgan.models.base import check_weight
+from kgan.arguments import check_weight
 from kgan.remedies import parse_augment_policy
 from kgan.distribute import STRATEGIES as STRATEGY_CHOICES
 

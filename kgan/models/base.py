@@ -29,14 +29,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
-import numbers
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from kgan import remedies
+from kgan.arguments import check_weight
 from kgan.data.validation import check_image_batch
 
 # Streams per step: draws within one step use distinct stream numbers below this.
@@ -66,22 +65,6 @@ def stream(kind: str, index: int = 0) -> int:
     if not 0 <= index < _BAND_WIDTH:
         raise ValueError(f"Noise index {index} is outside [0, {_BAND_WIDTH}): too many updates in one train step.")
     return NOISE_BANDS[kind] + int(index)
-
-
-def check_weight(name: str, value, positive: bool = False) -> float:
-    """The one validator of loss-term weights and remedy strengths: a finite real number >= 0 (> 0 if ``positive``).
-
-    Returns:
-      ``float(value)``.
-
-    Raises:
-      ValueError: a non-number, NaN, infinity or a negative (or, with ``positive``, zero) value.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-        raise ValueError(f"{name} must be a finite number; got {value!r}.")
-    if float(value) < 0 or (positive and float(value) == 0):
-        raise ValueError(f"{name} must be {'> 0' if positive else '>= 0 (0 disables it)'}; got {value!r}.")
-    return float(value)
 
 
 @dataclasses.dataclass(frozen=True)

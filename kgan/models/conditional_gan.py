@@ -7,7 +7,8 @@ import numpy as np
 import tensorflow as tf
 
 from kgan import penalties, serving
-from kgan.models.base import check_weight, stream
+from kgan.arguments import check_weight
+from kgan.models.base import stream
 from kgan.models.gan import GAN
 
 

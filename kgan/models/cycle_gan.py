@@ -8,7 +8,8 @@ import tensorflow as tf
 from kgan import losses, serving
 from kgan.data.validation import check_image_batch
 from kgan.image_pool import ImagePool
-from kgan.models.base import AdversarialModel, Phase, check_weight, stream
+from kgan.arguments import check_weight
+from kgan.models.base import AdversarialModel, Phase, stream
 
 # kgan.losses' least-squares generator term is LSGAN's 0.5 E[(D(G(x)) - 1)^2];
 # CycleGAN's objective (eq. 1 and 3 with the LSGAN replacement of section 4)

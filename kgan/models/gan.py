@@ -8,7 +8,8 @@ import tensorflow as tf
 import numpy as np
 
 from kgan import losses, remedies, serving
-from kgan.models.base import AdversarialModel, Phase, check_weight, replica_info, stream
+from kgan.arguments import check_weight
+from kgan.models.base import AdversarialModel, Phase, replica_info, stream
 
 
 @keras.saving.register_keras_serializable(package="kgan")

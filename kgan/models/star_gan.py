@@ -8,7 +8,8 @@ import tensorflow as tf
 
 from kgan import losses, penalties, serving
 from kgan.data.validation import check_image_batch
-from kgan.models.base import AdversarialModel, check_weight, stream
+from kgan.arguments import check_weight
+from kgan.models.base import AdversarialModel, stream
 
 
 @keras.saving.register_keras_serializable(package="kgan")

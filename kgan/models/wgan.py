@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 
 from kgan import penalties
-from kgan.models.base import check_weight, stream
+from kgan.arguments import check_weight
+from kgan.models.base import stream
 from kgan.models.gan import GAN
 
 

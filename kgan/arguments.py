@@ -1,0 +1,22 @@
+"""Validators of constructor arguments that models and configs share (configs report through them too)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+
+def check_weight(name: str, value, positive: bool = False) -> float:
+    """The one validator of loss-term weights and remedy strengths: a finite real number >= 0 (> 0 if ``positive``).
+
+    Returns:
+      ``float(value)``.
+
+    Raises:
+      ValueError: a non-number, NaN, infinity or a negative (or, with ``positive``, zero) value.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
+        raise ValueError(f"{name} must be a finite number; got {value!r}.")
+    if float(value) < 0 or (positive and float(value) == 0):
+        raise ValueError(f"{name} must be {'> 0' if positive else '>= 0 (0 disables it)'}; got {value!r}.")
+    return float(value)
