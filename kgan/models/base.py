@@ -242,17 +242,19 @@ class AdversarialModel(keras.Model):
 
         The default serves models that train on samples alone: the batch is
         one array whose examples have the shape the ``"generator"`` network
-        makes (images are also checked for dtype and the [-1, 1] range), and
+        makes, if the model has one (images are also checked for dtype and
+        the [-1, 1] range), and
         it holds at least one example per minibatch. Models whose batches are
         tuples override it and call `check_minibatch_count`.
         """
         batch = self.unpack_batch(batch)
         if isinstance(batch, (tuple, list, dict)):
             raise ValueError(f"{type(self).__name__} trains on one array of samples per batch; got a {type(batch).__name__}.")
-        made = tuple(self.generator.output_shape[1:])
-        if len(made) == 3:
+        generator = getattr(self, "generator", None)  # Models without one have nothing to compare with.
+        made = tuple(generator.output_shape[1:]) if generator is not None else None
+        if made is not None and len(made) == 3:
             check_image_batch(batch, expected_shape=made)
-        elif tuple(batch.shape[1:]) != made:
+        elif made is not None and tuple(batch.shape[1:]) != made:
             raise ValueError(
                 f"Training samples have shape {tuple(batch.shape[1:])} per example but the generator "
                 f"produces {made}; build the networks for data of shape {tuple(batch.shape[1:])}."
