@@ -7,7 +7,11 @@ add their model's fields and override ``dataset``'s default and help.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
+import numbers
 import re
+import typing
 from typing import Optional
 
 from kgan.distribute import PRECISIONS as PRECISION_CHOICES
@@ -17,6 +21,30 @@ from kgan.distribute import STRATEGIES as STRATEGY_CHOICES
 
 
 JIT_COMPILE_CHOICES = ("auto", "true", "false")
+
+
+def _finite_number(value) -> bool:
+    """Whether ``value`` is a real number (not a bool) that is neither NaN nor infinite."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(float(value))
+
+
+@functools.cache
+def float_fields(config_cls) -> tuple:
+    """``(name, optional)`` of every field of ``config_cls`` annotated ``float`` or ``Optional[float]``.
+
+    The generic rule of `TrainingConfig.problems` (every float field is finite)
+    reads the annotations, so a field added to any config is checked without
+    new code.
+    """
+    hints = typing.get_type_hints(config_cls)
+    found = []
+    for field in dataclasses.fields(config_cls):
+        hint = hints[field.name]
+        if hint is float:
+            found.append((field.name, False))
+        elif hint == Optional[float]:
+            found.append((field.name, True))
+    return tuple(found)
 
 
 def _field(default, help_text: str):
@@ -121,6 +149,13 @@ class TrainingConfig:
     def problems(self) -> list:
         """Human-readable problems with this config, each saying how to fix it (empty if fine)."""
         problems = []
+        # The generic rule first: NaN or infinity in any float field is refused before its range is
+        # looked at (--generator_learning_rate=inf once trained a generator of all-zero images). The
+        # range checks below skip such values, so each bad value is reported once.
+        for name, optional in float_fields(type(self)):
+            value = getattr(self, name)
+            if not (value is None and optional) and not _finite_number(value):
+                problems.append(f"--{name} must be a finite number{' or unset' if optional else ''}; got {value!r}.")
         if str(self.jit_compile).lower() not in JIT_COMPILE_CHOICES:
             problems.append(f"--jit_compile must be one of {', '.join(JIT_COMPILE_CHOICES)}; got {self.jit_compile!r}.")
         if self.mixed_precision not in PRECISION_CHOICES:
@@ -139,21 +174,19 @@ class TrainingConfig:
             problems.append(f"--quality_features must be 'classifier' or 'inception'; got {self.quality_features!r}.")
         if self.quality_num_samples < 10:
             problems.append(f"--quality_num_samples must be >= 10; got {self.quality_num_samples}.")
-        if self.max_train_minutes is not None and self.max_train_minutes <= 0:
-            problems.append(f"--max_train_minutes must be > 0; got {self.max_train_minutes}.")
-        for name in ("generator_learning_rate", "discriminator_learning_rate"):
-            if not getattr(self, name) > 0:
-                problems.append(f"--{name} must be > 0; got {getattr(self, name)}.")
-        if self.learning_rate_decay_start is not None and not 0.0 <= self.learning_rate_decay_start < 1.0:
-            problems.append(f"--learning_rate_decay_start must be in [0, 1) or unset; got {self.learning_rate_decay_start}.")
-        if not 0.0 <= self.learning_rate_final_fraction <= 1.0:
-            problems.append(f"--learning_rate_final_fraction must be in [0, 1]; got {self.learning_rate_final_fraction}.")
+        self._check_range(problems, "max_train_minutes", 0.0, None, include_low=False)
+        # Every *_learning_rate field (the Wasserstein configs' RMSprop rates too): a zero rate trains
+        # nothing, a negative one climbs the loss.
+        for name, _ in float_fields(type(self)):
+            if name.endswith("_learning_rate"):
+                self._check_range(problems, name, 0.0, None, include_low=False)
+        self._check_range(problems, "learning_rate_decay_start", 0.0, 1.0, include_high=False, hint="0: decay from the start")
+        self._check_range(problems, "learning_rate_final_fraction", 0.0, 1.0)
         for name in ("beta_1", "beta_2"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                problems.append(f"--{name} must be in [0, 1); got {getattr(self, name)}.")
-        self._check_weights(problems, "historical_averaging", "generator_ema")
-        if not self.generator_ema < 1.0:
-            problems.append(f"--generator_ema must be in [0, 1) (e.g. 0.999; 0 turns it off); got {self.generator_ema}.")
+            # beta = 1 never forgets the first gradient (and divides by zero in Adam's bias correction).
+            self._check_range(problems, name, 0.0, 1.0, include_high=False)
+        self._check_weights(problems, "historical_averaging")
+        self._check_range(problems, "generator_ema", 0.0, 1.0, include_high=False, hint="e.g. 0.999; 0 turns it off")
         try:
             parse_augment_policy(self.diff_augment)
         except ValueError as error:
@@ -166,13 +199,44 @@ class TrainingConfig:
             problems.append(f"--verbose must be 0, 1, 2 or unset; got {self.verbose}.")
         return problems
 
-    def _check_weights(self, problems: list, *names: str) -> None:
-        """The models' own validator (`kgan.models.base.check_weight`), so a config and a constructor refuse alike."""
+    def _finite(self, name: str):
+        """``float(getattr(self, name))`` if it is a finite number, else None (the generic rule reported it)."""
+        value = getattr(self, name)
+        return float(value) if _finite_number(value) else None
+
+    def _check_weights(self, problems: list, *names: str, positive: bool = False) -> None:
+        """The models' own validator (`kgan.arguments.check_weight`), so a config and a constructor refuse alike."""
         for name in names:
+            if self._finite(name) is None:
+                continue  # Reported by the generic finite-number rule.
             try:
-                check_weight(name, getattr(self, name))
+                check_weight(name, getattr(self, name), positive=positive)
             except ValueError as error:
                 problems.append(f"--{error}")
+
+    def _check_range(
+        self, problems: list, name: str, low=None, high=None, *, include_low: bool = True, include_high: bool = True,
+        hint: str = "",
+    ) -> None:
+        """Reports ``--name`` outside ``[low, high]`` (bounds open where ``include_*`` is False; None: unbounded).
+
+        Unset (None) and non-finite values pass here: None is allowed where the
+        field is Optional, and the generic rule reported non-finite ones.
+        """
+        value = self._finite(name)
+        if value is None:
+            return
+        if (low is None or (value >= low if include_low else value > low)) and (
+            high is None or (value <= high if include_high else value < high)
+        ):
+            return
+        if high is None:
+            expected = f"{'>=' if include_low else '>'} {low:g}"
+        elif low is None:
+            expected = f"{'<=' if include_high else '<'} {high:g}"
+        else:
+            expected = f"in {'[' if include_low else '('}{low:g}, {high:g}{']' if include_high else ')'}"
+        problems.append(f"--{name} must be {expected}{f' ({hint})' if hint else ''}; got {getattr(self, name)!r}.")
 
     def _check_positive(self, problems: list, name: str, allow_none: bool = False) -> None:
         value = getattr(self, name)

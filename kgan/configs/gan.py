@@ -96,16 +96,15 @@ class GANConfig(TrainingConfig):
                 problems.append(f"--hidden_units must be a comma-separated list of positive widths; got {self.hidden_units!r}.")
         if self.loss not in losses.LOSS_FAMILIES:
             problems.append(f"--loss={self.loss!r} is unknown; choose one of {', '.join(sorted(losses.LOSS_FAMILIES))}.")
-        elif self.label_smoothing and not losses.LOSS_FAMILIES[self.loss].supports_label_smoothing:
+        elif self._finite("label_smoothing") and not losses.LOSS_FAMILIES[self.loss].supports_label_smoothing:
             problems.append(f"--label_smoothing is not defined for --loss={self.loss}; set it to 0.")
-        if not 0.0 <= self.label_smoothing < 1.0:
-            problems.append(f"--label_smoothing must be in [0, 1); got {self.label_smoothing}.")
+        self._check_range(problems, "label_smoothing", 0.0, 1.0, include_high=False)
         if self.minibatch not in MINIBATCH_FEATURES:
             problems.append(f"--minibatch={self.minibatch!r} is unknown; choose one of {', '.join(MINIBATCH_FEATURES)}.")
         self._check_weights(problems, "feature_matching", "consensus")
-        if self.consensus and self.discriminator_steps != 1:
+        if self._finite("consensus") and self.discriminator_steps != 1:
             problems.append("--consensus takes one simultaneous step of both networks: set --discriminator_steps=1.")
-        if self.consensus and self.mixed_precision == "mixed_float16":
+        if self._finite("consensus") and self.mixed_precision == "mixed_float16":
             problems.append("--consensus does not support --mixed_precision=mixed_float16; use float32 or mixed_bfloat16.")
         if self.diff_augment and self.is_points:
             problems.append(f"--diff_augment augments images; --dataset={self.dataset} is 2-D points.")
@@ -243,12 +242,8 @@ class WassersteinGANConfig(GANConfig):
             problems.append(f"--loss is fixed to wasserstein for {self.model}; got {self.loss!r}.")
         if self.model == "wgan_gp" and self.normalization == "batch":
             problems.append("--normalization=batch is not allowed in a WGAN-GP critic (the penalty is per example); use layer or none.")
-        if self.gradient_penalty_weight < 0:
-            problems.append(f"--gradient_penalty_weight must be >= 0; got {self.gradient_penalty_weight}.")
-        if not self.target_norm > 0:
-            problems.append(f"--target_norm must be > 0; got {self.target_norm}.")
-        if not self.clip_value > 0:
-            problems.append(f"--clip_value must be > 0; got {self.clip_value}.")
+        self._check_weights(problems, "gradient_penalty_weight")
+        self._check_weights(problems, "target_norm", "clip_value", positive=True)
         if self.optimizer not in ("adam", "rmsprop"):
             problems.append(f"--optimizer must be adam or rmsprop; got {self.optimizer!r}.")
         return problems
@@ -374,12 +369,10 @@ class ConditionalGANConfig(GANConfig):
             problems.append("--conditioning=none hides the labels from the discriminator: add --auxiliary_classifier (AC-GAN).")
         if self.label_embedding_dim is not None and self.label_embedding_dim < 1:
             problems.append(f"--label_embedding_dim must be a positive integer or unset; got {self.label_embedding_dim}.")
-        for name in ("classification_weight", "gradient_penalty_weight"):
-            if getattr(self, name) < 0:
-                problems.append(f"--{name} must be >= 0; got {getattr(self, name)}.")
+        self._check_weights(problems, "classification_weight", "gradient_penalty_weight")
         if self.generator_normalization != "batch":
             problems.append("--generator_normalization: the conditional generators use batch normalisation only.")
-        if self.gradient_penalty_weight > 0 and self.normalization == "batch" and not self.is_points:
+        if (self._finite("gradient_penalty_weight") or 0) > 0 and self.normalization == "batch" and not self.is_points:
             problems.append("--gradient_penalty_weight > 0 needs a critic without batch norm: --normalization=layer or none.")
         return problems
 
