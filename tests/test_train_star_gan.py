@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from absl import flags
 from PIL import Image
 
@@ -54,3 +55,28 @@ def test_smoke_run_trains_pictures_evaluates_and_exports(tmp_path):
     assert picture.shape == (5 * 28 + 6 * 2, 4 * 28 + 5 * 2, 3)
     assert "content class kept" in result.stdout
     assert (tmp_path / "saved_models" / "star_gan_smoke" / "1" / "saved_model.pb").is_file()
+
+
+def config_from_args(*args):
+    """The config train/star_gan.py would check for these flags (what main() does, without a process)."""
+    flag_values = flags.FlagValues()
+    config_flags.define_config_flags(configs.StarGANConfig, configs.STAR_GAN_PRESETS, flag_values)
+    flag_values(["star_gan.py", *args])
+    return config_flags.config_from_flags(configs.StarGANConfig, configs.STAR_GAN_PRESETS, flag_values)
+
+
+def test_tinted_datasets_refuse_attributes_they_do_not_have():
+    # The tinted demos render red/green/blue/inverted into their images; other names were silently
+    # ignored while config.json recorded them.
+    for attributes in ("red,purple", "red,green", "inverted,red,green,blue", "Male,Young"):
+        config = config_from_args("--preset=smoke", f"--attributes={attributes}")
+        with pytest.raises(ValueError, match=r"--attributes.*tinted_fashion_mnist.*--attributes=red,green,blue,inverted"):
+            config.check()
+    # Without --attributes a tinted dataset records its own attributes, not CelebA's defaults.
+    config = config_from_args("--dataset=tinted_fashion_mnist")
+    assert config.attributes == ("red", "green", "blue", "inverted") and config.problems() == []
+    assert config_from_args("--preset=smoke", "--attributes=red,green,blue,inverted").problems() == []
+    # CelebA takes any attributes, once each.
+    assert config_from_args("--preset=celeb_a", "--attributes=Male,Young").problems() == []
+    with pytest.raises(ValueError, match="--attributes names Male twice"):
+        config_from_args("--preset=celeb_a", "--attributes=Male,Young,Male").check()

@@ -33,7 +33,8 @@ flags.adopt_module_key_flags(config_flags)
 
 def _load(config, split, batch_size, **kwargs):
     return attribute_data.load_attribute_images(
-        config.dataset, split, batch_size, attributes=config.attributes if config.dataset == "celeb_a" else None,
+        # The config check made the tinted demos' attributes their fixed ones; the loader checks them again.
+        config.dataset, split, batch_size, attributes=config.attributes,
         image_size=config.image_size, data_dir=config.data_dir, manual_dir=config.manual_dir, **kwargs,
     )
 

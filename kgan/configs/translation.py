@@ -7,7 +7,7 @@ import os
 from typing import Optional
 
 from kgan.configs.base import TrainingConfig, _field
-from kgan.data.attributes import ATTRIBUTE_DATASETS
+from kgan.data.attributes import ATTRIBUTE_DATASETS, CELEB_A_DEFAULT_ATTRIBUTES, TINT_ATTRIBUTES, TINTED_SOURCES
 from kgan.data.unpaired import DEMO_SOURCES
 from kgan.losses import LABEL_KINDS
 from kgan.networks.patch_discriminator import PATCH_MINIBATCH_FEATURES
@@ -153,8 +153,9 @@ class StarGANConfig(TrainingConfig):
         "known colour-tint and inversion attributes) or tinted_fashion_mnist_full.",
     )
     attributes: tuple = _field(
-        ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"),
-        "CelebA attributes to translate (the tinted demos have red, green, blue, inverted).",
+        CELEB_A_DEFAULT_ATTRIBUTES,
+        "CelebA attributes to translate. The tinted demos have the fixed red,green,blue,inverted (rendered into "
+        "their images); with them, unset means those and other names are refused.",
     )
     label_kind: str = _field("multi_label", "multi_label (independent attributes, sigmoid) or single_label (one-hot domains).")
     image_size: Optional[int] = _field(None, "CelebA: centre crop 178, resize to image_size (default 128). The demos are 28x28.")
@@ -178,6 +179,14 @@ class StarGANConfig(TrainingConfig):
     num_preview_images: int = _field(8, "Test images in the progress pictures (columns).")
     model_dir: str = _field("runs/star_gan", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
     export_name: str = _field("star_gan", "Model name of the export (TF Serving's model name).")
+
+    def __post_init__(self):
+        # The default is CelebA's; a tinted dataset has its own fixed attributes, so an unset
+        # --attributes means those, and config.json records what the run really trains on.
+        attributes = tuple(self.attributes)
+        if self.dataset in TINTED_SOURCES and attributes == CELEB_A_DEFAULT_ATTRIBUTES:
+            attributes = TINT_ATTRIBUTES
+        object.__setattr__(self, "attributes", attributes)  # Frozen: the dataclass way to normalise a field.
 
     def build_networks(self, shapes) -> dict:
         """G(x, c) (a ResNet generator) and the two-head PatchGAN for images ``shapes[0]`` and ``shapes[1]`` domains."""
@@ -214,6 +223,17 @@ class StarGANConfig(TrainingConfig):
             problems.append(f"--label_kind must be one of {', '.join(LABEL_KINDS)}; got {self.label_kind!r}.")
         if self.dataset == "celeb_a" and not self.attributes:
             problems.append("--attributes must name at least one CelebA attribute.")
+        if self.dataset in TINTED_SOURCES and self.attributes != TINT_ATTRIBUTES:
+            # Their labels are columns rendered into the images (exclusive tints + inversion) and the
+            # final evaluation classifies all four, so a subset, reordering or new name cannot be honoured.
+            fixed = ",".join(TINT_ATTRIBUTES)
+            problems.append(
+                f"--attributes: {self.dataset} has the fixed attributes {fixed} (rendered into its images); "
+                f"got {','.join(self.attributes)}. Unset --attributes or pass --attributes={fixed}."
+            )
+        repeated = sorted({a for a in self.attributes if self.attributes.count(a) > 1})
+        if repeated:
+            problems.append(f"--attributes names {', '.join(repeated)} twice; name each attribute once.")
         if self.image_size is not None and self.image_size % 4:
             problems.append(f"--image_size must be divisible by 4; got {self.image_size}.")
         self._check_weights(problems, "classification_weight", "reconstruction_weight", "gradient_penalty_weight")
