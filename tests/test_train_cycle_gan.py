@@ -64,3 +64,19 @@ def test_unknown_dataset_fails_before_training(tmp_path):
     assert result.returncode != 0
     assert "kgan: cannot start training" in result.stderr or "not_a_config_at_all" in result.stderr
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_folder_with_a_gray_first_image_and_rgb_test_images_trains_and_draws(tmp_path):
+    # The X domain's channels came from trainA's first image (gray) for training and from testA's (RGB)
+    # for the epoch-end grid: one epoch trained, then every run crashed drawing it.
+    for domain, modes in {"trainA": "LRR", "testA": "RRRR", "trainB": "RRR", "testB": "RRRR"}.items():
+        (tmp_path / "pair" / domain).mkdir(parents=True)
+        for i, mode in enumerate(modes):
+            pixels = np.random.default_rng(i).integers(0, 256, (12, 12, 3), dtype=np.uint8)
+            Image.fromarray(pixels, "RGB").convert("L" if mode == "L" else "RGB").save(tmp_path / "pair" / domain / f"{i}.png")
+    result = run(
+        tmp_path, "--preset=smoke", f"--dataset={tmp_path / 'pair'}", "--image_size=8", "--epochs=1", "--steps_per_epoch=1",
+        "--noexport", "--notensorboard",
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert (tmp_path / "run" / "samples" / "final.png").is_file()

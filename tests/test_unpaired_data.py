@@ -103,6 +103,46 @@ def test_folder_dataset_reads_both_domains(tmp_path):
         unpaired.load_unpaired(str(tmp_path / "empty"), "train", 1)
 
 
+def write_mixed_images(directory, modes, size=12):
+    """One PNG per character of ``modes``: "L" gray, "R" RGB, "A" RGBA; then a GIF for "G", a BMP for "B"."""
+    directory.mkdir(parents=True)
+    for i, mode in enumerate(modes):
+        pixels = np.random.default_rng(i).integers(0, 256, (size, size, 3), dtype=np.uint8)
+        image = Image.fromarray(pixels, "RGB").convert({"L": "L", "R": "RGB", "A": "RGBA", "G": "L", "B": "L"}[mode])
+        image.save(directory / f"{i}.{ {'G': 'gif', 'B': 'bmp'}.get(mode, 'png') }")
+
+
+def test_folder_channels_are_decided_once_per_domain_across_splits(tmp_path):
+    # A gray first image in trainA and RGB images in testA: the channel count came from each folder's
+    # first image, so X was 1-channel for training and 3-channel for the epoch-end grid, which crashed.
+    write_mixed_images(tmp_path / "trainA", "LLR")
+    write_mixed_images(tmp_path / "testA", "RR")
+    write_mixed_images(tmp_path / "trainB", "LL")
+    write_mixed_images(tmp_path / "testB", "LL")
+    info = unpaired.unpaired_info(str(tmp_path), image_size=8)
+    assert info.image_shape_x == (8, 8, 3) and info.image_shape_y == (8, 8, 1)
+    for split in ("train", "test"):
+        x, y = next(iter(unpaired.load_unpaired(str(tmp_path), split, 2, image_size=8, shuffle=False)))
+        assert x.shape == (2, 8, 8, 3) and y.shape == (2, 8, 8, 1), split
+    # A gray image in an RGB domain is the same gray in every channel.
+    x, _ = next(iter(unpaired.load_unpaired(str(tmp_path), "train", 1, image_size=12, shuffle=False)))
+    assert np.array_equal(x[0, ..., 0], x[0, ..., 1]) and np.array_equal(x[0, ..., 0], x[0, ..., 2])
+
+
+def test_folder_channels_drop_alpha_and_never_ask_gif_or_bmp_for_one_channel(tmp_path):
+    # TF decodes GIF and BMP only to 3 (or 4) channels: a gray GIF/BMP in a gray domain makes it RGB
+    # instead of failing mid-epoch; alpha is dropped (the reference implementation's convert("RGB")).
+    write_mixed_images(tmp_path / "trainA", "LAL")
+    write_mixed_images(tmp_path / "trainB", "LGB")
+    info = unpaired.unpaired_info(str(tmp_path), image_size=8)
+    assert info.image_shape_x == (8, 8, 3) and info.image_shape_y == (8, 8, 3)
+    x, y = next(iter(unpaired.load_unpaired(str(tmp_path), "train", 3, image_size=8, shuffle=False)))
+    assert x.shape == y.shape == (3, 8, 8, 3)
+    (tmp_path / "trainB" / "broken.png").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match=r"broken\.png is not a readable image"):
+        unpaired.unpaired_info(str(tmp_path))
+
+
 def test_tfds_cycle_gan_is_read_with_the_paper_jitter(tmp_path):
     # mock_data fakes the records from the builder's feature spec (256x256x3 images).
     with tfds.testing.mock_data(num_examples=4, data_dir=str(tmp_path)):

@@ -19,6 +19,8 @@ so no batch pairs an x with its counterpart. Sources (``name``):
   ``cycle_gan/horse2zebra``), splits trainA/trainB/testA/testB.
 * a directory holding ``trainA/`` and ``trainB/`` (and optionally ``testA/``,
   ``testB/``) of PNG/JPEG/BMP/GIF files: the reference implementation's layout.
+  Each domain is gray (one channel) only if all its images are; see
+  `folder_channels`.
 
 Training images of the full-size sources get the paper's random jitter
 (Zhu et al. 2017, appendix 7.1): resize to 286x286, random 256x256 crop,
@@ -139,8 +141,44 @@ def _image_files(directory: str) -> list:
     return files
 
 
-def _folder_channels(path: str) -> int:
-    return int(tf.io.decode_image(tf.io.read_file(path), expand_animations=False).shape[-1])
+# PIL modes without colour. Every other mode (RGB, RGBA, palette, CMYK, ...) is decoded to RGB.
+_GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
+# The formats TF decodes to one channel: decode_bmp and decode_gif refuse channels=1.
+_ONE_CHANNEL_FORMATS = frozenset({"PNG", "JPEG"})
+
+
+def _decodes_to_gray(path: str) -> bool:
+    """Whether ``path`` holds a gray image TF can decode to one channel (reads the header only)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:  # Lazy: the pixels are not decoded.
+            return image.mode in _GRAY_MODES and image.format in _ONE_CHANNEL_FORMATS
+    except OSError as error:  # PIL's UnidentifiedImageError is an OSError.
+        raise ValueError(f"{path} is not a readable image ({error}); remove or replace it.") from None
+
+
+def folder_channels(name: str) -> tuple:
+    """``(C_x, C_y)``: the channels of domain X (trainA/, testA/) and Y (trainB/, testB/) of a folder dataset.
+
+    Decided once per domain over both splits, so training, the epoch-end
+    pictures (test split) and every rerun agree: 1 if every image of the
+    domain is gray PNG/JPEG, else 3 -- gray images of a colour domain are
+    replicated to RGB, and alpha is dropped (as the reference implementation's
+    ``convert("RGB")``). Reading each file's header also refuses a file that is
+    no image here, at the start, rather than in the middle of an epoch.
+
+    Raises:
+      ValueError: a file with an image extension is not a readable image.
+    """
+    channels = []
+    for domain in "AB":
+        directories = [os.path.join(name, f"{split}{domain}") for split in ("train", "test")]
+        files = [f for d in directories if os.path.isdir(d) for f in _image_files(d)]
+        # A list, not a generator: every header is read, so a broken file is found whatever comes first.
+        gray = [_decodes_to_gray(f) for f in files]
+        channels.append(1 if all(gray) else 3)
+    return tuple(channels)
 
 
 def _folder_examples(directory: str, channels: int) -> tf.data.Dataset:
@@ -248,8 +286,10 @@ def unpaired_info(name: str, data_dir=None, manual_dir=None, image_size: int | N
             a, b = (os.path.join(name, d) for d in _domain_splits(split))
             if os.path.isdir(a) and os.path.isdir(b):
                 sizes[split] = (len(_image_files(a)), len(_image_files(b)))
-        a, b = (os.path.join(name, d) for d in _domain_splits("train"))
-        return UnpairedInfo(name, (size, size, _folder_channels(_image_files(a)[0])), (size, size, _folder_channels(_image_files(b)[0])), sizes)
+        for directory in (os.path.join(name, d) for d in _domain_splits("train")):
+            _image_files(directory)  # trainA/ and trainB/ must exist and hold images.
+        channels_x, channels_y = folder_channels(name)
+        return UnpairedInfo(name, (size, size, channels_x), (size, size, channels_y), sizes)
     import tensorflow_datasets as tfds
 
     builder = tfds.builder(name, data_dir=os.fspath(data_dir) if data_dir is not None else None)
@@ -271,8 +311,7 @@ def _domain_datasets(name, split, data_dir, manual_dir, image_size, shuffle, see
     split_x, split_y = _domain_splits(split)
     if _is_folder_source(name):
         dir_x, dir_y = os.path.join(name, split_x), os.path.join(name, split_y)
-        channels_x = _folder_channels(_image_files(dir_x)[0])
-        channels_y = _folder_channels(_image_files(dir_y)[0])
+        channels_x, channels_y = folder_channels(name)  # The same for both splits.
         return _folder_examples(dir_x, channels_x), _folder_examples(dir_y, channels_y), FULL_SIZE
     info = _cycle_gan_info(name)
 
