@@ -37,7 +37,7 @@ def test_the_old_kgan_callbacks_names_are_the_new_homes_objects():
         home = rendering if name in rendering.__all__ else saving if name in saving.__all__ else None
         if home is not None:
             assert getattr(callbacks, name) is getattr(home, name), name
-    assert set(saving.__all__) | {"image_grid", "point_plot", "save_image_grid"} <= set(callbacks.__all__)
+    assert set(saving.checkpoint_format.__all__) | {"image_grid", "point_plot", "save_image_grid"} <= set(callbacks.__all__)
 
 
 # ---------------------------------------------------------------------- grids

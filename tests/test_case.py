@@ -109,6 +109,8 @@ class ContractCase:
         replicas must train like one device).
       batch: ``() -> one training batch`` (numpy; what ``fit`` takes as ``x``).
       bad_batch: ``() -> (batch, message regex)``: a batch ``fit`` must refuse.
+      bad_values: ``() -> (batch, message regex)``: a batch of the right
+        shapes and dtypes whose values the in-graph check must refuse.
       serving_inputs: ``{signature: {input: numpy array}}`` to call the export with.
       module: the module that defines the case (imported by fresh processes).
     """
@@ -118,6 +120,7 @@ class ContractCase:
     batch: object
     bad_batch: object
     serving_inputs: object
+    bad_values: object = None
     module: str = "tests.test_case"
 
 
@@ -140,9 +143,17 @@ def _points_gan(model_class, **kwargs):
 
 _Z = {"serving_default": {"z": np.random.default_rng(5).normal(size=(3, 4)).astype(np.float32)}}
 _BAD_POINTS = (lambda: (np.zeros((8, 3), np.float32), "shape"))
+
+
+def _nan_points():
+    points = _points()
+    points[5, 1] = np.nan
+    return points, r"samples contain NaN or Inf values \(1 of 16\)"
+
+
 for _name, _cls, _options in (("gan", kgan.GAN, {}), ("wgan", kgan.WGAN, {"discriminator_steps": 2}),
                               ("wgan_gp", kgan.WGANGP, {"discriminator_steps": 2})):
-    register_contract_case(ContractCase(_name, _points_gan(_cls, **_options), _points, _BAD_POINTS, _Z))
+    register_contract_case(ContractCase(_name, _points_gan(_cls, **_options), _points, _BAD_POINTS, _Z, _nan_points))
 
 
 def _conditional_gan():
@@ -157,6 +168,7 @@ register_contract_case(ContractCase(
     "conditional_gan", _conditional_gan, lambda: (_points(), np.arange(8, dtype=np.int32) % 3),
     lambda: ((_points(), np.arange(8, dtype=np.int32)), r"\[0, 3\)"),
     {"serving_default": {**_Z["serving_default"], "labels": np.array([0, 2, 1], np.int32)}},
+    lambda: ((_points(), np.array([0, 1, 2, 0, 1, 3, 0, 1], np.int32)), r"labels must be integer class indices in \[0, 3\); got values in \[0, 3\]"),
 ))
 
 _TRANSLATION_SHAPE = (8, 8, 1)
@@ -177,6 +189,8 @@ register_contract_case(ContractCase(
     "cycle_gan", _cycle_gan, lambda: (random_images(4, _TRANSLATION_SHAPE), random_images(4, _TRANSLATION_SHAPE, 1)),
     lambda: (random_images(4, _TRANSLATION_SHAPE), "unpaired batches"),
     {"serving_default": {"images": random_images(3, _TRANSLATION_SHAPE, 2)}},
+    lambda: ((random_images(4, _TRANSLATION_SHAPE), (random_images(4, _TRANSLATION_SHAPE, 1) + 1) * 127.5),
+             r"images_y must be in \[-1, 1\].*They look like \[0, 255\] pixels"),
 ))
 
 
@@ -194,6 +208,7 @@ register_contract_case(ContractCase(
     "star_gan", _star_gan, lambda: (random_images(4, _TRANSLATION_SHAPE), np.eye(2, dtype=np.float32)[[0, 1, 1, 0]]),
     lambda: ((random_images(4, _TRANSLATION_SHAPE), np.full((4, 2), 0.5, np.float32)), "0/1"),
     {"serving_default": {"images": random_images(3, _TRANSLATION_SHAPE, 2), "target_attributes": np.eye(2, dtype=np.float32)[[1, 0, 1]]}},
+    lambda: ((random_images(4, _TRANSLATION_SHAPE), np.full((4, 2), 0.5, np.float32)), "attributes must be 0/1"),
 ))
 
 
@@ -373,6 +388,22 @@ class ModelContract:
             assert not all(np.array_equal(a, b.numpy()) for a, b in zip(state, [v for v in model.variables if v.path not in counters]))
         finally:
             keras.mixed_precision.set_global_policy("float32")
+
+    def test_bad_values_in_a_later_batch_stop_fit_before_that_step_updates_anything(self):
+        from kgan.data.graph_checks import BadBatchError
+
+        bad, message = self.case.bad_values()
+        good = tf.data.Dataset.from_tensors(self.case.batch())
+        reference = _compiled(self.case)
+        reference.fit(good, verbose=0)
+        model = _compiled(self.case)
+        with pytest.raises(BadBatchError, match=r"The batch of train step 1 \(0 = the first step\): " + message):
+            model.fit(good.concatenate(tf.data.Dataset.from_tensors(bad)), verbose=0)
+        assert int(model.train_steps.numpy()) == 1
+        for a, b in zip(_values(reference.variables), _values(model.variables)):
+            np.testing.assert_array_equal(a, b)  # The bad batch's step changed nothing.
+        with pytest.raises(BadBatchError, match=r"The batch of evaluation step 1 .*" + message):
+            model.evaluate(good.concatenate(tf.data.Dataset.from_tensors(bad)), verbose=0)
 
     def test_a_bad_batch_is_refused_with_a_message(self):
         model = _compiled(self.case)

@@ -9,6 +9,9 @@
   state (both networks, both optimizers with their slot variables and
   iteration counters, the model's ``train_steps``) at epoch ends and every N
   steps, so that a run killed at any moment resumes from its last checkpoint.
+* `DivergenceGuard` (`divergence_guard`) stops training at the first
+  non-finite loss or weight (`kgan.models.AdversarialModel.fit` adds one and
+  raises `DivergenceError`).
 * `QualityEvaluation` (`quality_evaluation`) computes KID/FID
   (`kgan.metrics.quality`) every n epochs, adds it to the epoch logs and logs
   it to TensorBoard.
@@ -19,6 +22,7 @@ The checkpoint readers (`restore_latest`, `load_checkpoint`, ...) live in
 """
 
 from kgan.callbacks._chief import _is_chief  # noqa: F401  (was kgan.callbacks._is_chief)
+from kgan.callbacks.divergence_guard import DivergenceError, DivergenceGuard
 from kgan.callbacks.grids import GridCallback, SampleGrid, TranslationGrid
 from kgan.callbacks.quality_evaluation import QualityEvaluation
 from kgan.callbacks.training_checkpoint import TrainingCheckpoint
@@ -26,6 +30,8 @@ from kgan.rendering import image_grid, point_plot, save_image_grid, save_point_p
 from kgan.saving import list_checkpoints, load_checkpoint, load_model_from_checkpoint, restore_latest
 
 __all__ = [
+    "DivergenceError",
+    "DivergenceGuard",
     "GridCallback",
     "QualityEvaluation",
     "SampleGrid",

@@ -16,7 +16,10 @@ import keras
 import numpy as np
 
 from kgan import atomic_files
+from absl import logging
+
 from kgan.callbacks._chief import _is_chief
+from kgan.numerics import non_finite_variables
 from kgan.saving.checkpoint_format import (
     _LATEST_FILE,
     _METADATA_FILE,
@@ -99,11 +102,25 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.steps_per_epoch = steps_per_epoch
         self._pending_metrics = None
         self._step_offset = 0  # Steps of the current epoch done before this fit (resume).
-        if resume_metadata and resume_metadata.get("step_in_epoch"):
-            self._pending_metrics = resume_metadata.get("metrics")
-            self._step_offset = int(resume_metadata["step_in_epoch"])
         self._epoch = 0
         self._last_saved_step = None
+        #: ``[{"train_steps", "variables"}]``: saves refused because the state was not finite.
+        self.refused = []
+        if resume_metadata:
+            self.resume_from(resume_metadata)
+
+    def resume_from(self, metadata: dict) -> None:
+        """Continues from a restored checkpoint's metadata (a resume, or a rollback after divergence).
+
+        If it ends mid-epoch, the trackers of the next epoch begun continue
+        from its saved state; the next save is due counting from its step.
+        """
+        self._pending_metrics, self._step_offset = None, 0
+        if metadata.get("step_in_epoch"):
+            self._pending_metrics = metadata.get("metrics")
+            self._step_offset = int(metadata["step_in_epoch"])
+        if self._last_saved_step is not None:
+            self._last_saved_step = int(metadata["train_steps"])
 
     # -------------------------------------------------------------- Keras hooks
 
@@ -159,13 +176,17 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 for variable, value in zip(metric.variables, values):
                     variable.assign(np.asarray(value, dtype=variable.dtype))
 
-    def save(self, epoch: int, step_in_epoch: int) -> str:
-        """Writes a checkpoint of the current state now; returns its directory.
+    def save(self, epoch: int, step_in_epoch: int) -> str | None:
+        """Writes a checkpoint of the current state now; returns its directory (None if not written).
 
         Only the chief writes under multi-worker training (others return None).
 
         If a checkpoint of the current train step exists, only its metadata is
-        refreshed (the training state of one step is the same).
+        refreshed (the training state of one step is the same). A state with
+        a NaN or Inf anywhere (weights, averages, optimizer slots) is not
+        written (it is logged and listed in `refused`), so the newest
+        checkpoint on disk is always the last finite state and retention
+        never prunes it in favour of a diverged one.
 
         Args:
           epoch: completed epochs (used when ``steps_per_epoch`` is not set).
@@ -174,6 +195,11 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         if not _is_chief(self.model):
             return None
         step = _train_steps(self.model)
+        broken = non_finite_variables(self.model)
+        if broken:
+            logging.warning("Not checkpointing train step %d: %d variable(s) are not finite (%s).", step, len(broken), broken[0])
+            self.refused.append({"train_steps": step, "variables": broken})
+            return None
         if self.steps_per_epoch:
             epoch, step_in_epoch = divmod(step, self.steps_per_epoch)
         metadata = {

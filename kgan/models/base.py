@@ -36,6 +36,7 @@ import tensorflow as tf
 
 from kgan import remedies
 from kgan.arguments import check_weight
+from kgan.data import graph_checks
 from kgan.data.validation import check_image_batch
 
 # Streams per step: draws within one step use distinct stream numbers below this.
@@ -176,6 +177,9 @@ class AdversarialModel(keras.Model):
         for group in self.groups:
             setattr(self, f"{group}_optimizer", None)
         self.xla_gradients = False
+        #: Whether every train/test step checks its batch's values in the graph
+        #: (`batch_value_checks`); bench/throughput.py turns it off to measure its cost.
+        self.check_every_batch = True
         self._init_remedies(generator_ema, historical_averaging, diff_augment)
         # The networks are functional models, already built: mark the wrapper
         # built too, or fit/save_weights refuse it (docs/design.md, pitfalls).
@@ -260,6 +264,37 @@ class AdversarialModel(keras.Model):
                 f"produces {made}; build the networks for data of shape {tuple(batch.shape[1:])}."
             )
         self.check_minibatch_count(int(batch.shape[0]))
+
+    def batch_value_checks(self, batch) -> list:
+        """What every value of a batch must hold, checked in the graph at every step (`kgan.data.graph_checks`).
+
+        The default serves one-array batches: images (rank 4) in [-1, 1],
+        other samples finite. Models with tuple batches list each part (e.g.
+        ``ValueCheck("labels", labels, "labels", num_classes=K)``).
+
+        Args:
+          batch: the unpacked batch as `train_step` receives it.
+
+        Returns:
+          A list of `kgan.data.graph_checks.ValueCheck`.
+        """
+        if isinstance(batch, (tuple, list, dict)):
+            return []
+        kind = "images" if batch.shape.rank == 4 else "samples"
+        return [graph_checks.ValueCheck("images" if kind == "images" else "samples", batch, kind)]
+
+    @contextlib.contextmanager
+    def _checked_step(self, batch, training: bool):
+        """Runs a step's body after the in-graph value check of ``batch``: no op of a failing step changes any state."""
+        if not self.check_every_batch:
+            yield
+            return
+        counter = self.train_steps if training else self.eval_steps
+        passed = graph_checks.assert_batch_values(
+            self.batch_value_checks(batch), tf.convert_to_tensor(counter), "train" if training else "evaluation"
+        )
+        with tf.control_dependencies([passed]):
+            yield
 
     def check_minibatch_count(self, batch_size: int) -> None:
         """Raises ValueError when a batch of ``batch_size`` cannot give every minibatch of a step an example."""
@@ -414,33 +449,37 @@ class AdversarialModel(keras.Model):
         return loss, extras
 
     def train_step(self, data):
-        minibatches = self.split_minibatches(self.prepare_batch(self.unpack_batch(data)))
-        k = len(minibatches)
-        state = {}  # Extras of earlier updates of this step, for later phases.
-        with self.atomic_float16_step():
-            index = 0
-            for phase in self.phases():
-                if phase.repeat > k:
-                    raise ValueError(f"Phase {phase.name!r} repeats {phase.repeat} times but a step has {k} minibatches.")
-                for r in range(phase.repeat):
-                    loss, extras = self.update(phase, minibatches[k - phase.repeat + r], index, state)
-                    self._track(phase, loss, extras)
-                    state.update(extras)
-                    index += 1
-            self.update_averages()
-        self.train_steps.assign_add(1)
+        batch = self.unpack_batch(data)
+        with self._checked_step(batch, training=True):
+            minibatches = self.split_minibatches(self.prepare_batch(tf.nest.map_structure(tf.identity, batch)))
+            k = len(minibatches)
+            state = {}  # Extras of earlier updates of this step, for later phases.
+            with self.atomic_float16_step():
+                index = 0
+                for phase in self.phases():
+                    if phase.repeat > k:
+                        raise ValueError(f"Phase {phase.name!r} repeats {phase.repeat} times but a step has {k} minibatches.")
+                    for r in range(phase.repeat):
+                        loss, extras = self.update(phase, minibatches[k - phase.repeat + r], index, state)
+                        self._track(phase, loss, extras)
+                        state.update(extras)
+                        index += 1
+                self.update_averages()
+            self.train_steps.assign_add(1)
         return self.tracker_results()
 
     def test_step(self, data):
         """Every phase's loss once on the whole batch, no update (update index 0: shared noise)."""
-        batch = self.prepare_batch(self.unpack_batch(data))
-        state = {}
-        for phase in self.phases():
-            inputs = getattr(self, f"{phase.name}_inputs")(batch, 0, state, training=False)
-            loss, extras = self.phase_loss(phase, batch, inputs, training=False)
-            self._track(phase, loss, extras)
-            state.update(extras)
-        self.eval_steps.assign_add(1)
+        batch = self.unpack_batch(data)
+        with self._checked_step(batch, training=False):
+            batch = self.prepare_batch(tf.nest.map_structure(tf.identity, batch))
+            state = {}
+            for phase in self.phases():
+                inputs = getattr(self, f"{phase.name}_inputs")(batch, 0, state, training=False)
+                loss, extras = self.phase_loss(phase, batch, inputs, training=False)
+                self._track(phase, loss, extras)
+                state.update(extras)
+            self.eval_steps.assign_add(1)
         return self.tracker_results()
 
     # ------------------------------------------------------------------ compile
@@ -813,25 +852,54 @@ class AdversarialModel(keras.Model):
             return type(x)(v[:256] for v in x)
         return None  # generators, PyDatasets: checked as they are consumed.
 
-    def fit(self, x=None, y=None, **kwargs):
-        """`keras.Model.fit`, after checking the first batch with `check_batch`.
+    def fit(self, x=None, y=None, callbacks=None, **kwargs):
+        """`keras.Model.fit`, after checking the first batch with `check_batch`, with every batch and loss watched.
 
         Bad input (wrong rank, channels or value range) fails here, before any
-        step runs, with a message that says how to fix it.
+        step runs, with a message that says how to fix it. Every step also
+        checks its batch's values in the graph (`batch_value_checks`): a bad
+        example later in the data raises `kgan.data.graph_checks.BadBatchError`
+        naming the step, before that step updates anything. Unless
+        ``callbacks`` holds a `kgan.callbacks.DivergenceGuard` already, one is
+        added: a non-finite loss or weight stops training and raises
+        `kgan.callbacks.DivergenceError` once `fit`'s callbacks have finished
+        (`kgan.callbacks.TrainingCheckpoint` never writes a non-finite state).
         """
+        from kgan.callbacks import divergence_guard  # The callbacks import the models' package.
+
         if not self.group_optimizers:
             raise RuntimeError("Call model.compile(...) before fit(); compile() with no arguments uses the paper's optimizers.")
         batch = self._first_batch(x)
         if batch is not None:
             self.check_batch(batch if y is None else (batch, y[:256]))
-        return super().fit(x, y, **kwargs)
+        callbacks = list(callbacks or [])
+        guard = next((c for c in callbacks if isinstance(c, divergence_guard.DivergenceGuard)), None)
+        if guard is None:
+            guard = divergence_guard.DivergenceGuard()
+            callbacks.insert(0, guard)  # First: it stops training before the others act on the step.
+        with self._batch_errors():
+            history = super().fit(x, y, callbacks=callbacks, **kwargs)
+        guard.raise_if_diverged()
+        return history
 
     def evaluate(self, x=None, y=None, **kwargs):
-        """`keras.Model.evaluate` with the same input check as `fit`."""
+        """`keras.Model.evaluate` with the same input checks as `fit` (first batch, then every batch in the graph)."""
         batch = self._first_batch(x)
         if batch is not None:
             self.check_batch(batch if y is None else (batch, y[:256]))
-        return super().evaluate(x, y, **kwargs)
+        with self._batch_errors():
+            return super().evaluate(x, y, **kwargs)
+
+    @contextlib.contextmanager
+    def _batch_errors(self):
+        """Turns the in-graph batch check's TensorFlow error into its `BadBatchError` (the message, no graph dump)."""
+        try:
+            yield
+        except tf.errors.InvalidArgumentError as error:
+            bad = graph_checks.bad_batch_error(error)
+            if bad is None:
+                raise
+            raise bad from None
 
     @staticmethod
     def unpack_batch(data):

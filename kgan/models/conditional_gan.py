@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from kgan import penalties, serving
 from kgan.arguments import check_weight
+from kgan.data import graph_checks
 from kgan.models.base import stream
 from kgan.models.gan import GAN
 
@@ -329,6 +330,11 @@ class ConditionalGAN(GAN):
         return {"serving_default": serving_default, "sample": sample}
 
     # ------------------------------------------------------------------ checks & config
+
+    def batch_value_checks(self, batch):
+        images, labels = batch
+        kind = "images" if images.shape.rank == 4 else "samples"
+        return [graph_checks.ValueCheck(kind, images, kind), graph_checks.ValueCheck("labels", labels, "labels", num_classes=self.num_classes)]
 
     def check_batch(self, batch):
         batch = self.unpack_batch(batch)

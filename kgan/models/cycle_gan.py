@@ -9,6 +9,7 @@ from kgan import losses, serving
 from kgan.data.validation import check_image_batch
 from kgan.image_pool import ImagePool
 from kgan.arguments import check_weight
+from kgan.data import graph_checks
 from kgan.models.base import AdversarialModel, Phase, stream
 
 # kgan.losses' least-squares generator term is LSGAN's 0.5 E[(D(G(x)) - 1)^2];
@@ -231,6 +232,9 @@ class CycleGAN(AdversarialModel):
         return endpoints
 
     # ------------------------------------------------------------------ checks & config
+
+    def batch_value_checks(self, batch):
+        return [graph_checks.ValueCheck("images_x", batch[0], "images"), graph_checks.ValueCheck("images_y", batch[1], "images")]
 
     def check_batch(self, batch):
         batch = self.unpack_batch(batch)

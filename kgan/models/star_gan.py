@@ -9,6 +9,7 @@ import tensorflow as tf
 from kgan import losses, penalties, serving
 from kgan.data.validation import check_image_batch
 from kgan.arguments import check_weight
+from kgan.data import graph_checks
 from kgan.models.base import AdversarialModel, stream
 
 
@@ -226,6 +227,10 @@ class StarGAN(AdversarialModel):
         return {"serving_default": endpoints["translate"], "translate_uint8": endpoints["translate_uint8"]}
 
     # ------------------------------------------------------------------ checks & config
+
+    def batch_value_checks(self, batch):
+        images, attributes = batch
+        return [graph_checks.ValueCheck("images", images, "images"), graph_checks.ValueCheck("attributes", attributes, "binary")]
 
     def check_batch(self, batch):
         batch = self.unpack_batch(batch)
