@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import socket
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from tensorflow_datasets.core.download import downloader as tfds_downloader
 
 from kgan import data
 from kgan.data import embedded, idx, offline
@@ -157,16 +159,68 @@ def test_not_prepared_without_download_says_how_to_prepare(tmp_path):
     assert not any(tmp_path.iterdir())  # Nothing was attempted.
 
 
+class _FakeConnection:
+    def close(self):
+        pass
+
+
 def test_download_failure_becomes_actionable_error(tmp_path, monkeypatch):
-    # The real offline failure takes minutes of TFDS retries; simulate its final exception.
-    def unreachable(self, *args, **kwargs):
+    # The host answers (a stand-in connection, so the test needs no network), so TFDS's own
+    # download_and_prepare runs; its HTTP request then fails at once, as the last of its retries would.
+    connected = []
+    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: connected.append(address) or _FakeConnection())
+
+    def unreachable(url, **kwargs):
         raise ConnectionError("Failed to resolve 'storage.googleapis.com'")
 
-    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", unreachable)
+    monkeypatch.setattr(tfds_downloader, "_open_url", unreachable)
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(data.DatasetNotPreparedError, match="'cifar10' is not prepared.*cifar-10-binary.tar.gz") as err:
         data.load_images("cifar10", data_dir=tmp_path)
-    assert isinstance(err.value.__cause__, ConnectionError)
-    assert "storage.googleapis.com" in str(err.value)
+    assert connected == [("www.cs.toronto.edu", 443)]
+    assert "storage.googleapis.com" in str(err.value) and "Preparing it failed" in str(err.value)
+
+
+def test_offline_download_fails_in_seconds_without_tfds_retries(tmp_path, monkeypatch):
+    # Offline, TFDS's downloader retried each URL (urllib3 Retry(total=10, backoff_factor=0.2):
+    # 0.4 + 0.8 + ... + 102.4 s) and `--dataset=celeb_a` printed its message after 3 min 24 s.
+    # Simulate no network: every connection fails, and TFDS's HTTP download must never start.
+    probed = []
+
+    def no_network(address, *args, **kwargs):
+        probed.append(address)
+        raise OSError(101, "Network is unreachable")
+
+    def tfds_download(url, **kwargs):
+        raise AssertionError(f"TFDS's downloader was asked for {url}; its retries take minutes offline")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(tfds_downloader, "_open_url", tfds_download)
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    start = time.monotonic()
+    with pytest.raises(data.DatasetNotPreparedError) as err:
+        data.load_images("celeb_a", data_dir=tmp_path)
+    seconds = time.monotonic() - start
+    message = str(err.value)
+    assert "'celeb_a' is not prepared" in message and "tfds build celeb_a" in message
+    assert "cannot reach drive.google.com:443" in message and "no download was attempted" in message
+    assert probed == [("drive.google.com", 443)]
+    assert seconds < 20, seconds  # Structurally: one connect attempt, no retry loop; this only bounds the import.
+
+
+def test_the_offline_probe_asks_the_proxy_where_requests_would(tmp_path, monkeypatch):
+    from kgan.data import sources
+
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    builder = tfds.builder("celeb_a", data_dir=tmp_path)
+    assert sources._download_endpoints(builder) == [("drive.google.com", 443)]
+    monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
+    assert sources._download_endpoints(builder) == [("proxy.example", 3128)]
+    monkeypatch.setenv("no_proxy", "drive.google.com")
+    assert sources._download_endpoints(builder) == [("drive.google.com", 443)]
 
 
 def test_offline_prepare_without_source_files_says_apt_get(tmp_path):

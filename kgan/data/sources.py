@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import threading
+import time
+import urllib.parse
+import urllib.request
 
 import numpy as np
 import tensorflow as tf
@@ -23,6 +28,71 @@ logger = logging.getLogger(__name__)
 
 class DatasetNotPreparedError(RuntimeError):
     """A TFDS dataset is not prepared in the data dir and could not be prepared."""
+
+
+# How long the download hosts get to accept a connection before we call the machine offline. Offline,
+# TFDS's downloader retries every URL (urllib3 Retry(total=10, backoff_factor=0.2) sleeps 0.4 + 0.8
+# + ... + 102.4 s), so `--dataset=celeb_a` printed its "not prepared" message after 3 min 24 s.
+CONNECT_TIMEOUT_SECONDS = 5.0
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
+_MAX_PROBED_HOSTS = 8
+
+
+def _download_endpoints(builder) -> list:
+    """``(host, port)`` pairs TFDS would connect to for the builder's URLs: the proxy's where one applies."""
+    proxies = urllib.request.getproxies()  # The environment's *_proxy variables, as requests reads them.
+    endpoints = []
+    for url in builder.url_infos or {}:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+            continue
+        proxy = proxies.get(parts.scheme) or proxies.get("all")
+        if proxy and not urllib.request.proxy_bypass(parts.hostname):
+            parts = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        try:
+            endpoint = (parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme, 80))
+        except ValueError:  # A malformed port: leave this URL to TFDS.
+            continue
+        if endpoint[0] and endpoint not in endpoints:
+            endpoints.append(endpoint)
+    return endpoints[:_MAX_PROBED_HOSTS]
+
+
+def _any_reachable(endpoints, timeout: float) -> bool:
+    """Whether any endpoint accepts a TCP connection within ``timeout`` seconds (all probed at once).
+
+    Daemon threads, because a DNS lookup ignores socket timeouts: one that hangs must not
+    hold up the answer or the interpreter's exit.
+    """
+    answered = threading.Event()
+
+    def probe(endpoint):
+        try:
+            socket.create_connection(endpoint, timeout=timeout).close()
+            answered.set()
+        except OSError:
+            pass
+
+    threads = [threading.Thread(target=probe, args=(e,), daemon=True) for e in endpoints]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    # The first answer decides; all probes failing ends the wait early too.
+    while time.monotonic() < deadline and any(thread.is_alive() for thread in threads):
+        if answered.wait(0.05):
+            return True
+    return answered.is_set()
+
+
+def _uses_tfds_downloader(builder) -> bool:
+    """Whether ``download_and_prepare`` is TFDS's own (whose retries take minutes offline).
+
+    Stand-ins such as `tfds.testing.mock_data`'s no-op need no network, so they are not probed.
+    """
+    method = type(builder).download_and_prepare
+    return getattr(method, "__qualname__", "") == "DatasetBuilder.download_and_prepare" and getattr(
+        method, "__module__", ""
+    ).startswith("tensorflow_datasets.")
 
 
 def embedded_examples(split: str) -> tf.data.Dataset:
@@ -57,7 +127,17 @@ def _prepare(info: ImageDatasetInfo, builder, data_dir, manual_dir, download: bo
         return
     if not download:
         raise DatasetNotPreparedError(_how_to_prepare(info, builder) + " (download=False: no download attempted.)")
-    # Offline, TFDS retries each URL with back-off for minutes before it gives up.
+    if manual_dir is None and _uses_tfds_downloader(builder):
+        # Offline, TFDS retries each URL with back-off for minutes before it gives up: find out in
+        # seconds whether a download host answers. (With manual_dir TFDS reads the files there.)
+        endpoints = _download_endpoints(builder)
+        if endpoints and not _any_reachable(endpoints, CONNECT_TIMEOUT_SECONDS):
+            hosts = ", ".join(f"{host}:{port}" for host, port in endpoints)
+            raise DatasetNotPreparedError(
+                f"{_how_to_prepare(info, builder)} Preparing it needs a download, but kgan cannot reach {hosts} "
+                f"within {CONNECT_TIMEOUT_SECONDS:g} s (no internet connection?), so no download was attempted "
+                "(TFDS's downloader would retry for minutes before failing)."
+            )
     logger.warning("Preparing TFDS %r in %s (downloading unless manual_dir has the files).", info.tfds_name, builder.data_dir_root)
     config = tfds.download.DownloadConfig(manual_dir=os.fspath(manual_dir) if manual_dir is not None else None)
     try:
