@@ -13,7 +13,16 @@ do not draw from a latent space (CycleGAN, StarGAN) also pass their own
     samples/           epoch_0001.png, ..., final.png
     logs/              TensorBoard: train/ (epoch metrics), samples/ (grids)
     export.json        where the last export went, and at which train step
-    summary.json       the end-of-run summary printed by the binary (steps, speed, evaluation)
+    summary.json       the end-of-run summary printed by the binary (steps, speed, repairs, evaluation)
+    .lock              held while a process trains here (kgan.saving.RunLock): one writer per run
+
+Faults: a second training in the same directory exits at once naming the
+first (`kgan.saving.RunLock`); a checkpoint that does not load is moved into
+``checkpoints/damaged/`` and its step is written again when training gets
+there (`kgan.saving.restore_latest`); a bad batch or a divergence stops the
+run with a message naming the step, and nothing non-finite is checkpointed or
+exported (``--on_divergence=rollback`` instead restores the last finite
+checkpoint and lowers the learning rates); the summary lists every repair.
 
 Resuming: a killed run started again with the same flags continues from its
 newest checkpoint. A checkpoint taken at step s of an epoch of E steps is
@@ -38,11 +47,12 @@ import time
 import keras
 from absl import logging
 
-from kgan import atomic_files, distribute, registry
+from kgan import atomic_files, distribute, registry, saving
 from kgan import callbacks as kgan_callbacks
 from kgan import data as kgan_data
 from kgan import export as kgan_export
 from kgan.data import mixtures
+from kgan.data.graph_checks import BadBatchError
 from kgan.schedules import ConstantThenLinearDecay
 
 CHECKPOINTS = "checkpoints"
@@ -228,6 +238,8 @@ class Run:
     resume_metadata: dict | None
     recipe: Recipe
     examples_per_step: int  # What one train step reads: the model's answer for config.batch_size.
+    lock: object = None  # The run directory's kgan.saving.RunLock (the chief's), held until `train` ends.
+    repairs: list = dataclasses.field(default_factory=list)  # What was found broken and fixed, for the summary.
 
     def make_dataset(self, seed: int):
         """The training stream for ``seed`` (batches of `examples_per_step`)."""
@@ -252,12 +264,18 @@ def setup(config, build_model) -> Run:
     """
     recipe = _recipe(build_model)
     checkpoint_dir = os.path.join(config.model_dir, CHECKPOINTS)
+    lock = None
     try:
-        _check_fresh_start(config, checkpoint_dir)
         # The policy must be set before the networks are built; the model and
         # its optimizers are created inside the strategy's scope.
         distribute.set_precision(config.mixed_precision)
         strategy = distribute.make_strategy(config.strategy)
+        chief = strategy.extended.should_checkpoint
+        if chief:  # Before anything is read or written: the run directory is ours.
+            lock = _lock_run_directory(config.model_dir)
+        _check_fresh_start(config, checkpoint_dir)
+        if config.export and chief:  # A read-only export directory fails now, not after training.
+            kgan_export.check_export_dir(config.export_dir)
         # Network initialisation is reproducible too (resumed runs overwrite it).
         keras.utils.set_random_seed(config.seed)
         # A first stream tells the data's shapes; the model then says how many
@@ -268,15 +286,34 @@ def setup(config, build_model) -> Run:
             model = recipe.build_model(config, shapes)
             examples = model.examples_per_step(config.batch_size)
             epoch_steps = recipe.steps_per_epoch(config, examples)
-            metadata = kgan_callbacks.restore_latest(model, checkpoint_dir) if config.resume else None
+            # Only the chief moves damaged checkpoints aside (workers may share the directory).
+            metadata = kgan_callbacks.restore_latest(model, checkpoint_dir, repair=chief) if config.resume else None
         # Models that read one minibatch per step train on the first stream itself.
         dataset = first_stream if examples == config.batch_size else recipe.make_dataset(config, config.seed, examples)
-    except (ValueError, OSError, kgan_data.DatasetNotPreparedError) as error:
+    except (ValueError, OSError, kgan_data.DatasetNotPreparedError, saving.RunDirectoryInUse) as error:
+        if lock is not None:
+            lock.release()
         raise SetupError(str(error)) from error
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    repairs = [{"kind": "damaged_checkpoint_moved_aside", **entry} for entry in (metadata or {}).get("repaired", [])]
+    for repair in repairs:
+        print(f"kgan: checkpoint {repair['checkpoint']} did not load ({repair['error']}); moved to {repair['moved_to']}, "
+              "its step is checkpointed again when training reaches it.", flush=True)
     if is_chief(model):  # Under multi-worker training only the chief writes run files.
         os.makedirs(config.model_dir, exist_ok=True)
         _record_config(config, config.model_dir)
-    return Run(config, model, dataset, epoch_steps, metadata, recipe, examples)
+    return Run(config, model, dataset, epoch_steps, metadata, recipe, examples, lock=lock, repairs=repairs)
+
+
+def _lock_run_directory(model_dir):
+    """The run directory's `kgan.saving.RunLock`, taken (raises `kgan.saving.RunDirectoryInUse`)."""
+    lock = saving.RunLock(model_dir).acquire()
+    if lock.previous_holder:
+        logging.warning("Took over the lock of %s: process %s is no longer running.", model_dir, lock.previous_holder.get("pid"))
+    return lock
 
 
 def is_chief(model) -> bool:
@@ -299,6 +336,15 @@ def train(config, build_model) -> dict:
     """
     start_time = time.time()
     run = setup(config, build_model)
+    try:
+        return _train(run, start_time)
+    finally:
+        if run.lock is not None:
+            run.lock.release()
+
+
+def _train(run, start_time) -> dict:
+    config = run.config
     model, epoch_steps, metadata = run.model, run.steps_per_epoch, run.resume_metadata
     total_steps = config.epochs * epoch_steps
     start_step = int(model.train_steps.numpy())
@@ -313,7 +359,10 @@ def train(config, build_model) -> dict:
     end_step = int(model.train_steps.numpy())
     grid.set_model(model)
     final_grid = grid.write(os.path.join(config.model_dir, SAMPLES, "final.png"))
-    export_path = _export(config, model, end_step) if is_chief(model) else None
+    export_path = _export(config, model, end_step, trained=end_step != start_step) if is_chief(model) else None
+    for callback in callbacks:
+        if isinstance(callback, kgan_callbacks.TrainingCheckpoint):
+            run.repairs += [{"kind": "non_finite_checkpoint_refused", **entry} for entry in callback.refused]
 
     steps_run = end_step - start_step
     summary = {
@@ -331,6 +380,7 @@ def train(config, build_model) -> dict:
         "dtype_policy": keras.mixed_precision.global_policy().name,
         "xla": bool(model.xla_gradients),
         "checkpoint_dir": os.path.join(config.model_dir, CHECKPOINTS),
+        "repairs": run.repairs,
     }
     print(format_summary(summary), flush=True)
     if run.recipe.evaluate is not None:
@@ -404,15 +454,24 @@ def fit_remaining_epochs(run: Run, callbacks) -> float:
             print(f"kgan: finishing epoch {epoch + 1}/{config.epochs}: {fit_steps} of {epoch_steps} steps left.", flush=True)
         step = int(model.train_steps.numpy())
         fit_start = time.time()
-        model.fit(
-            run.dataset if step == 0 else run.make_dataset(config.seed + step),
-            initial_epoch=epoch,
-            epochs=last_epoch,
-            steps_per_epoch=fit_steps,
-            callbacks=callbacks,
-            verbose=verbose,
-            shuffle=False,  # The dataset shuffles itself; Keras would only warn.
-        )
+        try:
+            model.fit(
+                run.dataset if step == 0 else run.make_dataset(config.seed + step),
+                initial_epoch=epoch,
+                epochs=last_epoch,
+                steps_per_epoch=fit_steps,
+                callbacks=callbacks,
+                verbose=verbose,
+                shuffle=False,  # The dataset shuffles itself; Keras would only warn.
+            )
+        except kgan_callbacks.DivergenceError as error:
+            fit_seconds += time.time() - fit_start
+            rollbacks = sum(r["kind"] == "rollback" for r in run.repairs)
+            if config.on_divergence != "rollback" or rollbacks >= config.max_rollbacks:
+                raise _with_checkpoint_advice(error, run, rollbacks) from None
+            roll_back(run, callbacks, error)
+            epoch, step_in_epoch = divmod(int(model.train_steps.numpy()), epoch_steps)
+            continue
         fit_seconds += time.time() - fit_start
         epoch, step_in_epoch = last_epoch, 0
         if budget is not None and budget.exhausted:
@@ -425,6 +484,39 @@ def fit_remaining_epochs(run: Run, callbacks) -> float:
                   f"{int(model.train_steps.numpy())} of {config.epochs * epoch_steps}; run again to continue.", flush=True)
             break
     return fit_seconds
+
+
+def roll_back(run: Run, callbacks, error) -> None:
+    """After a divergence: restores the newest checkpoint (the last finite state) and lowers every learning rate.
+
+    Raises ``error`` (with advice) when there is no checkpoint to go back to.
+    """
+    config, model = run.config, run.model
+    metadata = kgan_callbacks.restore_latest(model, os.path.join(config.model_dir, CHECKPOINTS), repair=is_chief(model))
+    if metadata is None:
+        raise _with_checkpoint_advice(error, run, 0)
+    rates = {}
+    for group, optimizer in model.group_optimizers.items():
+        inner = getattr(optimizer, "inner_optimizer", optimizer)
+        inner.learning_rate = float(inner.learning_rate.numpy()) * config.divergence_learning_rate_factor
+        rates[group] = float(inner.learning_rate.numpy())
+    for callback in callbacks:
+        if isinstance(callback, kgan_callbacks.TrainingCheckpoint):
+            callback.resume_from(metadata)
+    run.repairs.append({"kind": "rollback", "diverged_at_step": error.step, "restored": metadata["path"],
+                        "train_steps": metadata["train_steps"], "learning_rates": rates, "error": str(error)})
+    print(f"kgan: {error} Rolled back to {metadata['path']} (step {metadata['train_steps']}); learning rates now "
+          + ", ".join(f"{g} {r:.3g}" for g, r in rates.items()) + ".", flush=True)
+
+
+def _with_checkpoint_advice(error, run, rollbacks):
+    """``error`` with what the run directory holds and what to do, for the binary's exit message."""
+    found = kgan_callbacks.list_checkpoints(os.path.join(run.config.model_dir, CHECKPOINTS))
+    where = (f"The newest checkpoint, {found[-1][1]} (step {found[-1][0]}), is the last finite state; nothing was exported."
+             if found else "No checkpoint was written before it; nothing was exported.")
+    advice = ("Rerun with lower learning rates, or with --on_divergence=rollback to go back and lower them automatically."
+              if run.config.on_divergence != "rollback" else f"{rollbacks} rollback(s) did not help: lower the learning rates further.")
+    return kgan_callbacks.DivergenceError(f"{error} {where} {advice}", error.step, error.losses, error.variables)
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -447,13 +539,21 @@ class TimeBudget(keras.callbacks.Callback):
         self.used += time.time() - self._start
 
 
-def _export(config, model, train_steps):
-    """Exports unless disabled or this very state was exported already (a re-run of a finished run)."""
+def _export(config, model, train_steps, trained: bool = True):
+    """Exports unless disabled or this very state was exported already (a re-run of a finished run).
+
+    "This very state": no step was trained in this invocation and export.json
+    names this step. A run that retrained up to an exported step (after a
+    damaged checkpoint was repaired, say) holds new weights and exports them.
+    """
     if not config.export:
         return None
     record_path = os.path.join(config.model_dir, "export.json")
     record = _read_json(record_path)
-    if record and record.get("train_steps") == train_steps and os.path.isdir(record.get("path", "")):
+    if not isinstance(record, dict):
+        record = None
+    if (not trained and record and record.get("train_steps") == train_steps
+            and isinstance(record.get("path"), str) and os.path.isdir(record["path"])):
         logging.info("Step %d was already exported to %s.", train_steps, record["path"])
         return record["path"]
     path = kgan_export.export_saved_model(model, config.export_dir, name=config.export_name)
@@ -475,7 +575,20 @@ def format_summary(summary: dict) -> str:
         f"  sample grid      {summary['final_grid']}",
         f"  SavedModel       {summary['export_path'] or '(export disabled)'}",
     ]
+    for repair in summary.get("repairs", []):
+        lines.append(f"  repaired         {_describe_repair(repair)}")
     return "\n".join(lines)
+
+
+def _describe_repair(repair: dict) -> str:
+    kind = repair["kind"]
+    if kind == "damaged_checkpoint_moved_aside":
+        return f"{repair['checkpoint']} did not load; moved to {repair['moved_to']} and its step written again"
+    if kind == "non_finite_checkpoint_refused":
+        return f"step {repair['train_steps']} not checkpointed: non-finite {repair['variables'][0]}"
+    if kind == "rollback":
+        return f"diverged at step {repair['diverged_at_step']}; rolled back to step {repair['train_steps']}, rates {repair['learning_rates']}"
+    return str(repair)
 
 
 def main_for(config_cls, presets, build_model):
@@ -507,6 +620,8 @@ def main_for(config_cls, presets, build_model):
             train(config, build_model)
         except SetupError as error:
             sys.exit(f"kgan: cannot start training: {error}")
+        except (BadBatchError, kgan_callbacks.DivergenceError) as error:
+            sys.exit(f"kgan: training stopped: {error}")
 
     return main
 

@@ -128,6 +128,14 @@ class TrainingConfig:
         "A time budget: stop training after this many minutes of fit in this invocation, then checkpoint, draw "
         "the final grid and export as at the end. Running the same command again continues the run.",
     )
+    on_divergence: str = _field(
+        "stop",
+        "When a loss or weight turns NaN/Inf: 'stop' (exit with a message; the newest checkpoint is the last finite "
+        "state) or 'rollback' (restore the last finite checkpoint, multiply every learning rate by "
+        "divergence_learning_rate_factor and continue; at most max_rollbacks times). Constant learning rates only.",
+    )
+    divergence_learning_rate_factor: float = _field(0.5, "With --on_divergence=rollback: the factor applied to every learning rate per rollback.")
+    max_rollbacks: int = _field(3, "With --on_divergence=rollback: rollbacks allowed in one invocation before it stops.")
 
     # Remedies every model has (kgan.models.AdversarialModel).
     historical_averaging: float = _field(0.0, "Weight of the historical-averaging penalty on every network (Salimans et al. 2016); 0: off.")
@@ -191,6 +199,14 @@ class TrainingConfig:
             parse_augment_policy(self.diff_augment)
         except ValueError as error:
             problems.append(f"--diff_augment: {error}")
+        if self.on_divergence not in ("stop", "rollback"):
+            problems.append(f"--on_divergence must be 'stop' or 'rollback'; got {self.on_divergence!r}.")
+        if self.on_divergence == "rollback" and self.learning_rate_decay_start is not None:
+            problems.append("--on_divergence=rollback lowers constant learning rates; it cannot lower a decay schedule "
+                            "(--learning_rate_decay_start): unset one of them.")
+        if _finite_number(self.divergence_learning_rate_factor) and not 0.0 < self.divergence_learning_rate_factor < 1.0:
+            problems.append(f"--divergence_learning_rate_factor must be in (0, 1); got {self.divergence_learning_rate_factor}.")
+        self._check_positive(problems, "max_rollbacks")
         if not self.model_dir:
             problems.append("--model_dir must be set (the run directory).")
         if not re.fullmatch(r"[A-Za-z0-9._-]+", self.export_name or "") or self.export_name in (".", ".."):

@@ -4,7 +4,7 @@ A checkpoint directory (written by `kgan.callbacks.TrainingCheckpoint`) holds
 one complete ``ckpt-<train_steps>/`` directory per checkpoint, each with
 ``model.weights.h5``, ``metadata.json`` and ``model.json``, plus a ``latest``
 pointer file; in-progress and half-deleted entries have hidden ``.tmp-*``
-names. This module owns those names and reads checkpoints back:
+names, and checkpoints that failed to load are moved into ``damaged/``. This module owns those names and reads checkpoints back:
 `list_checkpoints`, `load_checkpoint`, `restore_latest` and
 `load_model_from_checkpoint`.
 """
@@ -31,6 +31,7 @@ _WEIGHTS_FILE = "model.weights.h5"
 _METADATA_FILE = "metadata.json"
 _MODEL_FILE = "model.json"  # the model's Keras config and compile config: enough to rebuild it
 _LATEST_FILE = "latest"
+DAMAGED_DIR = "damaged"  # checkpoints that failed to load, moved aside by restore_latest
 _TMP_PREFIX = ".tmp-"  # kgan.atomic_files' temporary and trash names start with it too.
 
 
@@ -88,6 +89,21 @@ def _require_built_optimizers(model):
         )
 
 
+def _check_metadata(metadata, path) -> dict:
+    """``metadata`` if it has the fields the readers use, with the right types; else ValueError."""
+    if not isinstance(metadata, dict):
+        raise ValueError(f"Checkpoint {path} has malformed {_METADATA_FILE}: a JSON {type(metadata).__name__}, not an object.")
+    for field, required in (("train_steps", True), ("epoch", False), ("step_in_epoch", False)):
+        value = metadata.get(field)
+        if value is None and not required:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"Checkpoint {path} has malformed {_METADATA_FILE}: {field} is {value!r}, not a count.")
+    if not isinstance(metadata.get("metrics", {}), dict):
+        raise ValueError(f"Checkpoint {path} has malformed {_METADATA_FILE}: metrics is not an object.")
+    return metadata
+
+
 def load_checkpoint(model, path) -> dict:
     """Loads one checkpoint directory into a compiled ``model``.
 
@@ -96,12 +112,13 @@ def load_checkpoint(model, path) -> dict:
 
     Raises:
       RuntimeError: the model's optimizers are not built (compile it first).
-      OSError, ValueError: unreadable checkpoint, or one of another architecture.
+      OSError, ValueError: unreadable checkpoint or metadata (of any JSON
+        shape but the expected object), or one of another architecture.
     """
     _require_built_optimizers(model)
     path = os.fspath(path)
     with open(os.path.join(path, _METADATA_FILE), encoding="utf-8") as f:
-        metadata = json.load(f)
+        metadata = _check_metadata(json.load(f), path)
     model.load_weights(os.path.join(path, _WEIGHTS_FILE))
     restored = _train_steps(model)
     if restored != metadata["train_steps"]:
@@ -156,42 +173,73 @@ def _model_record(model):
         return None
 
 
-def restore_latest(model, directory) -> dict | None:
+def restore_latest(model, directory, repair: bool = True) -> dict | None:
     """Restores the newest loadable checkpoint of ``directory`` into ``model``.
 
     The model must be compiled (its optimizers built), or their state would be
     dropped. Checkpoints are tried newest (most train steps) first: each
     ``ckpt-*`` directory is complete by construction, so one whose write
     finished just before a crash, before the ``latest`` pointer moved, counts
-    too; an unreadable one (e.g. a disk error) falls back to the previous one.
+    too; an unreadable one (a truncated file, a disk error, malformed
+    metadata) falls back to the previous one.
+
+    Repair: once an older checkpoint has loaded into this model, the newer
+    ones that did not are damaged (not of another architecture, which no
+    checkpoint would load into): with ``repair`` they are moved aside into
+    ``<directory>/damaged/`` (kept for inspection, never deleted), so that
+    `TrainingCheckpoint` writes their steps anew when training reaches them
+    again instead of keeping the broken files.
 
     Args:
       model: the compiled model, built with the same architecture.
       directory: a `TrainingCheckpoint` directory; it need not exist.
+      repair: move damaged newer checkpoints aside (False: read only).
 
     Returns:
       The restored checkpoint's metadata (``epoch``, ``train_steps``,
-      ``step_in_epoch``, ... and ``path``), or None if there is no checkpoint.
+      ``step_in_epoch``, ... and ``path``) plus ``"repaired"``: a list of
+      ``{"checkpoint", "error", "moved_to"}`` for the checkpoints that failed
+      to load (``moved_to`` None without ``repair``); or None if there is no
+      checkpoint.
 
     Raises:
       RuntimeError: the model's optimizers are not built (compile it first).
       ValueError: checkpoints exist but none loads into this model (e.g. the
-        network flags changed); the message says what to do.
+        network flags changed); the message says what to do. Nothing is moved.
     """
     directory = os.fspath(directory)
     candidates = [path for _, path in reversed(list_checkpoints(directory))]
     if not candidates:
         return None
     _require_built_optimizers(model)
-    errors = []
+    failed = []
     for path in candidates:
         try:
-            return load_checkpoint(model, path)
+            metadata = load_checkpoint(model, path)
         except (OSError, ValueError, KeyError) as error:  # json.JSONDecodeError is a ValueError.
             logging.warning("Could not load checkpoint %s: %s", path, error)
-            errors.append(f"{path}: {error}")
+            failed.append((path, f"{type(error).__name__}: {error}"))
+            continue
+        metadata["repaired"] = [
+            {"checkpoint": bad, "error": error, "moved_to": _move_aside(bad, directory) if repair else None}
+            for bad, error in failed
+        ]
+        return metadata
     raise ValueError(
         f"None of the {len(candidates)} checkpoints in {directory!r} loads into this model "
-        f"(first error: {errors[0]}). If you changed the model's architecture, train into a new "
+        f"(first error: {failed[0][0]}: {failed[0][1]}). If you changed the model's architecture, train into a new "
         "directory or start over without resuming."
     )
+
+
+def _move_aside(path, directory) -> str:
+    """Renames a damaged checkpoint into ``<directory>/damaged/`` (a new name if one is there already)."""
+    damaged = os.path.join(directory, DAMAGED_DIR)
+    os.makedirs(damaged, exist_ok=True)
+    base = os.path.join(damaged, os.path.basename(path))
+    target, n = base, 1
+    while os.path.exists(target):
+        target, n = f"{base}.{n}", n + 1
+    os.rename(path, target)
+    logging.warning("Moved the damaged checkpoint %s to %s; its step is checkpointed again when training reaches it.", path, target)
+    return target
