@@ -11,6 +11,9 @@ In the same run it times:
   networks doing the same work per step -- the pattern of the keras-io
   examples (one tape per update, losses inline, no dtype policy, no XLA;
   `bench/baselines.py`) -- so every row reads as a ratio to its model's;
+* ``<model>_unchecked``: the model (float32, no XLA) with its in-graph
+  check of every batch's values turned off (``check_every_batch = False``,
+  `kgan.data.graph_checks`), which prices that check;
 * ``peak``: a 4096x4096 matmul in float32 and bfloat16 (median of 5), the
   FLOP/s ceiling the utilisation column refers to.
 
@@ -23,6 +26,8 @@ Example (about 10 minutes on two CPU cores)::
 
     TF_CPP_MIN_LOG_LEVEL=3 python bench/throughput.py --models=gan,wgan_gp,conditional_gan,cycle_gan,star_gan \
         --json_out=/tmp/throughput.json
+
+``--variants=float32,unchecked --repeats=9`` times only the batch check's cost.
 
 Prints a Markdown table. Machines here are shared: compare rows as ratios
 measured in one run, not against numbers from another day.
@@ -43,6 +48,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 MODELS = ("gan", "wgan_gp", "conditional_gan", "cycle_gan", "star_gan")
 VARIANTS = (("float32", False), ("float32", True), ("mixed_bfloat16", False), ("mixed_bfloat16", True))
+VARIANT_NAMES = {"float32": VARIANTS[0], "float32_xla": VARIANTS[1], "bfloat16": VARIANTS[2], "bfloat16_xla": VARIANTS[3]}
+EXTRA_VARIANTS = ("baseline", "unchecked")
 
 
 # ---------------------------------------------------------------------- models
@@ -62,6 +69,8 @@ def _build(name: str, jit_compile: bool):
 
     import baselines
 
+    unchecked = name.endswith("_unchecked")
+    name = name.removesuffix("_unchecked")
     model_name, baseline = name.removesuffix("_baseline"), name.endswith("_baseline")
     rng = np.random.default_rng(0)
     images = lambda n, c=1: rng.uniform(-1, 1, (n, 28, 28, c)).astype(np.float32)  # noqa: E731
@@ -107,6 +116,7 @@ def _build(name: str, jit_compile: bool):
         model.compile(adam(), adam())
     else:
         model.compile(jit_compile=jit_compile)
+        model.check_every_batch = not unchecked
     # Images a step reads: both domains for CycleGAN, the images of (images, labels) otherwise.
     images_per_step = 2 * len(batch[0]) if model_name == "cycle_gan" else len(batch[0] if isinstance(batch, tuple) else batch)
     return model, batch, images_per_step
@@ -127,7 +137,7 @@ def _step_flops(model, batch) -> float:
     return float(model_analyzer.profile(concrete.graph, options=options).total_float_ops)
 
 
-def measure_model(name: str, repeats: int, seconds: float) -> list:
+def measure_model(name: str, repeats: int, seconds: float, variant_names=tuple(VARIANT_NAMES) + EXTRA_VARIANTS) -> list:
     """Runs in a subprocess: every variant of one model, timed in interleaved windows.
 
     All variants (and the model's plain-Keras baseline) are built and warmed
@@ -139,7 +149,10 @@ def measure_model(name: str, repeats: int, seconds: float) -> list:
     import numpy as np
     import tensorflow as tf
 
-    variants = [(f"{name}_baseline", "float32", False)] + [(name, policy, xla) for policy, xla in VARIANTS]
+    variants = [(f"{name}_baseline", "float32", False)] if "baseline" in variant_names else []
+    variants += [(name, *VARIANT_NAMES[v]) for v in VARIANT_NAMES if v in variant_names]
+    if "unchecked" in variant_names:
+        variants.append((f"{name}_unchecked", "float32", False))
     built = []
     for model_name, policy, xla in variants:
         keras.mixed_precision.set_global_policy(policy)
@@ -166,7 +179,7 @@ def measure_model(name: str, repeats: int, seconds: float) -> list:
             "images_per_second": float(np.median(entry["rates"])), "runs": entry["rates"],
             "steps_per_window": entry["steps"], "images_per_step": entry["images_per_step"], "peak_rss_mb": peak_rss,
         }
-        if entry["policy"] == "float32" and not entry["xla"] and not entry["name"].endswith("_baseline"):
+        if entry["policy"] == "float32" and not entry["xla"] and entry["name"] == name:
             result["flops_per_step"] = _step_flops(entry["model"], entry["batch"])
         results.append(result)
     return results
@@ -199,8 +212,11 @@ def _run_child(args) -> dict:
 
 
 def format_table(results: list, peaks: dict) -> str:
+    import numpy as np
+
     flops = {r["model"]: r["flops_per_step"] for r in results if "flops_per_step" in r}
     baselines = {r["model"].removesuffix("_baseline"): r["images_per_second"] for r in results if r["model"].endswith("_baseline")}
+    unchecked = {r["model"].removesuffix("_unchecked"): r for r in results if r["model"].endswith("_unchecked")}
     float32 = {(r["model"], r["xla"]): r["images_per_second"] for r in results if r["policy"] == "float32"}
     lines = [
         f"matmul peak (4096^2): float32 {peaks['float32'] / 1e9:.0f} GFLOP/s, bfloat16 {peaks['bfloat16'] / 1e9:.0f} GFLOP/s",
@@ -208,7 +224,10 @@ def format_table(results: list, peaks: dict) -> str:
         "| model | policy | XLA | images/s (median) | vs plain-Keras baseline | vs float32, same XLA | GFLOP/s | % of matmul peak | peak RSS |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+    rows = []
     for r in results:
+        if r["model"].endswith("_unchecked"):
+            continue
         model = r["model"].removesuffix("_baseline")
         rate = r["images_per_second"]
         step_flops = flops.get(model)
@@ -220,7 +239,16 @@ def format_table(results: list, peaks: dict) -> str:
             f"| {r['model']} | {r['policy']} | {'on' if r['xla'] else 'off'} | {rate:,.0f} | {versus_baseline} | {versus_float32} | "
             f"{(achieved or 0) / 1e9:.1f} | {100 * achieved / peak if achieved else 0:.0f} % | {r['peak_rss_mb']:.0f} MB |"
         )
-    return "\n".join(lines)
+    if unchecked:
+        rows += ["", "Cost of the in-graph check of every batch (float32, XLA off; per-round ratios, interleaved windows):", "",
+                 "| model | checked images/s | unchecked images/s | checked / unchecked (median of rounds) |",
+                 "| --- | --- | --- | --- |"]
+        for model, plain in unchecked.items():
+            checked = next(r for r in results if r["model"] == model and r["policy"] == "float32" and not r["xla"])
+            ratios = [a / b for a, b in zip(checked["runs"], plain["runs"])]
+            rows.append(f"| {model} | {checked['images_per_second']:,.0f} | {plain['images_per_second']:,.0f} | "
+                        f"{float(np.median(ratios)):.3f} (rounds {min(ratios):.3f}-{max(ratios):.3f}) |")
+    return "\n".join(lines + rows)
 
 
 def main(argv=None):
@@ -228,6 +256,8 @@ def main(argv=None):
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--repeats", type=int, default=5, help="Timed windows per variant (the median is reported).")
     parser.add_argument("--seconds", type=float, default=3.0, help="Approximate length of one timed window.")
+    parser.add_argument("--variants", default=",".join((*VARIANT_NAMES, *EXTRA_VARIANTS)),
+                        help=f"Comma-separated subset of {', '.join((*VARIANT_NAMES, *EXTRA_VARIANTS))}.")
     parser.add_argument("--json_out", default=None)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -236,14 +266,14 @@ def main(argv=None):
         if job["kind"] == "peak":
             print(json.dumps({"float32": matmul_peak("float32"), "bfloat16": matmul_peak("bfloat16")}))
         else:
-            print(json.dumps(measure_model(job["model"], args.repeats, args.seconds)))
+            print(json.dumps(measure_model(job["model"], args.repeats, args.seconds, job["variants"])))
         return
     peaks = _run_child({"kind": "peak"})
     results = []
     for model in args.models.split(","):
-        results.extend(_run_child({"kind": "model", "model": model}))
+        results.extend(_run_child({"kind": "model", "model": model, "variants": args.variants.split(",")}))
         for r in results:
-            if r["model"] in (model, f"{model}_baseline"):
+            if r["model"] in (model, f"{model}_baseline", f"{model}_unchecked"):
                 print(f"{r['model']} {r['policy']} XLA={r['xla']}: {r['images_per_second']:,.0f} images/s", file=sys.stderr, flush=True)
     table = format_table(results, peaks)
     print(table)
