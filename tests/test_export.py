@@ -124,6 +124,13 @@ def test_version_written_with_leading_zeros_counts_as_existing(tmp_path, points_
         ({"name": "a/b"}, ValueError),
         ({"name": ".."}, ValueError),
         ({"name": ""}, ValueError),
+        # models.config is line-based text: a control character in one name breaks the file for every model.
+        ({"name": "bad\nname"}, ValueError),
+        ({"name": "tab\tname"}, ValueError),
+        ({"name": "nul\x00"}, ValueError),
+        ({"name": "line\u2028separator"}, ValueError),
+        # Hidden directories are never listed in models.config (nor served).
+        ({"name": ".hidden"}, ValueError),
     ],
 )
 def test_invalid_arguments_fail_before_writing(tmp_path, points_model, kwargs, error):
@@ -357,3 +364,123 @@ def test_signature_defs_seen_by_tf_serving(reloaded):
     for name in ("serving_default", "sample"):
         assert defs[name]["outputs"] == ["images", "images_png_bytes", "images_uint8"]
         assert defs[name]["method"] == "tensorflow/serving/predict"
+
+
+# ---------------------------------------------------------------------- refusals before writing
+
+
+def test_non_finite_weights_are_refused_before_writing(tmp_path):
+    model = kgan.GAN(
+        networks.mlp_generator(latent_dim=LATENT_DIM, output_dim=2, hidden_units=(4,)),
+        networks.mlp_discriminator(input_dim=2, hidden_units=(4,)), latent_dim=LATENT_DIM,
+    )
+    kernel = model.generator.trainable_weights[0]
+    kernel.assign(np.where(np.arange(kernel.shape[-1]) == 1, np.nan, kernel.numpy()))
+    bias = model.generator.trainable_weights[-1]
+    bias.assign(np.full(bias.shape, np.inf, np.float32))
+    with pytest.raises(ValueError, match="non-finite") as info:
+        export.export_saved_model(model, tmp_path / "out")
+    assert kernel.path in str(info.value) and bias.path in str(info.value)
+    assert not (tmp_path / "out").exists()
+    # Variables the export does not serve are not its concern: the discriminator's.
+    kernel.assign(np.zeros(kernel.shape, np.float32))
+    bias.assign(np.zeros(bias.shape, np.float32))
+    model.discriminator.trainable_weights[0].assign(np.full(model.discriminator.trainable_weights[0].shape, np.nan, np.float32))
+    assert os.path.isdir(export.export_saved_model(model, tmp_path / "out"))
+
+
+def test_with_the_ema_on_the_served_average_is_checked(tmp_path):
+    model = kgan.GAN(
+        networks.mlp_generator(latent_dim=LATENT_DIM, output_dim=2, hidden_units=(4,)),
+        networks.mlp_discriminator(input_dim=2, hidden_units=(4,)), latent_dim=LATENT_DIM, generator_ema=0.99,
+    )
+    averaged = model.sampling_network().weights[0]  # the average's kernel (non-trainable)
+    assert all(averaged is not v for v in model.generator.weights)
+    averaged.assign(np.full(averaged.shape, np.nan, np.float32))
+    with pytest.raises(ValueError, match="non-finite") as info:
+        export.export_saved_model(model, tmp_path / "out")
+    assert f"generator_average/{averaged.path}" in str(info.value)  # the average, not the trained generator
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------- models.config round trip
+
+
+def test_a_quoted_serving_root_survives_every_rewrite(tmp_path, points_model):
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    base = tmp_path / "saved_models"
+    export.export_saved_model(points_model, base, name="p")
+    root = '/srv/"quoted" \\\\ root'
+    config = base / "models.config"
+    export.write_models_config(base, serving_root=root)
+    first = config.read_text()
+    export.write_models_config(base)  # keeps the file's root
+    export.write_models_config(base)
+    assert config.read_text() == first
+    export.export_saved_model(points_model, base, name="q")  # an export rewrites it too
+    parsed = text_format.Parse(config.read_text(), model_server_config_pb2.ModelServerConfig())
+    assert {c.name: c.base_path for c in parsed.model_config_list.config} == {"p": root + "/p", "q": root + "/q"}
+
+
+def test_serving_root_with_a_control_character_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="control character"):
+        export.models_config_text(tmp_path, serving_root="/models\nbad")
+
+
+# ---------------------------------------------------------------------- leftovers of crashed exports
+
+
+def _dead_pid():
+    process = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(process.stdout)
+
+
+def test_leftovers_of_dead_exporters_are_removed_and_live_ones_kept(tmp_path, points_model):
+    base = tmp_path / "saved_models"
+    export.export_saved_model(points_model, base, name="p")
+    dead = [base / "p" / (export._temporary_prefix(_dead_pid()) + "crashed"),
+            base / "other" / (export._temporary_prefix(_dead_pid()) + "crashed")]
+    live = [base / "p" / (export._temporary_prefix(os.getpid()) + "running"),
+            base / "p" / (export._temporary_prefix(_dead_pid(), host="elsewhere") + "running")]
+    legacy_old, legacy_new = base / "p" / ".tmp-export-abc123", base / "p" / ".tmp-export-def456"
+    for directory in dead + live + [legacy_old, legacy_new]:
+        (directory / "variables").mkdir(parents=True)
+        (directory / "saved_model.pb").write_text("half")
+    two_days_ago = __import__("time").time() - 2 * 86400
+    os.utime(legacy_old, (two_days_ago, two_days_ago))
+
+    export.export_saved_model(points_model, base, name="p")
+    for directory in dead + [legacy_old]:
+        assert not directory.exists(), directory
+    for directory in live + [legacy_new]:
+        assert (directory / "saved_model.pb").exists(), directory
+    assert export.list_versions(base / "p") == [1, 2]
+
+
+# ---------------------------------------------------------------------- check_export_dir
+
+
+def test_check_export_dir(tmp_path):
+    writable = tmp_path / "not" / "yet" / "there"
+    assert export.check_export_dir(writable) == str(writable)
+    assert not (tmp_path / "not").exists()  # checking creates nothing
+
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a directory")
+    for path in (a_file, a_file / "saved_models"):
+        with pytest.raises(ValueError, match="not a directory"):
+            export.check_export_dir(path)
+
+    if os.geteuid() == 0:  # root ignores permission bits: the file case above is what fails here
+        return
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    try:
+        for path in (read_only, read_only / "saved_models"):
+            with pytest.raises(PermissionError, match="not writable"):
+                export.check_export_dir(path)
+    finally:
+        read_only.chmod(0o755)

@@ -145,3 +145,68 @@ def test_checked_batch_sizes():
     fn(tf.zeros([3, 2]), tf.zeros([3], tf.int32))
     with pytest.raises(tf.errors.InvalidArgumentError, match="z and labels must have the same batch size"):
         fn(tf.zeros([3, 2]), tf.zeros([2], tf.int32))
+
+
+# ---------------------------------------------------------------------- bounds (rank, batch size, scalars)
+
+
+def _relaxed(fn, dtype=tf.float32):
+    """``fn`` traced for any shape, so the in-graph checks see what a server would feed."""
+    return tf.function(fn, input_signature=[tf.TensorSpec(None, dtype)])
+
+
+def test_checked_batch_checks_rank_then_the_limit():
+    fn = _relaxed(lambda v: serving.checked_batch(v, "z", (None,), limit=3))
+    assert fn(tf.zeros([3, 5])).shape == (3, 5)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"z must have rank 2 \(\[N, \?\], N examples\)"):
+        fn(tf.zeros([5]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="z holds more than 3 examples.*send several requests"):
+        fn(tf.zeros([4, 5]))
+
+
+def test_checked_scalar_reads_one_value_and_refuses_more():
+    fn = _relaxed(lambda v: serving.checked_scalar(v, "seed"), tf.int64)
+    assert fn(tf.constant(7, tf.int64)).shape == () and int(fn(tf.constant(7, tf.int64))) == 7
+    assert int(fn(tf.constant([7], tf.int64))) == 7  # TF Serving's row format sends [1]
+    for bad in ([1, 2], []):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="seed must be a scalar"):
+            fn(tf.constant(bad, tf.int64))
+
+
+def test_batch_limit_sets_the_bound_of_what_is_traced_inside():
+    def trace():
+        return tf.function(serving.checked_count, input_signature=[tf.TensorSpec([], tf.int32)])
+
+    with serving.batch_limit(5):
+        assert serving.max_batch_size() == 5
+        bounded = trace()
+        bounded.get_concrete_function()  # traced here: keeps 5
+    assert serving.max_batch_size() == serving.MAX_SAMPLED_IMAGES
+    assert int(bounded(tf.constant(5))) == 5
+    with pytest.raises(tf.errors.InvalidArgumentError, match="num_images must be <= 5"):
+        bounded(tf.constant(6))
+    assert int(trace()(tf.constant(6))) == 6  # traced outside: the default bound
+    for bad, error in [(0, ValueError), (2**31, ValueError), (1.0, TypeError), (True, TypeError)]:
+        with pytest.raises(error, match="max_batch_size must be"):
+            serving.batch_limit(bad).__enter__()
+
+
+def test_check_num_samples_bounds_the_bytes_of_a_sampling_call():
+    per_sample = 28 * 28 + 100
+    most = serving.MAX_GENERATED_BYTES // (4 * per_sample)
+    assert serving.check_num_samples(np.int64(most), per_sample) == most
+    with pytest.raises(ValueError, match=f"at most {most:,} samples per call"):
+        serving.check_num_samples(most + 1, per_sample)
+
+
+def test_in_chunks_equals_one_call():
+    z = tf.random.stateless_normal([7, 3], seed=[1, 2])
+    labels = tf.range(7)
+    calls = []
+
+    def fn(inputs):
+        calls.append(int(inputs[0].shape[0]))
+        return inputs[0] * tf.cast(inputs[1][:, None], tf.float32)
+
+    np.testing.assert_array_equal(serving.in_chunks(fn, [z, labels], chunk_size=3).numpy(), fn([z, labels]).numpy())
+    assert calls == [3, 3, 1, 7]

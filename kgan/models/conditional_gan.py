@@ -202,14 +202,22 @@ class ConditionalGAN(GAN):
           seed: z = ``stateless_normal([N, latent_dim], seed=[seed, 0])``, as `GAN.generate`
             and the exported ``sample`` signature.
           labels: int ``[N]`` class of each sample (then ``num_samples`` may be omitted).
+
+        Returns:
+          float32 ``[N, *sample_shape]``. ``N`` and ``seed`` are bounded and
+          checked as in `GAN.latent_vectors` (ValueError); the generator runs
+          on `kgan.serving.MAX_SAMPLED_IMAGES` samples at a time.
         """
         if labels is None:
             if num_samples is None:
                 raise ValueError("Pass num_samples or labels.")
-            return self(self.sampling_inputs(num_samples, seed), training=False)
-        labels = tf.convert_to_tensor(labels)
-        check_label_batch(labels, self.num_classes, num_samples)
-        return self([self.latent_vectors(int(labels.shape[0]), seed), labels], training=False)
+            inputs = self.sampling_inputs(num_samples, seed)  # bounds num_samples (GAN.latent_vectors)
+        else:
+            labels = tf.convert_to_tensor(labels)
+            check_label_batch(labels, self.num_classes, num_samples)
+            inputs = [self.latent_vectors(int(labels.shape[0]), seed), labels]
+        # kgan.serving.MAX_SAMPLED_IMAGES samples per call of the generator, as in GAN.generate.
+        return serving.in_chunks(lambda chunk: self(chunk, training=False), inputs)
 
     def sampling_inputs(self, num_samples: int, seed: int = 0, offset: int = 0):
         """``[z, labels]`` with z of `GAN.latent_vectors` and labels cycling ``offset, offset + 1, ...`` mod K."""
@@ -219,8 +227,9 @@ class ConditionalGAN(GAN):
     def preview_inputs(self, num_samples: int, seed: int = 0):
         """``([z, labels], K)``: one grid row per class, ``max(1, num_samples // K)`` samples each (row k: label k)."""
         columns = max(1, int(num_samples) // self.num_classes)
+        z = self.latent_vectors(columns * self.num_classes, seed)  # bounds the count before the labels exist
         labels = np.repeat(np.arange(self.num_classes, dtype=np.int32), columns)
-        return [self.latent_vectors(len(labels), seed), tf.constant(labels)], self.num_classes
+        return [z, tf.constant(labels)], self.num_classes
 
     # ------------------------------------------------------------------ noise and losses
 
@@ -299,11 +308,12 @@ class ConditionalGAN(GAN):
           ``images_png_bytes`` (points models: ``samples`` float32).
         * ``sample(labels int32 [N], seed int64 [])`` -> the same outputs for
           ``z = stateless_normal([N, latent_dim], seed=[seed, 0])``; equals
-          ``generate(labels=labels, seed=seed)``; ``1 <= N <=
-          kgan.serving.MAX_SAMPLED_IMAGES``.
+          ``generate(labels=labels, seed=seed)``; ``1 <= N``.
 
-        Labels outside ``[0, num_classes)``, a z/labels batch mismatch or a z
-        of another width fail with an InvalidArgument error.
+        ``N <=`` the export's ``max_batch_size`` (`kgan.serving.MAX_SAMPLED_IMAGES`
+        by default) in both. Labels outside ``[0, num_classes)``, a z/labels
+        batch mismatch, inputs of another rank, a z of another width or a
+        batch over the bound fail with an InvalidArgument error.
         """
         latent_dim = self.latent_dim
 

@@ -220,8 +220,10 @@ class CycleGAN(AdversarialModel):
           uint8 pixels in [0, 255];
         * ``serving_default`` = ``x_to_y``.
 
-        Images of another ``H, W, C`` or float values outside [-1, 1] fail the
-        request with an InvalidArgument error that names the expected shape
+        Images of another rank or ``H, W, C``, float values outside [-1, 1] or
+        more images than the export's ``max_batch_size``
+        (`kgan.serving.MAX_SAMPLED_IMAGES` by default) fail the request with
+        an InvalidArgument error that names the expected shape
         (`kgan.serving.checked_images`).
         """
         endpoints = {}

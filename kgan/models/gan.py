@@ -147,10 +147,22 @@ class GAN(AdversarialModel):
         return tf.cast(self.sampling_generator(z, training=training), tf.float32)
 
     def latent_vectors(self, num_samples: int, seed: int = 0):
-        """z ``[num_samples, latent_dim]`` = ``stateless_normal(seed=[seed, 0])``: what `generate` and ``sample`` use."""
-        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
-            raise ValueError(f"num_samples must be a positive integer; got {num_samples!r}.")
-        return tf.random.stateless_normal([int(num_samples), self.latent_dim], seed=[seed, 0])
+        """z ``[num_samples, latent_dim]`` = ``stateless_normal(seed=[seed, 0])``: what `generate` and ``sample`` use.
+
+        Args:
+          num_samples: a positive Python or numpy int. At most as many as
+            `kgan.serving.MAX_GENERATED_BYTES` (1 GiB) of float32 holds for the
+            codes and the samples they make, so that a typo such as
+            ``generate(10**9)`` fails at once instead of exhausting memory.
+          seed: a Python or numpy int in int64's range.
+
+        Raises:
+          ValueError: either argument out of bounds or of another type (the
+            message gives the largest count and says to draw in batches).
+        """
+        num_samples = serving.check_num_samples(num_samples, self.latent_dim + int(np.prod(self.sample_shape)))
+        seed = serving.check_seed(seed)
+        return tf.random.stateless_normal([num_samples, self.latent_dim], seed=[seed, 0])
 
     def sampling_inputs(self, num_samples: int, seed: int = 0, offset: int = 0):
         """The inputs of ``model(...)`` for `generate`-equal samples (``offset`` matters for conditional models only)."""
@@ -158,8 +170,15 @@ class GAN(AdversarialModel):
         return self.latent_vectors(num_samples, seed)
 
     def generate(self, num_samples: int, seed: int = 0):
-        """Returns ``num_samples`` samples for the stateless seed ``seed`` (float32)."""
-        return self(self.sampling_inputs(num_samples, seed), training=False)
+        """Returns ``num_samples`` samples for the stateless seed ``seed``: float32 ``[num_samples, *sample_shape]``.
+
+        The codes are those of `latent_vectors` (which bounds ``num_samples``
+        and checks ``seed``); the generator runs on
+        `kgan.serving.MAX_SAMPLED_IMAGES` of them at a time, so a big count
+        costs its output plus one chunk's activations. Up to one chunk this is
+        one call of the network, as the exported ``sample`` signature makes it.
+        """
+        return serving.in_chunks(lambda z: self(z, training=False), self.sampling_inputs(num_samples, seed))
 
     def preview_inputs(self, num_samples: int, seed: int = 0):
         """``(inputs, rows)`` of a progress grid (`kgan.callbacks.SampleGrid`): z of `generate`, rows None (square grid)."""
@@ -323,10 +342,15 @@ class GAN(AdversarialModel):
         * ``sample(num_images int32 [], seed int64 [])`` -> the same outputs for
           ``z = stateless_normal([num_images, latent_dim], seed=[seed, 0])``, so
           clients need no latent code; equals `generate(num_images, seed)`.
-          ``1 <= num_images <= kgan.serving.MAX_SAMPLED_IMAGES``.
+          ``1 <= num_images <= max_batch_size``.
 
-        ``z`` of another width, non-finite ``z`` or a ``num_images`` out of
-        bounds fail the request with an InvalidArgument error (`kgan.serving`).
+        An export (`kgan.export.export_saved_model`) bounds both by its
+        ``max_batch_size`` (`kgan.serving.MAX_SAMPLED_IMAGES`, 1,024, by
+        default): at most that many z rows or ``num_images`` per request.
+        ``z`` of another rank or width, more rows than that, non-finite ``z``,
+        a ``num_images`` or ``seed`` that is not a scalar or a ``num_images``
+        out of bounds fail the request with an InvalidArgument error that
+        names the input (`kgan.serving`), before the generator runs.
         """
         latent_dim = self.latent_dim
 

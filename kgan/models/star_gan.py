@@ -218,7 +218,9 @@ class StarGAN(AdversarialModel):
         Targets are the 0/1 attribute vectors the model trained on; values in
         between are accepted (they interpolate attributes, off the training
         distribution). Wrong shapes, images outside [-1, 1], targets outside
-        [0, 1] or a batch mismatch fail with an InvalidArgument error.
+        [0, 1], a batch mismatch or more images than the export's
+        ``max_batch_size`` (`kgan.serving.MAX_SAMPLED_IMAGES` by default) fail
+        with an InvalidArgument error.
         """
         endpoints = serving.translation_endpoints(
             "translate", lambda images, targets: self([images, targets], training=False), self.image_shape,
