@@ -459,6 +459,47 @@ def test_leftovers_of_dead_exporters_are_removed_and_live_ones_kept(tmp_path, po
     assert export.list_versions(base / "p") == [1, 2]
 
 
+# ---------------------------------------------------------------------- train/evaluate.py's export records
+
+
+EVALUATE_CHECK = r'''
+import json, os, sys
+sys.argv = ["evaluate"]
+from train.evaluate import resolve_saved_model
+report = {}
+for path in json.loads(os.environ["PATHS"]):
+    try:
+        report[path] = resolve_saved_model(path)
+    except ValueError as error:
+        report[path] = "ValueError: " + str(error)
+    except RecursionError as error:
+        report[path] = "RecursionError: " + str(error)
+print(json.dumps(report))
+'''
+
+
+def test_evaluate_explains_export_records_that_point_in_a_cycle(tmp_path, points_model):
+    from test_case import REPO
+
+    own, a, b, good = tmp_path / "own", tmp_path / "a", tmp_path / "b", tmp_path / "good"
+    for directory in (own, a, b, good):
+        directory.mkdir()
+    (own / "export.json").write_text(json.dumps({"path": str(own)}))
+    (a / "export.json").write_text(json.dumps({"path": str(b)}))
+    (b / "export.json").write_text(json.dumps({"path": str(a)}))
+    version = export.export_saved_model(points_model, tmp_path / "exports", name="p")
+    (good / "export.json").write_text(json.dumps({"path": version}))
+    (tmp_path / "check.py").write_text(EVALUATE_CHECK)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PATHS=json.dumps([str(own), str(a), str(good)]), PYTHONPATH=REPO)
+    result = subprocess.run([sys.executable, str(tmp_path / "check.py")], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report[str(good)] == version
+    for path in (own, a):
+        assert report[str(path)].startswith("ValueError:") and "cycle" in report[str(path)], report[str(path)]
+        assert str(path / "export.json") in report[str(path)]
+
+
 # ---------------------------------------------------------------------- check_export_dir
 
 

@@ -54,14 +54,41 @@ _CLASSIFIER_DATASETS = ("fashion_mnist", "embedded_fashion_mnist", "mnist")
 
 
 def resolve_saved_model(path) -> str:
-    """A version directory from a version, model or run directory; raises ValueError with what was found."""
+    """A version directory from a version, model or run directory; raises ValueError with what was found.
+
+    A run directory's ``export.json`` names the export (``{"path": ...}``),
+    which may itself be a run or model directory. Records that lead back to a
+    directory already visited (one pointing at its own run, two at each
+    other) are a cycle and fail with the chain of records, as do records that
+    are not JSON objects with a string "path".
+    """
+    visited = []  # (real path, record) in order, to report the chain
     path = os.fspath(path)
-    if os.path.isfile(os.path.join(path, "saved_model.pb")):
-        return path
-    record = os.path.join(path, "export.json")
-    if os.path.isfile(record):
-        with open(record, encoding="utf-8") as f:
-            return resolve_saved_model(json.load(f)["path"])
+    while True:
+        if os.path.isfile(os.path.join(path, "saved_model.pb")):
+            return path
+        record = os.path.join(path, "export.json")
+        if not os.path.isfile(record):
+            break
+        real = os.path.realpath(path)
+        if any(real == seen for seen, _ in visited):
+            chain = " -> ".join(seen_record for _, seen_record in visited) + f" -> {record}"
+            raise ValueError(
+                f"The export records form a cycle: {chain}. Each export.json must name the exported version "
+                "directory (<base>/<name>/<version>); fix or delete the one that points back."
+            )
+        visited.append((real, record))
+        try:
+            with open(record, encoding="utf-8") as f:
+                target = json.load(f)["path"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ValueError(
+                f"{record} is not an export record ({type(error).__name__}: {error}); expected JSON "
+                '{"path": "<the exported version directory>"}. Fix or delete it.'
+            ) from error
+        if not isinstance(target, str) or not target:
+            raise ValueError(f'{record}: "path" must be a non-empty string (the exported version directory); got {target!r}.')
+        path = target  # as train_lib writes it: relative to the working directory, if relative
     version = export.latest_version(path)
     if version is not None:
         return os.path.join(path, str(version))
