@@ -158,7 +158,7 @@ def check_num_samples(num_samples, floats_per_sample: int, name="num_samples") -
         raise ValueError(
             f"{name}={num_samples:,} asks for {num_samples * floats_per_sample * 4 / 2**30:,.1f} GiB of float32; "
             f"at most {most:,} samples per call (kgan.serving.MAX_GENERATED_BYTES = 1 GiB). Draw them in batches "
-            "(e.g. kgan.metrics.quality.generated_batches, or generate(n, seed=s) for several seeds)."
+            "(kgan.metrics.quality.generated_batches does, with balanced labels for conditional models)."
         )
     return num_samples
 
