@@ -73,7 +73,7 @@ def generated_batches(source, num_images: int, seed: int = 0, batch_size: int = 
       num_images: total images.
       seed: batch ``i`` uses seed ``seed + i``, so the samples are reproducible
         (and independent of nothing else).
-      batch_size: images per batch (<= 1,024 for SavedModels).
+      batch_size: images per batch (for SavedModels at most the export's ``max_batch_size``, 1,024 by default).
       num_classes: conditional SavedModels only: labels cycle ``0..num_classes-1``
         (kgan models know their own).
     """
