@@ -27,7 +27,10 @@ Example (about 10 minutes on two CPU cores)::
     TF_CPP_MIN_LOG_LEVEL=3 python bench/throughput.py --models=gan,wgan_gp,conditional_gan,cycle_gan,star_gan \
         --json_out=/tmp/throughput.json
 
-``--variants=float32,unchecked --repeats=9`` times only the batch check's cost.
+``--variants=float32,unchecked --repeats=9`` times only the batch check's cost: as
+the ratio of whole steps with and without it (which a shared machine's noise
+swamps at this size) and as the check alone (median of 5 x 200 calls of the
+compiled check on the same batch) over the step's time.
 
 Prints a Markdown table. Machines here are shared: compare rows as ratios
 measured in one run, not against numbers from another day.
@@ -137,6 +140,25 @@ def _step_flops(model, batch) -> float:
     return float(model_analyzer.profile(concrete.graph, options=options).total_float_ops)
 
 
+def check_seconds(model, batch, calls: int = 200, rounds: int = 5) -> float:
+    """Median seconds of the in-graph check of one batch on its own (`kgan.data.graph_checks`), compiled like a step."""
+    import numpy as np
+    import tensorflow as tf
+
+    from kgan.data import graph_checks
+
+    tensors = tf.nest.map_structure(tf.constant, batch)
+    check = tf.function(lambda b: graph_checks.assert_batch_values(model.batch_value_checks(b), tf.constant(0, tf.int64)))
+    check(tensors)
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(calls):
+            check(tensors)
+        times.append((time.perf_counter() - start) / calls)
+    return float(np.median(times))
+
+
 def measure_model(name: str, repeats: int, seconds: float, variant_names=tuple(VARIANT_NAMES) + EXTRA_VARIANTS) -> list:
     """Runs in a subprocess: every variant of one model, timed in interleaved windows.
 
@@ -181,6 +203,7 @@ def measure_model(name: str, repeats: int, seconds: float, variant_names=tuple(V
         }
         if entry["policy"] == "float32" and not entry["xla"] and entry["name"] == name:
             result["flops_per_step"] = _step_flops(entry["model"], entry["batch"])
+            result["check_seconds"] = check_seconds(entry["model"], entry["batch"])
         results.append(result)
     return results
 
@@ -241,13 +264,15 @@ def format_table(results: list, peaks: dict) -> str:
         )
     if unchecked:
         rows += ["", "Cost of the in-graph check of every batch (float32, XLA off; per-round ratios, interleaved windows):", "",
-                 "| model | checked images/s | unchecked images/s | checked / unchecked (median of rounds) |",
-                 "| --- | --- | --- | --- |"]
+                 "| model | checked images/s | unchecked images/s | checked / unchecked (median of rounds) | the check alone | step | check / step |",
+                 "| --- | --- | --- | --- | --- | --- | --- |"]
         for model, plain in unchecked.items():
             checked = next(r for r in results if r["model"] == model and r["policy"] == "float32" and not r["xla"])
             ratios = [a / b for a, b in zip(checked["runs"], plain["runs"])]
+            step = checked["images_per_step"] / checked["images_per_second"]
             rows.append(f"| {model} | {checked['images_per_second']:,.0f} | {plain['images_per_second']:,.0f} | "
-                        f"{float(np.median(ratios)):.3f} (rounds {min(ratios):.3f}-{max(ratios):.3f}) |")
+                        f"{float(np.median(ratios)):.3f} (rounds {min(ratios):.3f}-{max(ratios):.3f}) | "
+                        f"{checked['check_seconds'] * 1e3:.3f} ms | {step * 1e3:.1f} ms | {100 * checked['check_seconds'] / step:.2f} % |")
     return "\n".join(lines + rows)
 
 
