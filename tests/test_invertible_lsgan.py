@@ -68,7 +68,10 @@ def make(latent_dim=4):
 
 class TestInvertibleLSGANContract(ModelContract):  # The whole harness, in one line of registration.
     case = register_contract_case(ContractCase("invertible_lsgan", make, lambda: POINTS[:8], lambda: (np.zeros((8, 3), np.float32), "shape"),
-                                               {"serving_default": {"z": np.ones((3, 4), np.float32)}}, module="tests.test_invertible_lsgan"))
+                                               {"serving_default": {"z": np.ones((3, 4), np.float32)}},
+                                               bad_values=lambda: (np.where(np.arange(16).reshape(8, 2) == 5, np.nan, POINTS[:8]).astype(np.float32),
+                                                                   r"samples contain NaN or Inf values \(1 of 16\)"),
+                                               module="tests.test_invertible_lsgan"))
 
 
 def test_the_encoder_learns_to_invert_the_generator():
