@@ -64,7 +64,7 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf import text_encoding
 
-from kgan import atomic_files, serving
+from kgan import atomic_files, numerics, serving
 
 __all__ = [
     "check_export_dir",
@@ -299,12 +299,9 @@ def _check_finite(model, variables):
     labels = _variable_labels(model)
     bad = []
     for variable in variables:
-        if not variable.dtype.is_floating:
-            continue
-        value = np.asarray(variable.numpy())
-        if not np.isfinite(value).all():
-            count = int(value.size - np.isfinite(value).sum())
-            bad.append(f"{labels.get(id(variable), variable.name)} ({count} of {value.size} values)")
+        count = numerics.non_finite_count(variable)
+        if count:
+            bad.append(f"{labels.get(id(variable), variable.name)} ({count} of {int(np.prod(variable.shape))} values)")
     if bad:
         raise ValueError(
             f"Refusing to export {model.name!r}: served weights are non-finite (NaN or inf): {'; '.join(sorted(bad))}. "

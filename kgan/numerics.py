@@ -10,7 +10,15 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-__all__ = ["non_finite_variables"]
+__all__ = ["non_finite_count", "non_finite_variables"]
+
+
+def non_finite_count(variable) -> int:
+    """How many values of a Keras/TF variable (or array) are NaN or Inf; 0 for integer and bool ones."""
+    value = np.asarray(keras.ops.convert_to_numpy(variable))
+    if not (np.issubdtype(value.dtype, np.floating) or value.dtype.name == "bfloat16"):
+        return 0
+    return int(value.size - np.count_nonzero(np.isfinite(value.astype(np.float32, copy=False))))
 
 
 def non_finite_variables(variables) -> list:
@@ -28,13 +36,7 @@ def non_finite_variables(variables) -> list:
         variables = _named_model_variables(variables)
     else:
         variables = [(getattr(v, "path", None) or v.name, v) for v in variables]
-    found = []
-    for name, variable in variables:
-        value = np.asarray(keras.ops.convert_to_numpy(variable))
-        if np.issubdtype(value.dtype, np.floating) or value.dtype.name == "bfloat16":
-            if not np.all(np.isfinite(value.astype(np.float32, copy=False))):
-                found.append(name)
-    return found
+    return [name for name, variable in variables if non_finite_count(variable)]
 
 
 def _named_model_variables(model) -> list:

@@ -20,7 +20,6 @@ def _trained_with_checkpoints(directory, steps=(2, 4)):
         model.fit(random_images(16 * (step - done)), batch_size=16, epochs=1, verbose=0, shuffle=False)
         done = step
         checkpoint.save(epoch=0, step_in_epoch=step)
-    return model, checkpoint
 
 
 @pytest.fixture(scope="module")

@@ -290,13 +290,11 @@ def setup(config, build_model) -> Run:
             metadata = kgan_callbacks.restore_latest(model, checkpoint_dir, repair=chief) if config.resume else None
         # Models that read one minibatch per step train on the first stream itself.
         dataset = first_stream if examples == config.batch_size else recipe.make_dataset(config, config.seed, examples)
-    except (ValueError, OSError, kgan_data.DatasetNotPreparedError, saving.RunDirectoryInUse) as error:
-        if lock is not None:
+    except BaseException as error:
+        if lock is not None:  # Whatever stops the setup, the run directory is free again.
             lock.release()
-        raise SetupError(str(error)) from error
-    except BaseException:
-        if lock is not None:
-            lock.release()
+        if isinstance(error, (ValueError, OSError, kgan_data.DatasetNotPreparedError, saving.RunDirectoryInUse)):
+            raise SetupError(str(error)) from error
         raise
     repairs = [{"kind": "damaged_checkpoint_moved_aside", **entry} for entry in (metadata or {}).get("repaired", [])]
     for repair in repairs:

@@ -8,24 +8,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
-import numbers
 import re
 import typing
 from typing import Optional
 
 from kgan.distribute import PRECISIONS as PRECISION_CHOICES
-from kgan.arguments import check_weight
+from kgan.arguments import check_weight, is_finite_number
 from kgan.remedies import parse_augment_policy
 from kgan.distribute import STRATEGIES as STRATEGY_CHOICES
 
 
 JIT_COMPILE_CHOICES = ("auto", "true", "false")
-
-
-def _finite_number(value) -> bool:
-    """Whether ``value`` is a real number (not a bool) that is neither NaN nor infinite."""
-    return not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(float(value))
 
 
 @functools.cache
@@ -162,7 +155,7 @@ class TrainingConfig:
         # range checks below skip such values, so each bad value is reported once.
         for name, optional in float_fields(type(self)):
             value = getattr(self, name)
-            if not (value is None and optional) and not _finite_number(value):
+            if not (value is None and optional) and not is_finite_number(value):
                 problems.append(f"--{name} must be a finite number{' or unset' if optional else ''}; got {value!r}.")
         if str(self.jit_compile).lower() not in JIT_COMPILE_CHOICES:
             problems.append(f"--jit_compile must be one of {', '.join(JIT_COMPILE_CHOICES)}; got {self.jit_compile!r}.")
@@ -204,7 +197,7 @@ class TrainingConfig:
         if self.on_divergence == "rollback" and self.learning_rate_decay_start is not None:
             problems.append("--on_divergence=rollback lowers constant learning rates; it cannot lower a decay schedule "
                             "(--learning_rate_decay_start): unset one of them.")
-        if _finite_number(self.divergence_learning_rate_factor) and not 0.0 < self.divergence_learning_rate_factor < 1.0:
+        if is_finite_number(self.divergence_learning_rate_factor) and not 0.0 < self.divergence_learning_rate_factor < 1.0:
             problems.append(f"--divergence_learning_rate_factor must be in (0, 1); got {self.divergence_learning_rate_factor}.")
         self._check_positive(problems, "max_rollbacks")
         if not self.model_dir:
@@ -218,7 +211,7 @@ class TrainingConfig:
     def _finite(self, name: str):
         """``float(getattr(self, name))`` if it is a finite number, else None (the generic rule reported it)."""
         value = getattr(self, name)
-        return float(value) if _finite_number(value) else None
+        return float(value) if is_finite_number(value) else None
 
     def _check_weights(self, problems: list, *names: str, positive: bool = False) -> None:
         """The models' own validator (`kgan.arguments.check_weight`), so a config and a constructor refuse alike."""

@@ -343,8 +343,7 @@ class ConditionalGAN(GAN):
 
     def batch_value_checks(self, batch):
         images, labels = batch
-        kind = "images" if images.shape.rank == 4 else "samples"
-        return [graph_checks.ValueCheck(kind, images, kind), graph_checks.ValueCheck("labels", labels, "labels", num_classes=self.num_classes)]
+        return super().batch_value_checks(images) + [graph_checks.ValueCheck("labels", labels, "labels", num_classes=self.num_classes)]
 
     def check_batch(self, batch):
         batch = self.unpack_batch(batch)
