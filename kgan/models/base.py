@@ -283,18 +283,25 @@ class AdversarialModel(keras.Model):
         kind = "images" if batch.shape.rank == 4 else "samples"
         return [graph_checks.ValueCheck("images" if kind == "images" else "samples", batch, kind)]
 
-    @contextlib.contextmanager
-    def _checked_step(self, batch, training: bool):
-        """Runs a step's body after the in-graph value check of ``batch``: no op of a failing step changes any state."""
+    def _checked(self, batch, training: bool):
+        """``(batch, passed)``: the batch behind its in-graph value check, and the check's result.
+
+        Everything computed from the returned batch (losses, gradients, every
+        optimizer update) waits for the check; ops that do not read it (the
+        step counter) are put under ``tf.control_dependencies([passed])`` by
+        the caller. Only data and the counter: a control dependency around the
+        whole step also covers the gradient tapes, and then Grappler's
+        remapper fails on the gradient-penalty graphs (StarGAN, XLA) and the
+        step's numbers change.
+        """
         if not self.check_every_batch:
-            yield
-            return
+            return batch, tf.constant(True)
         counter = self.train_steps if training else self.eval_steps
         passed = graph_checks.assert_batch_values(
             self.batch_value_checks(batch), tf.convert_to_tensor(counter), "train" if training else "evaluation"
         )
         with tf.control_dependencies([passed]):
-            yield
+            return tf.nest.map_structure(tf.identity, batch), passed
 
     def check_minibatch_count(self, batch_size: int) -> None:
         """Raises ValueError when a batch of ``batch_size`` cannot give every minibatch of a step an example."""
@@ -449,36 +456,36 @@ class AdversarialModel(keras.Model):
         return loss, extras
 
     def train_step(self, data):
-        batch = self.unpack_batch(data)
-        with self._checked_step(batch, training=True):
-            minibatches = self.split_minibatches(self.prepare_batch(tf.nest.map_structure(tf.identity, batch)))
-            k = len(minibatches)
-            state = {}  # Extras of earlier updates of this step, for later phases.
-            with self.atomic_float16_step():
-                index = 0
-                for phase in self.phases():
-                    if phase.repeat > k:
-                        raise ValueError(f"Phase {phase.name!r} repeats {phase.repeat} times but a step has {k} minibatches.")
-                    for r in range(phase.repeat):
-                        loss, extras = self.update(phase, minibatches[k - phase.repeat + r], index, state)
-                        self._track(phase, loss, extras)
-                        state.update(extras)
-                        index += 1
-                self.update_averages()
+        batch, passed = self._checked(self.unpack_batch(data), training=True)
+        minibatches = self.split_minibatches(self.prepare_batch(batch))
+        k = len(minibatches)
+        state = {}  # Extras of earlier updates of this step, for later phases.
+        with self.atomic_float16_step():
+            index = 0
+            for phase in self.phases():
+                if phase.repeat > k:
+                    raise ValueError(f"Phase {phase.name!r} repeats {phase.repeat} times but a step has {k} minibatches.")
+                for r in range(phase.repeat):
+                    loss, extras = self.update(phase, minibatches[k - phase.repeat + r], index, state)
+                    self._track(phase, loss, extras)
+                    state.update(extras)
+                    index += 1
+            self.update_averages()
+        with tf.control_dependencies([passed]):
             self.train_steps.assign_add(1)
         return self.tracker_results()
 
     def test_step(self, data):
         """Every phase's loss once on the whole batch, no update (update index 0: shared noise)."""
-        batch = self.unpack_batch(data)
-        with self._checked_step(batch, training=False):
-            batch = self.prepare_batch(tf.nest.map_structure(tf.identity, batch))
-            state = {}
-            for phase in self.phases():
-                inputs = getattr(self, f"{phase.name}_inputs")(batch, 0, state, training=False)
-                loss, extras = self.phase_loss(phase, batch, inputs, training=False)
-                self._track(phase, loss, extras)
-                state.update(extras)
+        batch, passed = self._checked(self.unpack_batch(data), training=False)
+        batch = self.prepare_batch(batch)
+        state = {}
+        for phase in self.phases():
+            inputs = getattr(self, f"{phase.name}_inputs")(batch, 0, state, training=False)
+            loss, extras = self.phase_loss(phase, batch, inputs, training=False)
+            self._track(phase, loss, extras)
+            state.update(extras)
+        with tf.control_dependencies([passed]):
             self.eval_steps.assign_add(1)
         return self.tracker_results()
 
