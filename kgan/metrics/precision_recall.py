@@ -15,22 +15,29 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["PrecisionRecall", "knn_radii", "precision_recall"]
+__all__ = ["PrecisionRecall", "knn_radii", "precision_recall", "squared_distances"]
 
 
-def _squared_distances(a, b):
-    """``[len(a), len(b)]`` squared Euclidean distances (float64, clipped at 0)."""
+def squared_distances(a, b):
+    """``[len(a), len(b)]`` squared Euclidean distances (float64, clipped at 0) of ``[n, D]`` and ``[m, D]`` rows."""
     return np.clip((a * a).sum(1)[:, None] - 2 * a @ b.T + (b * b).sum(1)[None, :], 0, None)
 
 
 def knn_radii(features, k: int = 3, batch_size: int = 1000) -> np.ndarray:
-    """Distance from each vector to its k-th nearest *other* vector of the same set; ``[N]``."""
+    """Distance from each vector to its k-th nearest *other* vector of the same set; ``[N]``.
+
+    Exact (no approximate search), ``batch_size`` rows at a time: memory
+    ``batch_size * N`` float64s. The radii of precision/recall (Kynkäänniemi
+    et al. 2019) and of density/coverage (Naeem et al. 2020).
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive int (neighbours); got {k!r}.")
     features = np.asarray(features, np.float64)
     if len(features) <= k:
         raise ValueError(f"Need more than k={k} feature vectors; got {len(features)}.")
     radii = np.empty(len(features))
     for start in range(0, len(features), batch_size):
-        d = _squared_distances(features[start:start + batch_size], features)
+        d = squared_distances(features[start:start + batch_size], features)
         # Index k of the sorted row: index 0 is the point itself (distance 0).
         radii[start:start + batch_size] = np.sqrt(np.partition(d, k, axis=1)[:, k])
     return radii
@@ -40,7 +47,7 @@ def _inside(queries, manifold, radii, batch_size):
     """For each query: is it within ``radii[i]`` of some ``manifold[i]``?"""
     inside = np.empty(len(queries), bool)
     for start in range(0, len(queries), batch_size):
-        d = np.sqrt(_squared_distances(queries[start:start + batch_size], manifold))
+        d = np.sqrt(squared_distances(queries[start:start + batch_size], manifold))
         inside[start:start + batch_size] = np.any(d <= radii[None, :], axis=1)
     return inside
 
