@@ -56,6 +56,42 @@ def test_features_do_not_depend_on_the_batch_size(network):
     np.testing.assert_allclose(one, four, rtol=0, atol=1e-5)
 
 
+@needs_weights
+def test_shipped_weights_have_no_classifier_head():
+    """The evidence for `kgan.metrics.inception_score`'s refusal, on the installed archive: every storage is one of
+    the 94 convolutions' four tensors (nothing unreferenced could hide a head), none has a 1008 (or 1000/1001)
+    wide dimension, and the network ends at pool3. Fails, as it should, for weights that carry the classifier."""
+    root = inception.read_torchscript_modules(WEIGHTS)
+    convolutions, tensors = [], []
+
+    def walk(module):
+        if module.torch_class.endswith("Conv2dLayer"):
+            convolutions.append(module)
+        for value in vars(module).values():
+            if isinstance(value, np.ndarray):
+                tensors.append(value)
+            elif isinstance(value, inception._Module):
+                walk(value)
+
+    walk(root)
+    assert len(convolutions) == 94 and len(tensors) == 4 * 94
+    assert all({"weight", "beta", "mean", "var"} <= set(vars(c)) for c in convolutions)
+    assert not [t.shape for t in tensors if {1000, 1001, 1008} & set(t.shape)]
+    with zipfile.ZipFile(WEIGHTS) as archive:
+        storage_bytes = sum(i.file_size for i in archive.infolist() if "/data/" in i.filename)
+    assert storage_bytes == 4 * sum(t.size for t in tensors)  # float32: no storage outside the module tree
+    last_name, last = root.net.layers.children()[-1]
+    assert last_name == "pool2" and last.torch_class.endswith("___torch_mangle_8.AvgPool2d")  # 8x8 pool3
+
+
+def test_inception_score_refuses_and_says_why():
+    from kgan.metrics.inception_score import InceptionScoreUnavailableError, inception_score
+
+    with pytest.raises(InceptionScoreUnavailableError, match=r"2048->1008 softmax classifier.*do not include it"):
+        inception_score(np.zeros((10, 1008), np.float32))
+    assert issubclass(InceptionScoreUnavailableError, ValueError)
+
+
 def _archive(payload: bytes, storages=None):
     """A TorchScript-layout zip: ``m/data.pkl`` plus one ``m/data/<key>`` entry per storage."""
     buffer = io.BytesIO()
