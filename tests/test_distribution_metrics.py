@@ -8,6 +8,7 @@ import pytest
 from kgan.metrics import classifier as classifier_metrics
 from kgan.metrics.density_coverage import density_coverage
 from kgan.metrics.frechet import FeatureStatistics, frechet_distance
+from kgan.metrics.intra_fid import intra_class_fid
 from kgan.metrics.kernel_distance import kernel_distance, polynomial_kernel, unbiased_mmd2
 from kgan.metrics.precision_recall import knn_radii, precision_recall
 
@@ -229,6 +230,54 @@ def test_collapsed_samples_are_dense_but_cover_little():
 def test_density_and_coverage_refuse_bad_input(real, fake, k, message):
     with pytest.raises(ValueError, match=message):
         density_coverage(real, fake, k=k)
+
+
+# ---------------------------------------------------------------------- intra-class FID
+
+
+def test_intra_fid_of_shifted_classes_is_the_mean_squared_shift():
+    """Class k's samples are its real features moved by s_k: equal covariances, so its FID is |s_k|^2 exactly."""
+    labels = np.arange(300) % 3
+    real = _features(300, seed=4)
+    shifts = np.zeros((3, real.shape[1]))
+    shifts[1, 0], shifts[2, 1] = 1.0, 2.0  # class FIDs 0, 1, 4
+    order = np.random.default_rng(0).permutation(300)  # the sets need not be in the same order
+    result = intra_class_fid(real, labels, (real + shifts[labels])[order], labels[order], num_classes=3)
+    np.testing.assert_allclose(result.per_class, [0.0, 1.0, 4.0], atol=1e-8)
+    assert result.mean == pytest.approx(5 / 3, abs=1e-8)
+    np.testing.assert_array_equal(result.real_counts, [100, 100, 100])
+    np.testing.assert_array_equal(result.fake_counts, [100, 100, 100])
+
+
+def test_intra_fid_sees_swapped_labels_that_fid_does_not():
+    """Real features as samples with the two classes' labels swapped: the pooled sets are identical (FID 0), but
+    each class's samples have the other class's statistics."""
+    real = np.concatenate([_features(200, seed=5), _features(200, seed=6, shift=3.0)])
+    labels = np.repeat([0, 1], 200)
+    pooled = FeatureStatistics.of(real)
+    assert abs(frechet_distance(pooled.mean, pooled.covariance, pooled.mean, pooled.covariance)) < 1e-8
+    assert intra_class_fid(real, labels, real, labels, 2).mean < 1e-6
+    swapped = intra_class_fid(real, labels, real, 1 - labels, 2)
+    assert swapped.mean > 6 * 9 * 0.9  # at least |mean shift|^2 = 6 * 3^2, up to sampling
+
+
+@pytest.mark.parametrize("real_labels, fake_labels, num_classes, message", [
+    (np.arange(20) % 2, np.arange(20) % 3, 3, r"class 2: 0 real, 6 generated"),
+    (np.arange(20) % 2, np.r_[np.zeros(19, int), 1], 2, r"class 1: 10 real, 1 generated"),
+    (np.arange(20) % 2, np.arange(20) % 3, 2, r"fake labels must be in \[0, 2\)"),
+    (np.arange(19) % 2, np.arange(20) % 2, 2, r"real labels must have shape \[20\]"),
+    (np.arange(20) % 2 * 1.0, np.arange(20) % 2, 2, "integer class indices"),
+    (np.arange(20) % 2, np.arange(20) % 2, 0, "num_classes must be a positive int"),
+], ids=["missing-class", "one-sample", "out-of-range", "length", "float-labels", "no-classes"])
+def test_intra_fid_refuses_bad_labels(real_labels, fake_labels, num_classes, message):
+    features = _features(20)
+    with pytest.raises(ValueError, match=message):
+        intra_class_fid(features, real_labels, features, fake_labels, num_classes)
+
+
+def test_intra_fid_refuses_mismatched_features():
+    with pytest.raises(ValueError, match=r"\[N, D\] with the same D"):
+        intra_class_fid(np.zeros((4, 2)), np.arange(4) % 2, np.zeros((4, 3)), np.arange(4) % 2, 2)
 
 
 # ---------------------------------------------------------------------- class balance
