@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -395,8 +396,21 @@ def _remove_stale_temporaries(base_dir):
                 shutil.rmtree(path, ignore_errors=True)
 
 
+METADATA_FILE = "kgan.json"
+
+
+def read_metadata(version_dir) -> dict | None:
+    """The ``metadata`` an export was written with (``assets.extra/kgan.json``), or None."""
+    try:
+        with open(os.path.join(version_dir, "assets.extra", METADATA_FILE), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def export_saved_model(
-    model, base_dir="saved_models", name=None, version=None, overwrite=False, max_batch_size=serving.MAX_SAMPLED_IMAGES
+    model, base_dir="saved_models", name=None, version=None, overwrite=False, max_batch_size=serving.MAX_SAMPLED_IMAGES,
+    metadata=None,
 ) -> str:
     """Exports ``model``'s serving endpoints as a SavedModel TF Serving can load.
 
@@ -422,6 +436,10 @@ def export_saved_model(
         request over it fails with InvalidArgument before any work. The
         default, `kgan.serving.MAX_SAMPLED_IMAGES` (1,024), keeps one request
         of 64x64x3 images near 50 MB of output.
+      metadata: a JSON-ready dict written to ``assets.extra/kgan.json`` in
+        the version directory (TF Serving's place for files beside a model),
+        e.g. the training data's ``class_names`` so a client can map the
+        label indices of a conditional model to names.
 
     Returns:
       The path of the version directory, ``<base_dir>/<name>/<version>``.
@@ -462,6 +480,10 @@ def export_saved_model(
     tmp_dir = tempfile.mkdtemp(prefix=_temporary_prefix(), dir=model_dir)
     try:
         archive.write_out(tmp_dir, verbose=False)
+        if metadata is not None:
+            os.makedirs(os.path.join(tmp_dir, "assets.extra"), exist_ok=True)
+            with open(os.path.join(tmp_dir, "assets.extra", METADATA_FILE), "w", encoding="utf-8") as f:
+                json.dump(metadata, f, indent=1, sort_keys=True)
         atomic_files.fsync_tree(tmp_dir)
         while True:
             target = version if version is not None else (latest_version(model_dir) or 0) + 1

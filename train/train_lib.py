@@ -64,7 +64,7 @@ def steps_per_epoch(config, examples_per_step: int) -> int:
     """``config.steps_per_epoch``, or the number of full steps (of ``examples_per_step``) in one pass over the split."""
     if config.steps_per_epoch:
         return config.steps_per_epoch
-    splits = kgan_data.dataset_info(config.dataset).splits
+    splits = kgan_data.dataset_info(config.dataset, **config.data_options()).splits
     if config.split not in splits:
         raise ValueError(f"The size of split {config.split!r} is unknown here: set --steps_per_epoch.")
     examples = min(splits[config.split], config.limit or splits[config.split])
@@ -90,9 +90,7 @@ def make_dataset(config, seed: int, batch_size: int):
         config.dataset,
         config.split,
         batch_size,
-        data_dir=config.data_dir,
-        manual_dir=config.manual_dir,
-        image_size=config.image_size,
+        **config.data_options(),
         limit=config.limit,
         shuffle=True,
         repeat=True,  # steps_per_epoch, not the data size, delimits epochs.
@@ -107,6 +105,41 @@ def sample_shape(dataset) -> tuple:
     if isinstance(spec, tuple):
         spec = spec[0]
     return tuple(spec.shape[1:])
+
+
+def describe_data(config):
+    """What the run trains on, for ``data.json``, the summary and the export, or None for point mixtures.
+
+    For user sources this is where the data is checked (folders: every file's
+    header), before any model is built.
+    """
+    if getattr(config, "is_points", False):
+        return None
+    return data_report(kgan_data.dataset_info(config.dataset, **config.data_options()))
+
+
+def data_report(info) -> dict:
+    """A JSON-ready description of a `kgan.data.ImageDatasetInfo`: source, shapes, splits, classes, skipped files."""
+    return {
+        "dataset": info.name,
+        "image_shape": list(info.image_shape),
+        "splits": dict(info.splits),
+        "class_names": list(info.class_names),
+        "skipped_files": len(info.skipped),
+        "skipped": [{"path": path, "reason": reason} for path, reason in info.skipped[:_LISTED_SKIPPED_FILES]],
+    }
+
+
+_LISTED_SKIPPED_FILES = 1000
+
+
+def _announce_skipped(report, model_dir) -> None:
+    if not report or not report["skipped_files"]:
+        return
+    shown = "; ".join(f"{e['path']} ({e['reason']})" for e in report["skipped"][:5])
+    more = f"; and {report['skipped_files'] - 5} more" if report["skipped_files"] > 5 else ""
+    print(f"kgan: skipping {report['skipped_files']} unusable image file(s) of {report['dataset']}: {shown}{more} "
+          f"(listed in {os.path.join(model_dir, 'data.json')}; --on_bad_image=stop refuses to start instead).", flush=True)
 
 
 def learning_rates(config, model) -> dict:
@@ -215,8 +248,12 @@ class Recipe:
       steps_per_epoch: ``(config, examples_per_step) -> int``.
       make_picture: ``(config, dataset) -> kgan.callbacks.GridCallback``.
       sample_shape: ``dataset -> shape`` handed to ``build_model``.
-      evaluate: optional ``(config, model) -> (dict, str)``, run after
-        training: numbers for the summary and a text table to print.
+      evaluate: ``(config, model) -> (dict, str)``, run after training:
+        numbers for the summary's ``"evaluation"`` and a text table to print
+        (default: `evaluate_samples`).
+      describe_data: ``config -> dict or None``, the data report of
+        ``data.json`` (default: `describe_data`); None for recipes whose
+        data is not a `kgan.data.load_images` source.
     """
 
     build_model: object
@@ -225,6 +262,7 @@ class Recipe:
     make_picture: object = sample_grid
     sample_shape: object = sample_shape
     evaluate: object = None
+    describe_data: object = describe_data
 
 
 @dataclasses.dataclass
@@ -239,6 +277,7 @@ class Run:
     recipe: Recipe
     examples_per_step: int  # What one train step reads: the model's answer for config.batch_size.
     lock: object = None  # The run directory's kgan.saving.RunLock (the chief's), held until `train` ends.
+    data: dict | None = None  # The data report (`describe_data`): data.json, the summary and the export's metadata.
     repairs: list = dataclasses.field(default_factory=list)  # What was found broken and fixed, for the summary.
 
     def make_dataset(self, seed: int):
@@ -276,6 +315,8 @@ def setup(config, build_model) -> Run:
         _check_fresh_start(config, checkpoint_dir)
         if config.export and chief:  # A read-only export directory fails now, not after training.
             kgan_export.check_export_dir(config.export_dir)
+        # The data is checked before anything is built (folders: headers and file ends, seconds for 100k files).
+        data = recipe.describe_data(config) if recipe.describe_data is not None else None
         # Network initialisation is reproducible too (resumed runs overwrite it).
         keras.utils.set_random_seed(config.seed)
         # A first stream tells the data's shapes; the model then says how many
@@ -303,7 +344,10 @@ def setup(config, build_model) -> Run:
     if is_chief(model):  # Under multi-worker training only the chief writes run files.
         os.makedirs(config.model_dir, exist_ok=True)
         _record_config(config, config.model_dir)
-    return Run(config, model, dataset, epoch_steps, metadata, recipe, examples, lock=lock, repairs=repairs)
+        if data is not None:
+            _write_json(os.path.join(config.model_dir, "data.json"), data)
+    _announce_skipped(data, config.model_dir)
+    return Run(config, model, dataset, epoch_steps, metadata, recipe, examples, lock=lock, repairs=repairs, data=data)
 
 
 def _lock_run_directory(model_dir):
@@ -357,7 +401,7 @@ def _train(run, start_time) -> dict:
     end_step = int(model.train_steps.numpy())
     grid.set_model(model)
     final_grid = grid.write(os.path.join(config.model_dir, SAMPLES, "final.png"))
-    export_path = _export(config, model, end_step, trained=end_step != start_step) if is_chief(model) else None
+    export_path = _export(config, model, end_step, trained=end_step != start_step, data=run.data) if is_chief(model) else None
     for callback in callbacks:
         if isinstance(callback, kgan_callbacks.TrainingCheckpoint):
             run.repairs += [{"kind": "non_finite_checkpoint_refused", **entry} for entry in callback.refused]
@@ -380,10 +424,12 @@ def _train(run, start_time) -> dict:
         "checkpoint_dir": os.path.join(config.model_dir, CHECKPOINTS),
         "repairs": run.repairs,
     }
+    if run.data is not None:
+        summary["data"] = {k: v for k, v in run.data.items() if k != "skipped"}  # The file list stays in data.json.
     print(format_summary(summary), flush=True)
-    if run.recipe.evaluate is not None:
-        summary["evaluation"], table = run.recipe.evaluate(config, model)
-        print(table, flush=True)
+    evaluate = run.recipe.evaluate or evaluate_samples
+    summary["evaluation"], table = evaluate(config, model)
+    print(table, flush=True)
     if is_chief(model):
         atomic_files.write_text(
             os.path.join(config.model_dir, "summary.json"), json.dumps(summary, indent=1, sort_keys=True, default=_json_value)
@@ -537,7 +583,61 @@ class TimeBudget(keras.callbacks.Callback):
         self.used += time.time() - self._start
 
 
-def _export(config, model, train_steps, trained: bool = True):
+def evaluate_samples(config, model):
+    """The end-of-run evaluation of latent-variable models: ``(numbers, table)``.
+
+    Images: FID and KID of ``config.evaluation_samples`` samples against as
+    many images of the training data's test split (its training split if it
+    has none), read as training read them (`kgan.metrics.evaluate_generator`;
+    features per ``--evaluation_features``). Point mixtures: mode coverage
+    and high-quality fraction of as many samples (`kgan.metrics.mode_coverage`).
+    """
+    from kgan import metrics
+    from kgan.metrics import quality
+    from kgan.metrics.features import feature_extractor
+
+    count = config.evaluation_samples
+    if not count:
+        return {"skipped": "--evaluation_samples=0"}, "kgan: no end-of-run evaluation (--evaluation_samples=0)."
+    if config.is_points:
+        mixture = mixtures.gaussian_mixture(config.dataset)
+        samples = next(quality.generated_batches(model, count, seed=config.seed, batch_size=count))
+        coverage = metrics.mode_coverage(samples, mixture.centers, mixture.std)
+        result = {"modes_covered": coverage.modes_covered, "num_modes": coverage.num_modes,
+                  "high_quality_fraction": coverage.high_quality_fraction, "num_samples": count}
+        return result, (f"kgan: {count} samples cover {coverage.modes_covered} of {coverage.num_modes} modes; "
+                        f"{100 * coverage.high_quality_fraction:.1f} % lie within 3 sigma of a mode.")
+    info = kgan_data.dataset_info(config.dataset, **config.data_options())
+    split = "test" if "test" in info.splits else "train"
+    features = config.evaluation_features
+    if features == "auto":
+        features = "classifier" if tuple(info.image_shape) == (28, 28, 1) else "inception"
+    if features == "classifier":
+        features = feature_extractor("classifier", classifier_dataset=_classifier_at_hand())
+    report = quality.evaluate_generator(
+        model, config.dataset, split, num_samples=count, num_real=count, features=features, metrics=("fid", "kid"),
+        seed=config.seed, data_dir=config.data_dir, data_options=config.data_options(),
+        kid_subset_size=min(1000, count // 2),
+    )
+    return report, "kgan: end-of-run evaluation\n" + quality.format_report(report)
+
+
+def _classifier_at_hand() -> str:
+    """The evaluation classifier to use: Fashion-MNIST's when cached or trainable offline, else the embedded subset's.
+
+    The embedded subset's (test accuracy 0.87, trained in ~15 s on first use
+    and cached) keeps the end of a run offline; the report names which one
+    (``features: classifier:<dataset>``), and only numbers of one space compare.
+    """
+    from kgan.data import offline
+    from kgan.metrics import classifier
+
+    if os.path.exists(classifier.classifier_path("fashion_mnist")) or offline.debian_files_available():
+        return "fashion_mnist"
+    return "embedded_fashion_mnist"
+
+
+def _export(config, model, train_steps, trained: bool = True, data=None):
     """Exports unless disabled or this very state was exported already (a re-run of a finished run).
 
     "This very state": no step was trained in this invocation and export.json
@@ -554,7 +654,10 @@ def _export(config, model, train_steps, trained: bool = True):
             and isinstance(record.get("path"), str) and os.path.isdir(record["path"])):
         logging.info("Step %d was already exported to %s.", train_steps, record["path"])
         return record["path"]
-    path = kgan_export.export_saved_model(model, config.export_dir, name=config.export_name)
+    metadata = None
+    if data is not None:  # Clients map label indices to names with it (assets.extra/kgan.json).
+        metadata = {"dataset": data["dataset"], "image_shape": data["image_shape"], "class_names": data["class_names"]}
+    path = kgan_export.export_saved_model(model, config.export_dir, name=config.export_name, metadata=metadata)
     _write_json(record_path, {"path": path, "train_steps": train_steps})
     return path
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import re
 import typing
 from typing import Optional
 
+from kgan.data import specs
+from kgan.data.specs import BAD_IMAGE_POLICIES, CROP_CHOICES
 from kgan.distribute import PRECISIONS as PRECISION_CHOICES
 from kgan.arguments import check_weight, is_finite_number
 from kgan.remedies import parse_augment_policy
@@ -19,6 +22,25 @@ from kgan.distribute import STRATEGIES as STRATEGY_CHOICES
 
 
 JIT_COMPILE_CHOICES = ("auto", "true", "false")
+
+
+def source_problems(dataset: str) -> list:
+    """What is wrong with a user source's name before any file is read: its form, a missing path.
+
+    The data itself is checked when training starts (`kgan.data.dataset_info`);
+    catalogue names are left to each model config.
+    """
+    if not specs.is_user_source(dataset):
+        return []
+    try:
+        spec = specs.parse_source(dataset)
+    except ValueError as error:
+        return [f"--dataset: {error}"]
+    if spec.kind == "folder" and not os.path.isdir(spec.location):
+        return [f"--dataset={dataset}: {spec.location} is not a directory."]
+    if spec.kind in ("npz", "npy") and not os.path.isfile(spec.location):
+        return [f"--dataset={dataset}: {spec.location} is not a file."]
+    return []
 
 
 @functools.cache
@@ -57,6 +79,15 @@ class TrainingConfig:
     manual_dir: Optional[str] = _field(None, "Directory with a TFDS dataset's original files, used instead of downloading.")
     split: str = _field("train", "Dataset split to train on (TFDS slicing such as 'train[:10%]' works).")
     image_size: Optional[int] = _field(None, "Resize images to image_size x image_size.")
+    channels: Optional[int] = _field(None, "Convert images to 1 (gray, by luma) or 3 (RGB) channels; unset: as the data is.")
+    crop: str = _field(
+        "center", "Own data (folder:, npz:, npy:, tfds:): 'center' keeps each image's central square before "
+        "--image_size resizes it; 'none' resizes the whole image (squeezing non-square ones)."
+    )
+    on_bad_image: str = _field(
+        "skip", "folder: data: files that are no image, truncated or undecodable are 'skip'ped (counted and listed "
+        "in summary.json) or 'stop' the run before its first step with their list."
+    )
     limit: Optional[int] = _field(None, "Train on the first `limit` examples of the split only.")
     # Training length.
     batch_size: int = _field(
@@ -138,6 +169,13 @@ class TrainingConfig:
     #: Discriminator updates per train step; configs of models with k steps make it a field.
     discriminator_steps = 1
 
+    def data_options(self) -> dict:
+        """The `kgan.data.load_images` / `dataset_info` keyword arguments that say how images are read."""
+        return dict(
+            data_dir=self.data_dir, manual_dir=self.manual_dir, image_size=self.image_size, channels=self.channels,
+            crop=self.crop, on_bad_image=self.on_bad_image,
+        )
+
     def remedy_options(self) -> dict:
         """The model keyword arguments of the remedies every model takes."""
         return dict(historical_averaging=self.historical_averaging, generator_ema=self.generator_ema, diff_augment=self.diff_augment)
@@ -167,6 +205,13 @@ class TrainingConfig:
             self._check_positive(problems, name)
         for name in ("steps_per_epoch", "image_size", "limit"):
             self._check_positive(problems, name, allow_none=True)
+        problems += source_problems(self.dataset)
+        if self.channels not in (None, 1, 3):
+            problems.append(f"--channels must be 1, 3 or unset (as the data is); got {self.channels!r}.")
+        if self.crop not in CROP_CHOICES:
+            problems.append(f"--crop must be one of {', '.join(CROP_CHOICES)}; got {self.crop!r}.")
+        if self.on_bad_image not in BAD_IMAGE_POLICIES:
+            problems.append(f"--on_bad_image must be one of {', '.join(BAD_IMAGE_POLICIES)}; got {self.on_bad_image!r}.")
         if self.checkpoint_every_n_steps is not None and self.checkpoint_every_n_steps < 0:
             problems.append(f"--checkpoint_every_n_steps must be >= 0 (0: epoch ends only); got {self.checkpoint_every_n_steps}.")
         if self.quality_every_n_epochs is not None and self.quality_every_n_epochs < 1:

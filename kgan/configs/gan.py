@@ -7,12 +7,13 @@ from typing import Optional
 
 from kgan import losses
 from kgan.configs.base import TrainingConfig, _field
-from kgan.data import KNOWN_DATASETS
+from kgan.data import KNOWN_DATASETS, specs
 from kgan.networks.stabilizers import MINIBATCH_FEATURES
 
 # Datasets of 2-D points (kgan.data.mixtures); they train MLP networks.
 POINT_DATASETS = ("ring8", "grid25")
 NORMALIZATIONS = ("batch", "layer", "none")
+EVALUATION_FEATURES = ("auto", "inception", "classifier")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,7 +23,9 @@ class GANConfig(TrainingConfig):
     dataset: str = _field(
         "embedded_fashion_mnist",
         "Training data: an image dataset of kgan.data.KNOWN_DATASETS (embedded_fashion_mnist ships with kgan "
-        "and needs no network) or a 2-D Gaussian mixture ('ring8', 'grid25'), which trains MLP networks.",
+        "and needs no network), your own images -- folder:PATH (PNG/JPEG/BMP/GIF, class subfolders are labels), "
+        "npz:PATH[:KEY], npy:PATH or tfds:NAME[/CONFIG] -- or a 2-D Gaussian mixture ('ring8', 'grid25'), "
+        "which trains MLP networks.",
     )
     image_size: Optional[int] = _field(None, "Resize images to image_size x image_size (DCGAN needs s * 2**n, 4 <= s <= 7).")
     # Model.
@@ -45,6 +48,15 @@ class GANConfig(TrainingConfig):
         "batch", "DCGAN generator normalisation: 'batch' or 'virtual_batch' (Salimans et al. 2016; image datasets)."
     )
     num_samples: int = _field(64, "Samples in each grid.")
+    evaluation_samples: int = _field(
+        1000, "End-of-run evaluation (summary.json 'evaluation'): generated images, scored against as many images "
+        "of the data's test split (its training split if it has none); 0: no evaluation. Points: mode coverage."
+    )
+    evaluation_features: str = _field(
+        "auto", "Feature network of the end-of-run FID/KID: inception, classifier (kgan's Fashion-MNIST "
+        "classifier, 28x28 gray only, fast; the embedded subset's when Fashion-MNIST is not at hand) or auto "
+        "(classifier for 28x28 gray images, else inception)."
+    )
 
     def remedy_options(self) -> dict:
         """The model keyword arguments of the training-side remedies."""
@@ -85,8 +97,16 @@ class GANConfig(TrainingConfig):
         for name in ("latent_dim", "base_filters", "discriminator_steps", "num_samples"):
             self._check_positive(problems, name)
         known = tuple(KNOWN_DATASETS) + POINT_DATASETS
-        if self.dataset not in known:
-            problems.append(f"--dataset={self.dataset!r} is unknown; choose one of {', '.join(known)}.")
+        if self.dataset not in known and not specs.is_user_source(self.dataset):
+            problems.append(
+                f"--dataset={self.dataset!r} is unknown; choose one of {', '.join(known)}, or your own: {specs.SOURCE_FORMS}."
+            )
+        if self.evaluation_samples < 0 or (0 < self.evaluation_samples < 10):
+            problems.append(f"--evaluation_samples must be 0 (no evaluation) or >= 10; got {self.evaluation_samples}.")
+        if self.evaluation_features not in EVALUATION_FEATURES:
+            problems.append(f"--evaluation_features must be one of {', '.join(EVALUATION_FEATURES)}; got {self.evaluation_features!r}.")
+        if self.is_points and (self.channels is not None or self.crop != "center"):
+            problems.append(f"--channels and --crop concern images; --dataset={self.dataset} is 2-D points.")
         if self.is_points:
             if self.steps_per_epoch is None:
                 problems.append(f"--dataset={self.dataset} is an infinite stream: set --steps_per_epoch.")
@@ -138,6 +158,7 @@ PRESETS = {
         limit=256,
         checkpoint_every_n_steps=3,
         num_samples=16,
+        evaluation_samples=100,
         model_dir="runs/smoke",
         export_name="gan_smoke",
     ),
@@ -265,7 +286,7 @@ WASSERSTEIN_PRESETS = {
     ),
     "smoke": WassersteinGANConfig(
         latent_dim=8, base_filters=8, batch_size=8, epochs=2, steps_per_epoch=3, limit=256,
-        checkpoint_every_n_steps=2, num_samples=16, model_dir="runs/wgan_gp_smoke", export_name="wgan_gp_smoke",
+        checkpoint_every_n_steps=2, num_samples=16, evaluation_samples=100, model_dir="runs/wgan_gp_smoke", export_name="wgan_gp_smoke",
     ),
     "fashion_mnist": WassersteinGANConfig(
         dataset="fashion_mnist", epochs=25, model_dir="runs/wgan_gp_fashion_mnist", export_name="wgan_gp_fashion_mnist",
@@ -278,7 +299,7 @@ WASSERSTEIN_PRESETS = {
     ),
     "wgan_smoke": WassersteinGANConfig(
         **_wgan(latent_dim=8, base_filters=8, batch_size=8, epochs=2, steps_per_epoch=3, limit=256,
-                checkpoint_every_n_steps=2, num_samples=16, model_dir="runs/wgan_smoke", export_name="wgan_smoke"),
+                checkpoint_every_n_steps=2, num_samples=16, evaluation_samples=100, model_dir="runs/wgan_smoke", export_name="wgan_smoke"),
     ),
 }
 
@@ -324,6 +345,8 @@ class ConditionalGANConfig(GANConfig):
             return gaussian_mixture(self.dataset).num_modes
         from kgan.data import dataset_info
 
+        if specs.is_user_source(self.dataset):  # Checks the data: call once the run starts (folders: headers only).
+            return dataset_info(self.dataset, **self.data_options()).num_classes
         return dataset_info(self.dataset).num_classes if self.dataset in KNOWN_DATASETS else None
 
     def build_networks(self, sample_shape) -> dict:
@@ -385,7 +408,7 @@ CONDITIONAL_PRESETS = {
     ),
     "smoke": ConditionalGANConfig(
         latent_dim=8, base_filters=8, batch_size=16, epochs=2, steps_per_epoch=3, limit=256,
-        checkpoint_every_n_steps=2, num_samples=20, model_dir="runs/conditional_gan_smoke",
+        checkpoint_every_n_steps=2, num_samples=20, evaluation_samples=100, model_dir="runs/conditional_gan_smoke",
         export_name="conditional_gan_smoke",
     ),
     # AC-GAN (Odena et al. 2017): an unconditional source head plus a class head.

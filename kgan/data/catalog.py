@@ -33,6 +33,8 @@ class ImageDatasetInfo:
       source_shape: ``(H, W, C)`` of the stored images before crop/resize.
       center_crop: side of the central square crop applied before resizing, or
         ``None`` for no crop.
+      skipped: ``(path, reason)`` of the bad files a ``folder:`` source leaves
+        out (`kgan.data.image_folder`); empty for every other source.
     """
 
     name: str
@@ -43,6 +45,7 @@ class ImageDatasetInfo:
     tfds_name: str | None
     source_shape: tuple[int, int, int]
     center_crop: int | None = None
+    skipped: tuple = ()
 
     @property
     def has_labels(self) -> bool:
@@ -123,13 +126,17 @@ def normalize_image_size(image_size) -> tuple[int, int] | None:
     return size
 
 
-def dataset_info(name: str, image_size=None) -> ImageDatasetInfo:
-    """Looks up a known dataset.
+def dataset_info(name: str, image_size=None, **options) -> ImageDatasetInfo:
+    """Looks up a known dataset, or checks a user source and describes it.
 
     Args:
-      name: one of `KNOWN_DATASETS`.
+      name: one of `KNOWN_DATASETS`, or a user source (``folder:PATH``,
+        ``npz:PATH[:KEY]``, ``npy:PATH``, ``tfds:NAME[/CONFIG]``), which
+        `kgan.data.user_data.describe` checks (folders: every file's header).
       image_size: the ``image_size`` you will pass to `load_images` (``None``,
         an int or ``(h, w)``); it sets ``image_shape``'s height and width.
+      **options: for user sources, `kgan.data.user_data.describe`'s
+        ``channels``, ``crop``, ``on_bad_image`` and ``data_dir``.
 
     Returns:
       An `ImageDatasetInfo`, e.g. for ``"cifar10"``: ``image_shape=(32, 32, 3)``,
@@ -139,10 +146,19 @@ def dataset_info(name: str, image_size=None) -> ImageDatasetInfo:
       ValueError: for an unknown name (the message lists the known names) or a
         bad ``image_size``.
     """
+    from kgan.data import specs
+
+    if specs.is_user_source(name):
+        from kgan.data import user_data  # It reads files and TFDS; the catalogue needs neither.
+
+        return user_data.describe(name, image_size, **options)
     if name not in _CATALOG:
-        raise ValueError(f"Unknown dataset {name!r}. Known datasets: {', '.join(KNOWN_DATASETS)}.")
+        raise ValueError(
+            f"Unknown dataset {name!r}. Known datasets: {', '.join(KNOWN_DATASETS)}; or your own: {specs.SOURCE_FORMS}."
+        )
     info = _CATALOG[name]
-    size = normalize_image_size(image_size)
-    if size is None:
-        return info
-    return dataclasses.replace(info, image_shape=(*size, info.image_shape[-1]))
+    size = normalize_image_size(image_size) or info.image_shape[:2]
+    channels = options.get("channels") or info.image_shape[-1]  # crop/on_bad_image concern user sources only.
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1, 3 or None (as the data is); got {channels!r}.")
+    return dataclasses.replace(info, image_shape=(*size, channels))

@@ -18,7 +18,8 @@ import os
 
 import tensorflow as tf
 
-from kgan.data import sources
+from kgan.data import sources, specs, user_data
+from kgan.data.image_folder import to_channels
 from kgan.data.catalog import ImageDatasetInfo, dataset_info, normalize_image_size
 from kgan.data.preprocessing import center_crop, resize_uint8
 from kgan.data.ranges import to_model_range
@@ -30,15 +31,22 @@ CACHE_LIMIT_BYTES = 1 << 30
 LARGE_SHUFFLE_BUFFER = 10_000
 
 
-def _check_args(info: ImageDatasetInfo, batch_size, data_dir, manual_dir, with_labels, limit) -> None:
+def _check_batching(batch_size, limit) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
         raise ValueError(f"limit must be a positive int (number of examples) or None, got {limit!r}.")
+
+
+def _check_args(info: ImageDatasetInfo, data_dir, manual_dir, with_labels) -> None:
     if with_labels and not info.has_labels:
         raise ValueError(f"{info.name!r} has no class labels; call load_images({info.name!r}, with_labels=False).")
     if info.tfds_name is None and (data_dir is not None or manual_dir is not None):
         raise ValueError(f"{info.name!r} ships with kgan; data_dir and manual_dir do not apply, leave them None.")
+    _check_dirs(data_dir, manual_dir)
+
+
+def _check_dirs(data_dir, manual_dir) -> None:
     if data_dir is not None and not os.path.isdir(data_dir):
         raise FileNotFoundError(
             f"data_dir={os.fspath(data_dir)!r} does not exist. Pass an existing TFDS data dir (create it first if "
@@ -52,17 +60,21 @@ def _check_args(info: ImageDatasetInfo, batch_size, data_dir, manual_dir, with_l
         )
 
 
-def _transform(info: ImageDatasetInfo, size: tuple[int, int] | None):
-    """The per-example uint8 crop/resize for this dataset, or None if there is none."""
+def _transform(info: ImageDatasetInfo, size: tuple[int, int] | None, channels: int | None = None):
+    """The per-example uint8 crop/resize (and channel conversion) for this dataset, or None if there is none."""
     crop = info.center_crop
     if size is None and crop is not None:
         size = info.image_shape[:2]  # CelebA: crop, then resize to the default 64x64.
     if size is not None and crop is None and tuple(size) == info.source_shape[:2]:
         size = None
-    if crop is None and size is None:
+    if channels == info.source_shape[-1]:
+        channels = None
+    if crop is None and size is None and channels is None:
         return None
 
     def transform(image, label):
+        if channels is not None:
+            image = to_channels(image, channels)
         if crop is not None:
             image = center_crop(image, crop)
         if size is not None and tuple(size) != (crop, crop):
@@ -87,13 +99,19 @@ def load_images(
     limit: int | None = None,
     seed: int | None = None,
     download: bool = True,
+    channels: int | None = None,
+    crop: str = "center",
+    on_bad_image: str = "skip",
 ) -> tf.data.Dataset:
     """Loads a known image dataset as model-ready batches.
 
     Args:
       name: one of `kgan.data.KNOWN_DATASETS`: ``"embedded_fashion_mnist"`` (shipped
         with kgan; no TFDS, no network), or the TFDS names ``"mnist"``,
-        ``"fashion_mnist"``, ``"cifar10"``, ``"celeb_a"``.
+        ``"fashion_mnist"``, ``"cifar10"``, ``"celeb_a"``; or the user's own
+        data: ``"folder:PATH"`` (class subfolders are labels),
+        ``"npz:PATH[:KEY]"``, ``"npy:PATH"`` or ``"tfds:NAME[/CONFIG]"``
+        (`kgan.data.user_data`).
       split: ``"train"``/``"test"`` (CelebA also ``"validation"``); TFDS datasets
         accept TFDS slicing such as ``"train[:10%]"``.
       batch_size: examples per batch, > 0.
@@ -111,6 +129,12 @@ def load_images(
       limit: use only the first ``limit`` examples of the split.
       seed: makes the shuffle order reproducible.
       download: if False, raise instead of downloading an unprepared TFDS dataset.
+      channels: 1 or 3 to convert every image (colour to gray by luma, gray
+        repeated to RGB); ``None``: as the data is.
+      crop: user sources: ``"center"`` keeps each image's central square
+        before resizing, ``"none"`` resizes the whole image.
+      on_bad_image: ``folder:`` sources: ``"skip"`` unusable files (they are
+        counted in ``dataset_info(...).skipped``) or ``"stop"`` with their list.
 
     Returns:
       A prefetched `tf.data.Dataset` of float32 images ``[B, H, W, C]`` in [-1, 1]
@@ -125,24 +149,35 @@ def load_images(
       DatasetNotPreparedError: a TFDS dataset is not prepared and cannot be
         downloaded; the message lists how to prepare it offline.
     """
-    info = dataset_info(name, image_size)  # Validates name and image_size.
-    size = normalize_image_size(image_size)
-    _check_args(info, batch_size, data_dir, manual_dir, with_labels, limit)
-
-    if info.tfds_name is None:
-        ds = sources.embedded_examples(split)
-    else:
-        ds = sources.tfds_examples(
-            info, split, data_dir=data_dir, manual_dir=manual_dir, shuffle_files=shuffle, seed=seed, download=download
+    _check_batching(batch_size, limit)
+    if specs.is_user_source(name):
+        _check_dirs(data_dir, manual_dir)
+        ds, info = user_data.examples(
+            name, split, image_size=image_size, channels=channels, crop=crop, on_bad_image=on_bad_image,
+            data_dir=data_dir, manual_dir=manual_dir, shuffle_files=shuffle, seed=seed, download=download,
+            with_labels=with_labels,
         )
-    if limit is not None:
-        ds = ds.take(limit)
-
-    transform = _transform(info, size)
-    if transform is not None:
-        ds = ds.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
-
-    num_examples = int(ds.cardinality())  # < 0 if unknown.
+        # Known from the check: a dropped corrupt file makes the cardinality unknown, not the size.
+        num_examples = info.splits.get(split, -1)
+        if limit is not None:
+            ds = ds.take(limit)
+            num_examples = min(num_examples, limit) if num_examples >= 0 else -1
+    else:
+        info = dataset_info(name, image_size, channels=channels)  # Validates name and image_size.
+        size = normalize_image_size(image_size)
+        _check_args(info, data_dir, manual_dir, with_labels)
+        if info.tfds_name is None:
+            ds = sources.embedded_examples(split)
+        else:
+            ds = sources.tfds_examples(
+                info, split, data_dir=data_dir, manual_dir=manual_dir, shuffle_files=shuffle, seed=seed, download=download
+            )
+        if limit is not None:
+            ds = ds.take(limit)
+        transform = _transform(info, size, channels)
+        if transform is not None:
+            ds = ds.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+        num_examples = int(ds.cardinality())  # < 0 if unknown.
     if num_examples == 0 or (0 < num_examples < batch_size and drop_remainder and not repeat):
         raise ValueError(
             f"{name!r} split {split!r} has {num_examples} examples (limit={limit}), fewer than batch_size={batch_size}, "
