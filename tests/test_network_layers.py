@@ -1,8 +1,11 @@
-"""Layers of the image-to-image networks: reflection padding, condition tiling, instance norm."""
+"""Layers of the image-to-image networks (reflection padding, condition tiling, instance norm) and the DCGAN sizes."""
 
 import keras
 import numpy as np
+import pytest
 
+from kgan.networks import conditional_dcgan_discriminator, conditional_dcgan_generator, dcgan_discriminator, dcgan_generator
+from kgan.networks.dcgan import nearest_supported_sizes
 from kgan.networks.layers import ReflectionPadding2D, TileConditions, instance_normalization, residual_block
 
 
@@ -47,3 +50,40 @@ def test_residual_block_keeps_the_shape_and_adds_the_input():
     norm.set_weights([np.zeros_like(w) for w in norm.get_weights()])
     x = np.random.default_rng(1).normal(size=(2, 8, 8, 4)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(model(x)), x, atol=1e-6)
+
+
+# ---------------------------------------------------------------------- DCGAN image sizes
+
+
+@pytest.mark.parametrize("size, doublings", [(8, 1), (28, 2), (32, 3), (48, 3), (64, 4), (96, 4), (112, 4), (128, 5)])
+def test_dcgan_builders_take_any_s0_times_a_power_of_two(size, doublings):
+    generator = dcgan_generator(4, (size, size, 3), base_filters=4)
+    discriminator = dcgan_discriminator((size, size, 3), base_filters=4)
+    images = generator(np.zeros((2, 4), np.float32))
+    assert images.shape == (2, size, size, 3)
+    assert discriminator(images).shape == (2, 1)
+    # The depth follows from the size: one stride-2 layer per doubling, in each network.
+    assert sum(isinstance(l, keras.layers.Conv2DTranspose) for l in generator.layers) == doublings
+    assert sum(isinstance(l, keras.layers.Conv2D) and not isinstance(l, keras.layers.Conv2DTranspose)
+               for l in discriminator.layers) == doublings
+
+
+def test_nearest_supported_sizes():
+    assert nearest_supported_sizes(100) == (96, 112)
+    assert nearest_supported_sizes(64) == (56, 80)  # A supported side is neither of its neighbours.
+    assert nearest_supported_sizes(129) == (128, 160)
+    assert nearest_supported_sizes(5) == (None, 8)
+    assert nearest_supported_sizes(1000) == (896, 1024)
+
+
+@pytest.mark.parametrize("build", [
+    lambda shape: dcgan_generator(4, shape, 4),
+    lambda shape: dcgan_discriminator(shape, 4),
+    lambda shape: conditional_dcgan_generator(4, 3, shape, 4),
+    lambda shape: conditional_dcgan_discriminator(shape, 3, 4),
+], ids=["generator", "discriminator", "conditional_generator", "conditional_discriminator"])
+def test_unsupported_sizes_name_the_nearest_ones_and_the_flag(build):
+    with pytest.raises(ValueError, match=r"got 100; nearest supported: 96 or 112\. Pass --image_size=96 or --image_size=112"):
+        build((100, 100, 1))
+    with pytest.raises(ValueError, match=r"got 6; nearest supported: 8 \(the smallest\)\. Pass --image_size=8 "):
+        build((6, 6, 1))

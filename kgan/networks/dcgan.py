@@ -6,8 +6,10 @@ networks except the generator's output layer and the discriminator's input
 layer, ReLU in G (tanh output), LeakyReLU(0.2) in D, no fully connected hidden
 layers beyond G's projection of z and D's final score.
 
-Supported image sizes are ``s0 * 2**n`` with a starting size ``s0`` in 4..7:
-28x28 (7 -> 14 -> 28), 32x32 (4 -> 8 -> 16 -> 32), 64x64 (4 -> ... -> 64).
+Supported image sizes are ``s0 * 2**n`` with a starting size ``s0`` in 4..7
+and n >= 1: 28x28 (7 -> 14 -> 28), 32x32 (4 -> 8 -> 16 -> 32), 64x64 (4 -> ...
+-> 64), 96, 112, 128, ...; the depth (n) follows from the size. Other sizes
+are refused with the nearest supported ones (`nearest_supported_sizes`).
 """
 
 from __future__ import annotations
@@ -18,18 +20,40 @@ from keras import layers
 from kgan.networks import stabilizers
 
 
+def nearest_supported_sizes(size: int) -> tuple:
+    """``(below, above)``: the nearest image sides s0 * 2**n (4 <= s0 <= 7, n >= 1) under and over ``size``.
+
+    ``below`` is None when ``size`` is at most 8, the smallest supported side;
+    a supported ``size`` is neither its own ``below`` nor its ``above``.
+    """
+    # Every side up to twice ``size`` (so ``above`` is among them: 4 * 2**n passes any size).
+    sides = sorted({s0 * 2**n for s0 in range(4, 8) for n in range(1, max(int(size), 1).bit_length() + 2)})
+    below = max((s for s in sides if s < size), default=None)
+    above = min(s for s in sides if s > size)
+    return below, above
+
+
 def _upsampling_plan(size: int):
-    """Returns ``(start_size, num_doublings)`` for a square image side ``size``."""
-    doublings = 0
-    while size % 2 == 0 and size // 2 >= 4:
-        size //= 2
+    """Returns ``(start_size, num_doublings)`` for a square image side ``size``.
+
+    Raises:
+      ValueError: ``size`` is no s0 * 2**n; the message names the nearest
+        supported sides and the flag that resizes the data to one.
+    """
+    side, doublings = size, 0
+    while side % 2 == 0 and side // 2 >= 4:
+        side //= 2
         doublings += 1
-    if doublings == 0 or size > 7:
+    if doublings == 0 or side > 7:
+        below, above = nearest_supported_sizes(size)
+        nearest = f"{below} or {above}" if below else f"{above} (the smallest)"
         raise ValueError(
             f"DCGAN networks need an image side of s0 * 2**n with 4 <= s0 <= 7 and n >= 1 "
-            f"(e.g. 28, 32, 64); got {size * 2 ** doublings}."
+            f"(e.g. 28, 32, 48, 64, 96, 128); got {size}; nearest supported: {nearest}. "
+            f"Pass --image_size={below or above}" + (f" or --image_size={above}" if below else "")
+            + " to resize the images to that side."
         )
-    return size, doublings
+    return side, doublings
 
 
 def _check_image_shape(image_shape):
