@@ -465,14 +465,18 @@ def make_callbacks(run: Run):
 
 
 def _quality_evaluation(config, model):
-    """`kgan.callbacks.QualityEvaluation` of ``--quality_every_n_epochs``: KID against the test split of the training data."""
+    """`kgan.callbacks.QualityEvaluation` of ``--quality_every_n_epochs``: KID against the test split of the training data.
+
+    Own data without a test split (a flat folder) is refused by the callback's first evaluation; see
+    `evaluate_samples` for the end-of-run evaluation, which falls back to the training split.
+    """
     if not callable(getattr(model, "sampling_inputs", None)) or len(getattr(model, "sample_shape", ())) != 3:
         raise SetupError("--quality_every_n_epochs evaluates image generators (GAN, WGAN-GP, conditional GAN) only.")
     return kgan_callbacks.QualityEvaluation(
         config.dataset, "test", every_n_epochs=config.quality_every_n_epochs, num_samples=config.quality_num_samples,
         num_real=config.quality_num_samples, features=config.quality_features, metrics=("kid",),
         tensorboard_dir=os.path.join(config.model_dir, LOGS, "quality") if config.tensorboard else None,
-        data_dir=config.data_dir,
+        data_dir=config.data_dir, data_options=config.data_options(),  # The test split, read as training reads.
     )
 
 

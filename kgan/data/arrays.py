@@ -37,20 +37,36 @@ class ArraySplits:
     class_names: tuple
 
 
+def _refusal(path: str, error: Exception) -> ValueError:
+    """The message for a file np.load refused: pickled arrays get why and what to save instead."""
+    if "allow_pickle" in str(error):
+        return ValueError(
+            f"{path} holds pickled (object) arrays, which kgan does not load (unpickling runs code from the "
+            "file): save plain numeric arrays, e.g. np.savez(path, images=np.asarray(images, np.uint8))."
+        )
+    return ValueError(f"{path} is not a readable NumPy file ({type(error).__name__}: {error}).")
+
+
 def _open(path: str):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such file.")
     try:
         return np.load(path, allow_pickle=False)
-    except ValueError as error:
-        if "allow_pickle" in str(error):
-            raise ValueError(
-                f"{path} holds pickled (object) arrays, which kgan does not load (unpickling runs code from the "
-                "file): save plain numeric arrays, e.g. np.savez(path, images=np.asarray(images, np.uint8))."
-            ) from None
-        raise ValueError(f"{path} is not a NumPy file ({error}).") from None
-    except (OSError, EOFError) as error:
-        raise ValueError(f"{path} is not a readable NumPy file ({type(error).__name__}: {error}).") from None
+    except (ValueError, OSError, EOFError) as error:
+        raise _refusal(path, error) from None
+
+
+class _Archive:
+    """An open ``.npz`` whose arrays are read with `_refusal`'s messages (np.load reads each one lazily)."""
+
+    def __init__(self, path: str, npz):
+        self.path, self.npz, self.files = path, npz, list(npz.files)
+
+    def __getitem__(self, key):
+        try:
+            return self.npz[key]
+        except (ValueError, OSError, EOFError) as error:
+            raise _refusal(self.path, error) from None
 
 
 def to_uint8_images(array, name: str) -> np.ndarray:
@@ -113,7 +129,7 @@ def _labels(array, count: int, name: str) -> np.ndarray:
 
 
 def _class_names(archive, labels) -> tuple:
-    if "class_names" in getattr(archive, "files", ()):
+    if "class_names" in archive.files:
         names = archive["class_names"]
         if names.dtype.kind not in "US" or names.ndim != 1:
             raise ValueError("class_names must be a 1-D string array.")
@@ -137,10 +153,11 @@ def load_npz(path: str, key: str | None = None) -> ArraySplits:
       ValueError: no images array found (the message lists the keys), a bad
         array, or labels that do not match the images.
     """
-    with _open(path) as archive:
-        if not hasattr(archive, "files"):
+    with _open(path) as npz:
+        if not hasattr(npz, "files"):
             raise ValueError(f"{path} is a single .npy array; name it npy:{path}.")
-        keys = list(archive.files)
+        archive = _Archive(path, npz)
+        keys = archive.files
         if key is None and "x_train" in keys:
             splits = {}
             for split in ("train", "test"):

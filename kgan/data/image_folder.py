@@ -150,7 +150,8 @@ def read_header(path: str) -> ImageHeader:
     except (OSError, SyntaxError, ValueError) as error:  # PIL raises SyntaxError for some broken headers.
         if isinstance(error, BadImageData):
             raise
-        raise BadImageData(f"unreadable ({type(error).__name__}: {error})") from None
+        kind = "truncated" if "truncated" in str(error).lower() else "unreadable"  # PIL: "Truncated File Read".
+        raise BadImageData(f"{kind} ({type(error).__name__}: {error})") from None
     if header.format not in DECODABLE_FORMATS:
         raise BadImageData(f"a {header.format} image; TF decodes {', '.join(DECODABLE_FORMATS)} only")
     if header.height < 1 or header.width < 1:
