@@ -252,8 +252,9 @@ class Recipe:
         numbers for the summary's ``"evaluation"`` and a text table to print
         (default: `evaluate_samples`).
       describe_data: ``config -> dict or None``, the data report of
-        ``data.json`` (default: `describe_data`); None for recipes whose
-        data is not a `kgan.data.load_images` source.
+        ``data.json`` (default: `describe_data`, for the default
+        ``make_dataset``; a recipe with its own ``make_dataset`` and no
+        ``describe_data`` writes no report).
     """
 
     build_model: object
@@ -287,6 +288,9 @@ class Run:
 
 def _recipe(build_model_or_recipe) -> Recipe:
     recipe = build_model_or_recipe if isinstance(build_model_or_recipe, Recipe) else Recipe(build_model_or_recipe)
+    if recipe.make_dataset is not make_dataset and recipe.describe_data is describe_data:
+        # The default report describes the default data (a load_images source); other data brings its own or none.
+        recipe = dataclasses.replace(recipe, describe_data=None)
     if isinstance(recipe.build_model, registry.ModelSpec):
         spec = recipe.build_model
         recipe = dataclasses.replace(recipe, build_model=lambda config, shapes: build_compiled(spec, config, shapes))
