@@ -1,4 +1,5 @@
-"""`kgan.metrics.quality`: generator sampling (model and SavedModel), cached reference features, the metric report."""
+"""`kgan.metrics.quality`: generator sampling (model and SavedModel), cached reference features, the metric report
+(density/coverage, intra-class FID, the resize mode, the Inception Score's refusal)."""
 
 import os
 
@@ -31,6 +32,24 @@ class _Replay:
 
     def generate(self, count, seed=0):
         return self.images[seed * self.batch_size: seed * self.batch_size + count]
+
+
+class _LabelledReplay:
+    """A conditional 'generator' as a kgan model: sample i has label i % K and is the (i // K)-th real image of
+    class (label + label_shift) % K, so label_shift=1 draws real images of the wrong class."""
+
+    def __init__(self, images, labels, num_classes=10, label_shift=0):
+        self.by_class = [images[labels == k] for k in range(num_classes)]
+        self.num_classes, self.label_shift = num_classes, label_shift
+
+    def sampling_inputs(self, count, seed=0, offset=0):
+        index = np.arange(offset, offset + count)
+        return index % self.num_classes, index // self.num_classes
+
+    def __call__(self, inputs, training=False):
+        labels, positions = inputs
+        pools = [self.by_class[(k + self.label_shift) % self.num_classes] for k in labels]
+        return np.stack([pool[j % len(pool)] for pool, j in zip(pools, positions)])
 
 
 def test_model_and_its_saved_model_give_the_same_samples(tmp_path):
@@ -68,20 +87,144 @@ def test_report_of_the_reference_itself_and_of_an_untrained_generator(tmp_path):
                   kid_subsets=10, kid_subset_size=500, classifier_dataset="embedded_fashion_mnist")
     itself = quality.evaluate_generator(_Replay(real), "embedded_fashion_mnist", **kwargs)
     assert abs(itself["fid"]) < 1e-6 and itself["precision"] == 1.0 and itself["recall"] == 1.0
-    assert itself["num_real"] == 1000 and itself["features"] == "tiny"
+    # A set against itself: every real ball holds its centre (coverage 1) and k points (density 1, see
+    # test_distribution_metrics.py; 0.01 allows a tie broken by rounding).
+    assert itself["coverage"] == 1.0 and abs(itself["density"] - 1.0) < 0.01
+    assert itself["num_real"] == 1000 and itself["features"] == "tiny" and itself["resize"] is None
     assert itself["classes_covered"] == 10  # the real test images cover every class
+    assert "intra_fid" not in itself  # not a default metric
     untrained = quality.evaluate_generator(tiny_image_gan(compile=False), "embedded_fashion_mnist", **kwargs)
     assert untrained["fid"] > 100 * max(itself["fid"], 1e-3)
     assert untrained["kid"] > 10 * untrained["kid_std"]
-    # An untrained DCGAN draws near-constant images: few classes, little recall.
-    assert untrained["recall"] < 0.5 and untrained["classes_covered"] < 10
+    # An untrained DCGAN draws near-constant images: few classes, little recall, little coverage.
+    assert untrained["recall"] < 0.5 and untrained["classes_covered"] < 10 and untrained["coverage"] < 0.5
     table = quality.format_report(untrained)
     assert "1000 samples vs 1000 embedded_fashion_mnist/test images" in table and "FID" in table and "KID x 1000" in table
+    assert "coverage" in table and "density" in table and "resize" not in table  # the tiny features have no resize
+
+
+def test_intra_fid_tells_right_labels_from_wrong_ones(tmp_path):
+    """Real images as conditional samples: with their own labels intra-FID is 0; with every label off by one the
+    samples are the same images (FID 0 still) but each class's samples are another class's."""
+    images, labels = load_embedded_fashion_mnist("test")
+    real = to_model_range(images)
+    kwargs = dict(num_samples=1000, num_real=1000, features=_tiny_extractor(), cache_dir=tmp_path, metrics=("fid", "intra_fid"))
+    right = quality.evaluate_generator(_LabelledReplay(real, labels), "embedded_fashion_mnist", **kwargs)
+    wrong = quality.evaluate_generator(_LabelledReplay(real, labels, label_shift=1), "embedded_fashion_mnist", **kwargs)
+    assert abs(right["fid"]) < 1e-6 and abs(wrong["fid"]) < 1e-6
+    assert abs(right["intra_fid"]) < 1e-6 and len(right["intra_fid_per_class"]) == 10
+    assert wrong["intra_fid"] > 0.05 and min(wrong["intra_fid_per_class"]) > 1000 * max(abs(right["intra_fid"]), 1e-9)
+    assert "intra-class FID" in quality.format_report(wrong)
+    assert quality.generator_classes(_LabelledReplay(real, labels)) == 10
+
+
+def test_intra_fid_refuses_unconditional_generators_and_unlabelled_data(tmp_path):
+    replay = _Replay(np.zeros((10, 28, 28, 1), np.float32))
+    assert quality.generator_classes(replay) is None
+    assert quality.generator_classes(tiny_image_gan(compile=False)) is None
+    with pytest.raises(ValueError, match="intra_fid .* needs a conditional generator"):
+        quality.evaluate_generator(replay, metrics=("intra_fid",), features=_tiny_extractor(), cache_dir=tmp_path)
+    conditional = _LabelledReplay(np.zeros((10, 28, 28, 1), np.float32), np.arange(10))
+    # CelebA has attributes, no classes: refused before TFDS is touched or a sample drawn.
+    with pytest.raises(ValueError, match=r"intra_fid needs class labels of the reference images \(celeb_a/test\)"):
+        quality.evaluate_generator(conditional, "celeb_a", metrics=("intra_fid",), features=_tiny_extractor(), cache_dir=tmp_path)
+
+
+def test_resize_is_recorded_checked_and_printed(tmp_path):
+    with pytest.raises(ValueError, match="resize='clean', but the FeatureExtractor 'tiny' resizes with None"):
+        quality.evaluate_generator(_Replay(np.zeros((4, 28, 28, 1))), metrics=("fid",), features=_tiny_extractor(),
+                                   resize="clean", cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="resize='clean' applies to the Inception features"):
+        quality.evaluate_generator(_Replay(np.zeros((4, 28, 28, 1))), metrics=("fid",), features="classifier",
+                                   resize="clean", cache_dir=tmp_path)
+    report = {"features": "inception:clean", "resize": "clean", "num_samples": 10, "num_real": 10,
+              "dataset": "cifar10", "split": "test", "fid": 1.0, "seconds": 1.0}
+    assert "resize            clean" in quality.format_report(report)
+    del report["resize"]  # a report from before resize modes
+    assert "resize" not in quality.format_report(report)
+
+
+def test_the_inception_score_is_refused_with_the_reason(tmp_path):
+    from kgan.callbacks.quality_evaluation import QualityEvaluation
+    from kgan.metrics.inception_score import InceptionScoreUnavailableError
+
+    with pytest.raises(InceptionScoreUnavailableError, match="metric 'inception_score': The Inception Score needs the 2048->1008"):
+        quality.evaluate_generator(_Replay(np.zeros((1, 28, 28, 1))), metrics=("fid", "inception_score"),
+                                   features=_tiny_extractor(), cache_dir=tmp_path)
+    with pytest.raises(InceptionScoreUnavailableError, match="do not include it"):
+        QualityEvaluation(metrics=("inception_score",))
+    assert "inception_score" not in quality.METRICS
+
+
+def test_quality_callback_checks_its_metrics_and_resize(monkeypatch):
+    from kgan.callbacks.quality_evaluation import QualityEvaluation
+    from kgan.metrics import inception
+
+    def stub(weights_path=None, resize="legacy"):
+        inputs = keras.Input((None, None, None))
+        return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(inputs))
+
+    monkeypatch.setattr(inception, "fid_inception_v3", stub)
+    clean = QualityEvaluation(features="inception", resize="clean")
+    clean.set_model(tiny_image_gan(compile=False))
+    clean.on_train_begin()
+    assert (clean.features.name, clean.features.resize) == ("inception:clean", "clean")
+
+    with pytest.raises(ValueError, match="applies to the Inception features"):
+        QualityEvaluation(features="classifier", resize="clean")
+    with pytest.raises(ValueError, match="Unknown metrics"):
+        QualityEvaluation(metrics=("fid", "is"))
+    callback = QualityEvaluation(metrics=("intra_fid",))
+    callback.set_model(tiny_image_gan(compile=False))
+    with pytest.raises(ValueError, match="intra_fid needs a class-conditional model"):
+        callback.on_train_begin()
+
+
+def test_evaluate_binary_refuses_bad_metrics_and_resize_before_loading_anything(tmp_path):
+    """In process (no subprocess start-up): main's checks run before the (here empty) SavedModel is loaded."""
+    from absl import app
+    from absl import flags as absl_flags
+
+    from train import evaluate
+
+    version = tmp_path / "g" / "1"
+    version.mkdir(parents=True)
+    (version / "saved_model.pb").write_bytes(b"")  # enough for resolve_saved_model; loading it would fail
+
+    def main(*argv):
+        absl_flags.FLAGS.unparse_flags()
+        absl_flags.FLAGS(["evaluate.py", f"--saved_model={version}", *argv])
+        try:
+            evaluate.main([])
+        finally:
+            absl_flags.FLAGS.unparse_flags()
+
+    with pytest.raises(app.UsageError, match="inception_score.*do not include it"):
+        main("--metrics=fid,inception_score")
+    with pytest.raises(app.UsageError, match="Unknown metrics"):
+        main("--metrics=fid,is")
+    with pytest.raises(app.UsageError, match="applies to the Inception features"):
+        main("--metrics=fid", "--features=classifier", "--resize=clean")
+
+
+def test_evaluate_binary_default_metrics_follow_the_generator(tmp_path):
+    from train.evaluate import default_metrics
+
+    images, labels = load_embedded_fashion_mnist("test")
+    conditional = _LabelledReplay(to_model_range(images[:20]), labels[:20])
+    assert "intra_fid" in default_metrics(conditional, "embedded_fashion_mnist")
+    assert "intra_fid" not in default_metrics(tiny_image_gan(compile=False), "embedded_fashion_mnist")
+    assert "intra_fid" not in default_metrics(conditional, "celeb_a")  # no class labels
+    assert "class_balance" not in default_metrics(conditional, "cifar10")
+    assert set(default_metrics(conditional, "fashion_mnist")) == set(quality.METRICS)
 
 
 def test_unknown_metrics_are_refused():
     with pytest.raises(ValueError, match="Unknown metrics"):
         quality.evaluate_generator(_Replay(np.zeros((1, 28, 28, 1))), metrics=("is",), features=_tiny_extractor())
+    with pytest.raises(ValueError, match="Unknown metrics"):
+        quality.check_metrics(["fid", "frechet"])
+    assert quality.check_metrics("fid") == ("fid",) and set(quality.DEFAULT_METRICS) == set(quality.METRICS) - {"intra_fid"}
 
 
 def test_extractor_refuses_images_outside_the_model_range():
@@ -110,8 +253,11 @@ def test_evaluate_binary_prints_the_table_and_writes_json(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "300 samples vs 300 embedded_fashion_mnist/test images" in result.stdout
     report = json.loads((tmp_path / "saved_models" / "g" / "evaluation-v1.json").read_text())
-    assert set(report) >= {"fid", "kid", "kid_std", "precision", "recall", "classes_covered", "class_kl", "classifier_score"}
+    assert set(report) >= {"fid", "kid", "kid_std", "precision", "recall", "density", "coverage", "classes_covered",
+                           "class_kl", "classifier_score"}
+    assert "intra_fid" not in report  # an unconditional export: not a default
     assert report["features"] == "classifier:fashion_mnist" and report["saved_model"] == os.path.abspath(path)
+    assert report["resize"] is None  # the classifier does not resize
     bad = subprocess.run([sys.executable, os.path.join(REPO, "train", "evaluate.py"), f"--saved_model={tmp_path}"],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode != 0 and "No SavedModel at" in bad.stderr + bad.stdout
@@ -144,11 +290,14 @@ def test_evaluate_binary_rebuilds_a_model_from_its_checkpoint(tmp_path):
     classifier_metrics.save_classifier(classifier_metrics.build_classifier(), classifier_metrics.classifier_path("fashion_mnist", tmp_path))
     result = subprocess.run(
         [sys.executable, os.path.join(REPO, "train", "evaluate.py"), f"--checkpoint={tmp_path / 'run'}", "--dataset=embedded_fashion_mnist",
-         "--num_samples=200", "--num_real=200", "--features=classifier", f"--cache_dir={tmp_path}", "--metrics=fid,class_balance"],
+         "--num_samples=200", "--num_real=200", "--features=classifier", f"--cache_dir={tmp_path}",
+         "--metrics=fid,intra_fid,class_balance"],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / "run" / "checkpoints" / "evaluation-step2.json").read_text())
     assert report["checkpoint"].endswith("ckpt-0000000002") and report["fid"] > 0 and report["classes_covered"] >= 1
+    # 20 samples per class against the ~20 real images of each class (labels cycled 0..9 as the model draws them).
+    assert report["intra_fid"] > 0 and len(report["intra_fid_per_class"]) == 10
     with pytest.raises(ValueError, match="No checkpoint"):
         saving.load_model_from_checkpoint(tmp_path)

