@@ -268,6 +268,18 @@ def test_any_tfds_image_dataset_under_mock(tmp_path):
     assert images.shape == (12, 32, 32, 1) and 0 <= labels.min() and labels.max() < 10
 
 
+def test_tfds_class_names_reach_the_run_report(tmp_path):
+    import dataclasses
+
+    from kgan import configs
+    from train import train_lib
+
+    config = dataclasses.replace(configs.CONDITIONAL_PRESETS["smoke"], dataset="tfds:mnist", data_dir=str(tmp_path))
+    with tfds.testing.mock_data(num_examples=8):
+        report = train_lib.describe_data(config)
+    assert report["class_names"] == [str(d) for d in range(10)] and report["image_shape"] == [28, 28, 1]
+
+
 def test_tfds_without_an_image_feature_is_refused():
     with pytest.raises(ValueError, match="tfds:imdb_reviews has no image feature"):
         data.dataset_info("tfds:imdb_reviews")
