@@ -174,37 +174,47 @@ def _features_of(extractor: FeatureExtractor, batches, keep_images: bool) -> tup
 # ---------------------------------------------------------------------- real data
 
 
-def _reference_path(cache_dir, extractor_name, dataset, split, num_images):
+def _reference_path(cache_dir, extractor_name, content, num_images):
     from kgan.metrics.classifier import default_cache_dir
 
     root = os.fspath(cache_dir) if cache_dir is not None else default_cache_dir()
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{extractor_name}_{dataset}_{split}_{num_images}")
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{extractor_name}_{content}_{num_images}")
     return os.path.join(root, "reference_features", f"{safe}.npz")
 
 
 def reference_features(extractor: FeatureExtractor, dataset: str = "fashion_mnist", split: str = "test",
-                       num_images: int = 10_000, *, cache_dir=None, data_dir=None, batch_size: int = 500) -> np.ndarray:
+                       num_images: int = 10_000, *, cache_dir=None, data_dir=None, batch_size: int = 500,
+                       data_options=None) -> np.ndarray:
     """Features ``[n, D]`` of the first ``num_images`` images of a split (fewer if the split is smaller).
 
-    Cached as ``<cache>/reference_features/<space>_<dataset>_<split>_<n>.npz``;
-    the cache records the feature space, and a file of another space or size
-    is never reused.
+    Cached as ``<cache>/reference_features/<space>_<content>_<n>.npz``, where
+    ``<content>`` is `kgan.data.user_data.fingerprint` of the split: a hash of
+    its files' bytes, labels and ``data_options``, not of its name -- an
+    edited folder (one image changed, added or removed) gets new features,
+    and a renamed one keeps its cache. The cache records the feature space,
+    and a file of another space or size is never reused.
 
     Args:
       extractor: the `FeatureExtractor` (its ``name`` keys the cache).
       dataset: a `kgan.data.load_images` name (``fashion_mnist``,
-        ``embedded_fashion_mnist``, ``mnist``, ...).
+        ``embedded_fashion_mnist``, ``mnist``, ...) or a user source
+        (``folder:PATH``, ``npz:PATH``, ``npy:PATH``, ``tfds:NAME``).
       split: e.g. ``"test"``.
       num_images: how many, in the split's order (no shuffling).
+      data_options: `kgan.data.load_images`'s ``image_size``, ``channels``,
+        ``crop``: read the reference as the model's training images were read.
     """
-    path = _reference_path(cache_dir, extractor.name, dataset, split, num_images)
+    from kgan.data import load_images, user_data
+
+    options = {k: v for k, v in (data_options or {}).items() if k in ("image_size", "channels", "crop")}
+    content = user_data.fingerprint(dataset, split, limit=num_images, data_dir=data_dir, **options)
+    path = _reference_path(cache_dir, extractor.name, content, num_images)
     if os.path.exists(path):
         with np.load(path) as cached:
             if str(cached["space"]) == extractor.name:
                 return cached["features"]
-    from kgan.data import load_images
-
-    batches = load_images(dataset, split, batch_size, shuffle=False, drop_remainder=False, limit=num_images, data_dir=data_dir)
+    batches = load_images(dataset, split, batch_size, shuffle=False, drop_remainder=False, limit=num_images,
+                          data_dir=data_dir, **options)
     features = np.concatenate([extractor(batch.numpy()) for batch in batches])
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with atomic_files.atomic_path(path, suffix=".npz") as tmp:
@@ -246,7 +256,7 @@ def evaluate_generator(source, dataset: str = "fashion_mnist", split: str = "tes
                        num_real: int = 10_000, features="inception", metrics=DEFAULT_METRICS, seed: int = 0,
                        resize: str | None = None, dc_k: int = 5,
                        num_classes: int | None = None, classifier_dataset: str | None = None, cache_dir=None,
-                       data_dir=None, kid_subsets: int = 100, kid_subset_size: int = 1000, pr_k: int = 3) -> dict:
+                       data_dir=None, data_options=None, kid_subsets: int = 100, kid_subset_size: int = 1000, pr_k: int = 3) -> dict:
     """Evaluates a generator's samples against a real split.
 
     Args:
@@ -266,6 +276,7 @@ def evaluate_generator(source, dataset: str = "fashion_mnist", split: str = "tes
       num_classes: for conditional SavedModels.
       classifier_dataset: the class-balance classifier (default: ``dataset``
         without an ``embedded_`` prefix).
+      data_options: how the reference images are read (`reference_features`).
       kid_subsets, kid_subset_size, pr_k: the metrics' parameters.
 
     Returns:
@@ -300,7 +311,8 @@ def evaluate_generator(source, dataset: str = "fashion_mnist", split: str = "tes
     fake, images = _features_of(extractor, _batches(draw, num_samples, seed), keep_images="class_balance" in metrics)
     needs_real = {"fid", "kid", "precision_recall", "density_coverage", "intra_fid"} & set(metrics)
     if needs_real:
-        real = reference_features(extractor, dataset, split, num_real, cache_dir=cache_dir, data_dir=data_dir)
+        real = reference_features(extractor, dataset, split, num_real, cache_dir=cache_dir, data_dir=data_dir,
+                                  data_options=data_options)
         report["num_real"] = len(real)
     if "fid" in metrics:
         a, b = FeatureStatistics.of(real), FeatureStatistics.of(fake)
