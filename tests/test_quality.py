@@ -126,8 +126,28 @@ def test_intra_fid_refuses_unconditional_generators_and_unlabelled_data(tmp_path
         quality.evaluate_generator(replay, metrics=("intra_fid",), features=_tiny_extractor(), cache_dir=tmp_path)
     conditional = _LabelledReplay(np.zeros((10, 28, 28, 1), np.float32), np.arange(10))
     # CelebA has attributes, no classes: refused before TFDS is touched or a sample drawn.
-    with pytest.raises(ValueError, match=r"intra_fid needs class labels of the reference images \(celeb_a/test\)"):
+    with pytest.raises(ValueError, match=r"intra_fid needs the class labels of the reference images \(celeb_a/test\).*has no class labels"):
         quality.evaluate_generator(conditional, "celeb_a", metrics=("intra_fid",), features=_tiny_extractor(), cache_dir=tmp_path)
+
+
+def test_intra_fid_reads_labels_as_the_reference_is_read(tmp_path):
+    """A folder whose gray and RGB images need channels=3 to be read at all: the labels are read with the same
+    data_options as the features (without them the folder is refused)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for k, name in enumerate(("a", "b")):
+        for i in range(4):
+            shape = (8, 8) if i == 0 else (8, 8, 3)  # one gray image per class
+            path = tmp_path / "folder" / name / f"{i}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(rng.integers(100 * k, 100 * k + 50, shape, dtype=np.uint8)).save(path)
+    real = np.concatenate([rng.uniform(-1, 0, (4, 8, 8, 3)), rng.uniform(0, 1, (4, 8, 8, 3))]).astype(np.float32)
+    pixels = FeatureExtractor("pixels", lambda images, training=False: keras.ops.mean(images, axis=(1, 2)), 50)  # [N, 3]
+    kwargs = dict(num_samples=8, num_real=8, features=pixels, cache_dir=tmp_path / "cache", metrics=("intra_fid",))
+    report = quality.evaluate_generator(_LabelledReplay(real, np.repeat([0, 1], 4), num_classes=2),
+                                        f"folder:{tmp_path / 'folder'}", "train", data_options={"channels": 3}, **kwargs)
+    assert report["num_real"] == 8 and len(report["intra_fid_per_class"]) == 2
 
 
 def test_resize_is_recorded_checked_and_printed(tmp_path):

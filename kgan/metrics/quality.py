@@ -206,7 +206,7 @@ def reference_features(extractor: FeatureExtractor, dataset: str = "fashion_mnis
     """
     from kgan.data import load_images, user_data
 
-    options = {k: v for k, v in (data_options or {}).items() if k in ("image_size", "channels", "crop")}
+    options = _reading_options(data_options)
     content = user_data.fingerprint(dataset, split, limit=num_images, data_dir=data_dir, **options)
     path = _reference_path(cache_dir, extractor.name, content, num_images)
     if os.path.exists(path):
@@ -222,19 +222,27 @@ def reference_features(extractor: FeatureExtractor, dataset: str = "fashion_mnis
     return features
 
 
-def _reference_labels(dataset, split, num_images, data_dir, batch_size=500) -> np.ndarray:
+def _reading_options(data_options) -> dict:
+    """The `kgan.data.load_images` options of ``data_options`` that decide how reference images are read."""
+    return {k: v for k, v in (data_options or {}).items() if k in ("image_size", "channels", "crop")}
+
+
+def _reference_labels(dataset, split, num_images, data_dir, data_options=None, batch_size=500) -> np.ndarray:
     """Class labels ``[n]`` of the images `reference_features` reads, in the same order (no shuffling).
 
     Read apart from the cached features (a pass over the split, no feature
-    network), so the feature cache keeps one format for every metric.
+    network), so the feature cache keeps one format for every metric; with the
+    same reading options, since a source may be readable only with them (a
+    folder mixing gray and colour images needs ``channels``).
     """
     from kgan.data import load_images
 
     try:
         batches = load_images(dataset, split, batch_size, with_labels=True, shuffle=False, drop_remainder=False,
-                              limit=num_images, data_dir=data_dir)
+                              limit=num_images, data_dir=data_dir, **_reading_options(data_options))
     except ValueError as error:
-        raise ValueError(f"intra_fid needs class labels of the reference images ({dataset}/{split}): {error}") from error
+        raise ValueError(f"intra_fid needs the class labels of the reference images ({dataset}/{split}), and "
+                         f"reading them failed: {error}") from error
     return np.concatenate([labels.numpy() for _, labels in batches])
 
 
@@ -304,7 +312,7 @@ def evaluate_generator(source, dataset: str = "fashion_mnist", split: str = "tes
                 "generator (a kgan ConditionalGAN, or a conditional SavedModel with num_classes); this one is "
                 "unconditional. Leave intra_fid out of metrics."
             )
-        real_labels = _reference_labels(dataset, split, num_real, data_dir)
+        real_labels = _reference_labels(dataset, split, num_real, data_dir, data_options)
     extractor = _extractor(features, resize, cache_dir)
     report = {"features": extractor.name, "resize": extractor.resize, "dataset": dataset, "split": split,
               "num_samples": num_samples}
