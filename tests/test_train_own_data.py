@@ -61,6 +61,14 @@ def test_gan_smoke_on_a_folder_skips_the_bad_file_and_evaluates(tmp_path, garmen
     assert "kgan: end-of-run evaluation" in result.stdout and "FID" in result.stdout
     assert read_json(tmp_path / "run" / "data.json")["skipped"][0]["path"].endswith("broken.png")
 
+    # The export scored against the same folder by the evaluation binary (size and channels from the export).
+    scored = run([os.path.join(REPO, "train", "evaluate.py"), f"--saved_model={tmp_path / 'run'}",
+                  f"--reference=folder:{garments}", "--split=train", "--num_samples=40",
+                  "--num_real=40", "--metrics=fid,kid", f"--output_json={tmp_path / 'eval.json'}"], tmp_path)
+    report = read_json(tmp_path / "eval.json")
+    assert report["dataset"] == f"folder:{garments}" and report["num_real"] == 40 and np.isfinite(report["fid"])
+    assert "FID" in scored.stdout
+
 
 def test_conditional_gan_smoke_learns_the_class_folders_names(tmp_path, garments):
     run([binary("conditional_gan"), "--preset=smoke", f"--dataset=folder:{garments}", *outputs(tmp_path)], tmp_path)

@@ -6,6 +6,14 @@ r"""Evaluates a generator's samples: FID, KID, precision/recall, density/coverag
     python train/evaluate.py --checkpoint=runs/demo                            # its newest checkpoint
     python train/evaluate.py --saved_model=runs/demo --resize=clean            # clean-fid's resize, not TF1's
 
+``--reference`` (alias ``--dataset``) is any `kgan.data.load_images` source:
+a catalogue name or your own ``folder:PATH``, ``npz:PATH[:KEY]``, ``npy:PATH``,
+``tfds:NAME``; its images are resized to the generator's size and channels
+(recorded in kgan exports and checkpoints; ``--image_size``, ``--channels``,
+``--crop`` override), and its features are cached by content.
+
+    python train/evaluate.py --saved_model=runs/products --reference=folder:/data/products/test
+
 ``--saved_model`` is a version directory, a model directory (its latest
 version) or a training run directory (the export recorded in its
 ``export.json``). Prints a table and writes it as JSON (``--output_json``,
@@ -49,7 +57,16 @@ from kgan.metrics.inception import RESIZE_MODES  # noqa: E402
 
 _SAVED_MODEL = flags.DEFINE_string("saved_model", None, "Version dir, model dir (latest version) or run dir (its export).")
 _CHECKPOINT = flags.DEFINE_string("checkpoint", None, "Or: a ckpt-<steps> dir, a checkpoints dir (newest) or a run dir.")
-_DATASET = flags.DEFINE_string("dataset", "fashion_mnist", "Reference dataset (a kgan.data.load_images name).")
+_REFERENCE = flags.DEFINE_string(
+    "reference", "fashion_mnist", "Reference images: a kgan.data catalogue name or your own data, "
+    "folder:PATH, npz:PATH[:KEY], npy:PATH or tfds:NAME[/CONFIG] (alias: --dataset).")
+flags.DEFINE_alias("dataset", "reference")
+_IMAGE_SIZE = flags.DEFINE_integer("image_size", None, "Resize the reference images to this side; unset: the "
+                                   "generator's, when its export or checkpoint records it, else as stored.", lower_bound=1)
+_CHANNELS = flags.DEFINE_enum("channels", None, ["1", "3"], "Convert the reference images to 1 or 3 channels; unset: "
+                              "the generator's, when recorded, else as stored.")
+_CROP = flags.DEFINE_enum("crop", "center", ["center", "none"], "Own reference data: keep each image's central square "
+                          "before resizing, or squeeze the whole image (as the training run did: its --crop).")
 _SPLIT = flags.DEFINE_string("split", "test", "Reference split.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 10_000, "Generated images.", lower_bound=2)
 _NUM_REAL = flags.DEFINE_integer("num_real", 10_000, "Reference images (the split's first ones).", lower_bound=2)
@@ -132,6 +149,21 @@ def resolve_saved_model(path) -> str:
     )
 
 
+def generator_shape(generator, path):
+    """``(H, W, C)`` the generator makes, from a checkpoint's model or an export's metadata, or None."""
+    shape = getattr(generator, "sample_shape", None)
+    if shape is None and isinstance(generator, str):
+        shape = (export.read_metadata(path) or {}).get("image_shape")
+    return tuple(shape) if shape is not None and len(shape) == 3 else None
+
+
+def reference_options(shape) -> dict:
+    """How the reference images are read: the flags, else the generator's own size and channels."""
+    size = _IMAGE_SIZE.value or (shape[0] if shape else None)
+    channels = int(_CHANNELS.value) if _CHANNELS.value else (shape[2] if shape else None)
+    return {"image_size": size, "channels": channels, "crop": _CROP.value}
+
+
 def main(argv):
     del argv
     if bool(_SAVED_MODEL.value) == bool(_CHECKPOINT.value):
@@ -147,14 +179,15 @@ def main(argv):
     try:
         # Refused before any sample is drawn or network built.
         metrics = quality.check_metrics(_METRICS.value) if _METRICS.value else default_metrics(
-            generator, _DATASET.value, _NUM_CLASSES.value)
+            generator, _REFERENCE.value, _NUM_CLASSES.value)
         space_resize(_FEATURES.value, _RESIZE.value)
     except ValueError as error:
         raise app.UsageError(str(error))
     report = quality.evaluate_generator(
-        generator, _DATASET.value, _SPLIT.value, num_samples=_NUM_SAMPLES.value, num_real=_NUM_REAL.value,
+        generator, _REFERENCE.value, _SPLIT.value, num_samples=_NUM_SAMPLES.value, num_real=_NUM_REAL.value,
         features=_FEATURES.value, metrics=metrics, seed=_SEED.value, num_classes=_NUM_CLASSES.value,
         cache_dir=_CACHE_DIR.value, data_dir=_DATA_DIR.value, resize=_RESIZE.value,
+        data_options=reference_options(generator_shape(generator, path)),
     )
     report["saved_model" if _SAVED_MODEL.value else "checkpoint"] = os.path.abspath(path)
     print(f"kgan: evaluation of {path}\n" + quality.format_report(report))
