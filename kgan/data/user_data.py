@@ -186,6 +186,19 @@ def _transform(options: DataOptions, image_shape):
     return transform
 
 
+def transform(image_shape, *, image_size=None, crop="center"):
+    """The conversion `examples` applies to each decoded example, for pipelines that pick their own files.
+
+    ``(image uint8 [h, w, c], label) -> (image uint8 image_shape, label)``:
+    channels (``image_shape[-1]``, `kgan.data.image_folder.to_channels`),
+    centre square crop (``crop="center"``), resize to ``image_size``
+    (bilinear, antialiased). ``image_shape`` is what `describe` answered for
+    the same ``image_size``, ``channels`` and ``crop`` (e.g. StarGAN's
+    folder images that have a row of attributes, `kgan.data.attribute_folder`).
+    """
+    return _transform(DataOptions(image_size, image_shape[-1], crop), tuple(image_shape))
+
+
 def _split_of(name, sizes: dict, split: str) -> None:
     if split not in sizes:
         where = {"train": "train/", "test": "test/ (next to train/)", "validation": "validation/ (next to train/)"}
