@@ -6,8 +6,16 @@ import dataclasses
 import os
 from typing import Optional
 
-from kgan.configs.base import TrainingConfig, _field
-from kgan.data.attributes import ATTRIBUTE_DATASETS, CELEB_A_DEFAULT_ATTRIBUTES, TINT_ATTRIBUTES, TINTED_SOURCES
+from kgan.configs.base import TrainingConfig, _field, source_problems
+from kgan.data import attribute_folder, specs
+from kgan.data.attributes import (
+    ATTRIBUTE_DATASETS,
+    CELEB_A_DEFAULT_ATTRIBUTES,
+    FOLDER_OPTION_DEFAULTS,
+    TINT_ATTRIBUTES,
+    TINTED_SOURCES,
+    is_attribute_folder,
+)
 from kgan.data.unpaired import DEMO_SOURCES
 from kgan.losses import LABEL_KINDS
 from kgan.networks.patch_discriminator import PATCH_MINIBATCH_FEATURES
@@ -150,12 +158,21 @@ class StarGANConfig(TrainingConfig):
     dataset: str = _field(
         "celeb_a",
         "Images with attributes: celeb_a (TFDS), tinted_fashion_mnist (offline demo: real Fashion-MNIST images with "
-        "known colour-tint and inversion attributes) or tinted_fashion_mnist_full.",
+        "known colour-tint and inversion attributes), tinted_fashion_mnist_full, or folder:PATH (your images, "
+        "train/ and test/ subfolders as splits, with a CSV of attributes: see --attributes_file).",
     )
     attributes: tuple = _field(
         CELEB_A_DEFAULT_ATTRIBUTES,
-        "CelebA attributes to translate. The tinted demos have the fixed red,green,blue,inverted (rendered into "
+        "Attributes to translate: CelebA's, or columns of a folder's CSV (unset, or the CelebA default when the CSV "
+        "lacks those columns: every column). The tinted demos have the fixed red,green,blue,inverted (rendered into "
         "their images); with them, unset means those and other names are refused.",
+    )
+    attributes_file: Optional[str] = _field(
+        None,
+        "folder: data: the CSV of attributes, laid out as CelebA's list_attr_celeba.csv (a header; the file name "
+        "relative to PATH first, e.g. image_id; one column per attribute, values 1/0, 1/-1 or true/false). Unset: "
+        "PATH/attributes.csv, else PATH.csv next to the folder. Rows naming no image are dropped and listed; "
+        "images without a row are skipped like unusable files (or stop the run with --on_bad_image=stop).",
     )
     label_kind: str = _field("multi_label", "multi_label (independent attributes, sigmoid) or single_label (one-hot domains).")
     image_size: Optional[int] = _field(None, "CelebA: centre crop 178, resize to image_size (default 128). The demos are 28x28.")
@@ -177,6 +194,12 @@ class StarGANConfig(TrainingConfig):
         0.5, "Fraction of training after which both rates decay linearly to learning_rate_final_fraction."
     )
     num_preview_images: int = _field(8, "Test images in the progress pictures (columns).")
+    evaluation_images: int = _field(
+        1000,
+        "folder: data: the end-of-run evaluation trains an attribute classifier on this many real training images "
+        "and translates this many test images (other training images without a test/ split) to permuted targets; "
+        "0: no evaluation. The demos always use their whole test split.",
+    )
     model_dir: str = _field("runs/star_gan", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
     export_name: str = _field("star_gan", "Model name of the export (TF Serving's model name).")
 
@@ -217,8 +240,20 @@ class StarGANConfig(TrainingConfig):
         for name in ("base_filters", "num_residual_blocks", "discriminator_layers", "discriminator_steps", "num_preview_images"):
             self._check_positive(problems, name)
         _check_minibatch(problems, self.minibatch)
-        if self.dataset not in ATTRIBUTE_DATASETS:
-            problems.append(f"--dataset must be one of {', '.join(ATTRIBUTE_DATASETS)}; got {self.dataset!r}.")
+        folder = is_attribute_folder(self.dataset)
+        if self.dataset not in ATTRIBUTE_DATASETS and not folder:
+            problems.append(f"--dataset must be one of {', '.join(ATTRIBUTE_DATASETS)} or folder:PATH; got {self.dataset!r}.")
+        if folder and not source_problems(self.dataset):  # An existing folder (the base check reports the rest).
+            try:  # Where the CSV is, before anything is read (the data itself is checked when training starts).
+                attribute_folder.attributes_file_for(specs.parse_source(self.dataset).location, self.attributes_file)
+            except FileNotFoundError as error:
+                problems.append(str(error))
+        if not folder:
+            given = [f"--{name}" for name, default in FOLDER_OPTION_DEFAULTS.items() if getattr(self, name) != default]
+            if given:
+                problems.append(f"{', '.join(given)} apply to folder:PATH data only, not to --dataset={self.dataset}.")
+        if self.evaluation_images < 0:
+            problems.append(f"--evaluation_images must be >= 0 (0: no evaluation); got {self.evaluation_images}.")
         if self.label_kind not in LABEL_KINDS:
             problems.append(f"--label_kind must be one of {', '.join(LABEL_KINDS)}; got {self.label_kind!r}.")
         if self.dataset == "celeb_a" and not self.attributes:
@@ -253,7 +288,8 @@ STAR_GAN_PRESETS = {
     "smoke": StarGANConfig(
         dataset="tinted_fashion_mnist", attributes=("red", "green", "blue", "inverted"), base_filters=4,
         num_residual_blocks=1, discriminator_layers=2, discriminator_steps=2, batch_size=4, epochs=2, steps_per_epoch=3,
-        checkpoint_every_n_steps=2, num_preview_images=4, model_dir="runs/star_gan_smoke", export_name="star_gan_smoke",
+        checkpoint_every_n_steps=2, num_preview_images=4, evaluation_images=16, model_dir="runs/star_gan_smoke",
+        export_name="star_gan_smoke",
     ),
     # The paper's CelebA setting (needs TFDS celeb_a).
     "celeb_a": StarGANConfig(model_dir="runs/star_gan_celeb_a", export_name="star_gan_celeb_a"),

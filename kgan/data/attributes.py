@@ -16,18 +16,27 @@ batches: float32 images ``[B, H, W, C]`` in [-1, 1] and float32 0/1 attributes
 * ``"celeb_a"``: TFDS CelebA with selectable binary attributes (default the
   StarGAN paper's Black_Hair, Blond_Hair, Brown_Hair, Male, Young), centre
   crop 178x178, resize to ``image_size`` (128).
+* ``"folder:PATH"``: the user's images with a CSV of attributes laid out as
+  CelebA's ``list_attr_celeba.csv`` (`kgan.data.attribute_folder`: where the
+  CSV is, its value conventions, and what is refused, dropped or warned
+  about before training). Unset attributes -- or the CelebA default when the
+  CSV lacks those columns -- mean every column of the CSV.
 * any ``(images, attributes)`` arrays: `attribute_dataset`.
+
+`describe_attribute_data` says what a source yields (shapes, splits,
+attribute names, what was left out) without loading it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
 import tensorflow as tf
 
-from kgan.data import sources
-from kgan.data.catalog import dataset_info
+from kgan.data import attribute_folder, sources, specs
+from kgan.data.catalog import ImageDatasetInfo, dataset_info
 from kgan.data.preprocessing import center_crop, resize_uint8
 from kgan.data.ranges import to_model_range
 
@@ -36,6 +45,8 @@ COLOURS = TINT_ATTRIBUTES[:3]
 CELEB_A_DEFAULT_ATTRIBUTES = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")
 TINTED_SOURCES = {"tinted_fashion_mnist": "embedded", "tinted_fashion_mnist_full": "fashion_mnist"}
 ATTRIBUTE_DATASETS = (*TINTED_SOURCES, "celeb_a")
+# The options only a folder: source takes, and their defaults (other sources refuse any other value).
+FOLDER_OPTION_DEFAULTS = {"attributes_file": None, "channels": None, "crop": "center", "on_bad_image": "skip"}
 # Channel gains of a tint: the tint's own channel at full strength, the others dimmed.
 _TINT_FLOOR = 0.3
 _ATTRIBUTE_SEED = {"train": 101, "test": 202}
@@ -74,11 +85,94 @@ def random_tint_attributes(count: int, seed: int) -> np.ndarray:
     return attributes
 
 
-def split_size(name: str, split: str) -> int | None:
-    """Examples in ``split`` of ``name`` where known without loading: the tinted demos have their source's."""
+def is_attribute_folder(name) -> bool:
+    """Whether ``name`` is a ``folder:PATH`` source (images with a CSV of attributes)."""
+    return specs.is_user_source(name) and name.split(":", 1)[0] == "folder"
+
+
+def read_folder(name: str, attributes=None, *, attributes_file=None, image_size=None, channels=None, crop="center",
+                on_bad_image="skip") -> attribute_folder.AttributeFolder:
+    """``folder:PATH`` and its CSV, checked (`kgan.data.attribute_folder.read_attribute_folder`).
+
+    ``attributes`` equal to `CELEB_A_DEFAULT_ATTRIBUTES` (the config's
+    default) falls back to every column when the CSV lacks some of them.
+    """
+    return attribute_folder.read_attribute_folder(
+        specs.parse_source(name).location, attributes, attributes_file,
+        fallback_to_all=tuple(attributes or ()) == CELEB_A_DEFAULT_ATTRIBUTES,
+        image_size=image_size, channels=channels, crop=crop, on_bad_image=on_bad_image,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class AttributeDataInfo:
+    """What `load_attribute_images` yields for a source, known before training.
+
+    Attributes:
+      info: the images: ``image_shape``, ``splits`` (for folders: the images
+        with a row of attributes), ``skipped`` (unusable files and images
+        without a row).
+      attribute_names: the attribute vector's entries, in order.
+      attributes_file: the CSV of a folder source, else None.
+      dropped_rows: ``(line, name, reason)`` of CSV rows naming no usable image.
+      warnings: problems that do not stop training (an attribute that never changes).
+    """
+
+    info: ImageDatasetInfo
+    attribute_names: tuple
+    attributes_file: str | None = None
+    dropped_rows: tuple = ()
+    warnings: tuple = ()
+
+
+def describe_attribute_data(name: str, *, attributes=None, image_size=None, data_dir=None, manual_dir=None,
+                            **folder_options) -> AttributeDataInfo:
+    """Checks a source of `load_attribute_images` and says what it yields (folders: headers and the CSV, no pixels).
+
+    Args:
+      name, attributes, image_size: as `load_attribute_images`.
+      data_dir, manual_dir: accepted for symmetry with `load_attribute_images`;
+        describing reads no TFDS data.
+      **folder_options: ``attributes_file``, ``channels``, ``crop``,
+        ``on_bad_image`` of a ``folder:`` source (`read_folder`).
+
+    Raises:
+      ValueError: an unknown name; for folders, every refusal of
+        `kgan.data.attribute_folder`; FileNotFoundError: no folder or no CSV.
+    """
+    del data_dir, manual_dir
+    if is_attribute_folder(name):
+        folder = read_folder(name, attributes, image_size=image_size, **folder_options)
+        return AttributeDataInfo(folder.info, folder.attribute_names, folder.attributes_file, folder.dropped_rows, folder.warnings)
+    _refuse_folder_options(name, folder_options)
     if name in TINTED_SOURCES:
         source = "embedded_fashion_mnist" if TINTED_SOURCES[name] == "embedded" else "fashion_mnist"
-        return dataset_info(source).splits.get(split)
+        splits = dict(dataset_info(source).splits)
+        info = ImageDatasetInfo(name=name, image_shape=(28, 28, 3), num_classes=None, class_names=(), splits=splits,
+                                tfds_name=dataset_info(source).tfds_name, source_shape=(28, 28, 3))
+        return AttributeDataInfo(info, TINT_ATTRIBUTES)
+    if name != "celeb_a":
+        raise ValueError(f"Unknown attribute dataset {name!r}; choose one of {', '.join(ATTRIBUTE_DATASETS)} or folder:PATH.")
+    return AttributeDataInfo(dataset_info("celeb_a", image_size or 128), tuple(attributes or CELEB_A_DEFAULT_ATTRIBUTES))
+
+
+def _refuse_folder_options(name, folder_options) -> None:
+    """Folder-only options set for another source: refused rather than silently ignored."""
+    unknown = sorted(set(folder_options) - set(FOLDER_OPTION_DEFAULTS))
+    if unknown:
+        raise TypeError(f"Unexpected argument(s) {', '.join(unknown)}.")
+    given = [k for k, v in folder_options.items() if v != FOLDER_OPTION_DEFAULTS[k]]
+    if given:
+        raise ValueError(f"{', '.join(given)} apply to folder:PATH sources only, not to {name!r}.")
+
+
+def split_size(name: str, split: str, **options) -> int | None:
+    """Examples in ``split`` of ``name`` where known without loading: the tinted demos have their source's.
+
+    ``options``: `describe_attribute_data`'s, for ``folder:`` sources (images with a row of attributes).
+    """
+    if is_attribute_folder(name) or name in TINTED_SOURCES:
+        return describe_attribute_data(name, **options).info.splits.get(split)
     return dataset_info(name).splits.get(split)
 
 
@@ -146,6 +240,16 @@ def _celeb_a(split, attributes, image_size, data_dir, manual_dir, shuffle, seed)
     return ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE)
 
 
+def _batched(ds, batch_size: int, *, shuffle_buffer: int = 0, repeat: bool = False, seed=None) -> tf.data.Dataset:
+    """uint8 ``(image, attributes)`` examples -> full batches, images float32 in [-1, 1]."""
+    if shuffle_buffer:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(batch_size, drop_remainder=True).map(lambda x, a: (to_model_range(x), a), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
 def load_attribute_images(
     name: str,
     split: str = "train",
@@ -159,25 +263,38 @@ def load_attribute_images(
     shuffle: bool = True,
     repeat: bool = False,
     seed: int | None = None,
+    **folder_options,
 ) -> tf.data.Dataset:
     """``(images, attributes)`` batches for `kgan.StarGAN`.
 
     Args:
-      name: ``"tinted_fashion_mnist"``, ``"tinted_fashion_mnist_full"`` or ``"celeb_a"``.
-      split: ``"train"``/``"test"`` (CelebA also ``"validation"``).
+      name: ``"tinted_fashion_mnist"``, ``"tinted_fashion_mnist_full"``, ``"celeb_a"`` or ``"folder:PATH"``.
+      split: ``"train"``/``"test"`` (CelebA also ``"validation"``; folders:
+        their split folders, or ``"train"`` only).
       batch_size: examples per batch (every batch is full).
-      attributes: CelebA attribute names (default `CELEB_A_DEFAULT_ATTRIBUTES`);
-        the tinted demos always have `TINT_ATTRIBUTES`.
-      image_size: CelebA output side (default 128); the demos are 28x28.
+      attributes: CelebA attribute names (default `CELEB_A_DEFAULT_ATTRIBUTES`)
+        or a folder CSV's columns (default every column); the tinted demos
+        always have `TINT_ATTRIBUTES`.
+      image_size: CelebA output side (default 128); the demos are 28x28;
+        folders: as `kgan.data.load_images` (unset: as stored).
       data_dir, manual_dir: TFDS arguments.
       limit: use only the first ``limit`` examples.
       shuffle, repeat, seed: as in `kgan.data.load_images`.
+      **folder_options: ``attributes_file``, ``channels``, ``crop``,
+        ``on_bad_image`` of a ``folder:`` source (`kgan.data.attribute_folder`).
 
     Returns:
       A dataset of ``(float32 [B, H, W, C] in [-1, 1], float32 0/1 [B, K])``.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}.")
+    if is_attribute_folder(name):
+        folder = read_folder(name, attributes, image_size=image_size, **folder_options)
+        # The whole file list is reshuffled every pass: no shuffle buffer needed.
+        indices = None if limit is None else range(min(limit, folder.info.splits.get(split, 0)))
+        ds = attribute_folder.attribute_examples(folder, split, indices=indices, shuffle=shuffle, seed=seed)
+        return _batched(ds, batch_size, repeat=repeat)
+    _refuse_folder_options(name, folder_options)
     if name in TINTED_SOURCES:
         if attributes not in (None, TINT_ATTRIBUTES, list(TINT_ATTRIBUTES)):
             raise ValueError(f"{name} has the attributes {TINT_ATTRIBUTES}; got {attributes}.")
@@ -193,16 +310,41 @@ def load_attribute_images(
     ds = _celeb_a(split, names, image_size or 128, data_dir, manual_dir, shuffle, seed)
     if limit is not None:
         ds = ds.take(limit)
-    if shuffle:
-        ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-    ds = ds.batch(batch_size, drop_remainder=True).map(lambda x, a: (to_model_range(x), a), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return _batched(ds, batch_size, shuffle_buffer=10_000 if shuffle else 0, repeat=repeat, seed=seed)
 
 
-def attribute_names(name: str, attributes=None) -> tuple:
-    """The attribute names (label vector order) of ``name``."""
+def folder_arrays(name: str, split: str, count: int, *, offset: int = 0, seed: int = 0, attributes=None,
+                  image_size=None, **folder_options):
+    """``count`` images of a ``folder:`` split as arrays, drawn in a seeded random order (for evaluation).
+
+    Args:
+      name: ``folder:PATH``.
+      split: one of its splits.
+      count: how many (fewer if the split has fewer after ``offset``).
+      offset: skip the first ``offset`` of the order, so two calls with the
+        same seed give disjoint images.
+      seed: the order's seed (NumPy's, so it is the same in every process).
+      attributes, image_size, **folder_options: as `load_attribute_images`.
+
+    Returns:
+      ``(images uint8 [N, H, W, C], attributes float32 [N, K])``; N may be 0.
+    """
+    folder = read_folder(name, attributes, image_size=image_size, **folder_options)
+    if split not in folder.files:
+        raise ValueError(f"{name} has no split {split!r} with attributes; its splits: {', '.join(folder.files)}.")
+    order = np.random.default_rng(seed).permutation(len(folder.files[split]))[offset:offset + count]
+    pairs = list(attribute_folder.attribute_examples(folder, split, indices=order).as_numpy_iterator()) if len(order) else []
+    images = np.zeros((0, *folder.info.image_shape), np.uint8)
+    values = np.zeros((0, len(folder.attribute_names)), np.float32)
+    if pairs:
+        images, values = np.stack([image for image, _ in pairs]), np.stack([v for _, v in pairs])
+    return images, values
+
+
+def attribute_names(name: str, attributes=None, **folder_options) -> tuple:
+    """The attribute names (label vector order) of ``name`` (folders: the chosen CSV columns)."""
     if name in TINTED_SOURCES:
         return TINT_ATTRIBUTES
+    if is_attribute_folder(name):
+        return describe_attribute_data(name, attributes=attributes, **folder_options).attribute_names
     return tuple(attributes or CELEB_A_DEFAULT_ATTRIBUTES)
