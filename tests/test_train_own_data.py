@@ -74,6 +74,7 @@ def test_conditional_gan_smoke_learns_the_class_folders_names(tmp_path, garments
     run([binary("conditional_gan"), "--preset=smoke", f"--dataset=folder:{garments}", *outputs(tmp_path)], tmp_path)
     summary = read_json(tmp_path / "run" / "summary.json")
     assert summary["data"]["class_names"] == ["bag", "trouser"]
+    assert np.isfinite(summary["evaluation"]["intra_fid"]) and len(summary["evaluation"]["intra_fid_per_class"]) == 2
     assert export.read_metadata(summary["export_path"])["class_names"] == ["bag", "trouser"]
 
 

@@ -594,10 +594,12 @@ class TimeBudget(keras.callbacks.Callback):
 def evaluate_samples(config, model):
     """The end-of-run evaluation of latent-variable models: ``(numbers, table)``.
 
-    Images: FID and KID of ``config.evaluation_samples`` samples against as
-    many images of the training data's test split (its training split if it
-    has none), read as training read them (`kgan.metrics.evaluate_generator`;
-    features per ``--evaluation_features``). Point mixtures: mode coverage
+    Images: FID, KID, precision/recall and density/coverage (and, for a
+    conditional model on labelled data, intra-class FID) of
+    ``config.evaluation_samples`` samples against as many images of the
+    training data's test split (its training split if it has none), read as
+    training read them (`kgan.metrics.evaluate_generator`; features per
+    ``--evaluation_features``). Point mixtures: mode coverage
     and high-quality fraction of as many samples (`kgan.metrics.mode_coverage`).
     """
     from kgan import metrics
@@ -622,8 +624,11 @@ def evaluate_samples(config, model):
         features = "classifier" if tuple(info.image_shape) == (28, 28, 1) else "inception"
     if features == "classifier":
         features = feature_extractor("classifier", classifier_dataset=_classifier_at_hand())
+    scores = ["fid", "kid", "precision_recall", "density_coverage"]
+    if info.has_labels and quality.generator_classes(model):  # ConditionalGAN on labelled data.
+        scores.append("intra_fid")
     report = quality.evaluate_generator(
-        model, config.dataset, split, num_samples=count, num_real=count, features=features, metrics=("fid", "kid"),
+        model, config.dataset, split, num_samples=count, num_real=count, features=features, metrics=scores,
         seed=config.seed, data_dir=config.data_dir, data_options=config.data_options(),
         kid_subset_size=min(1000, count // 2),
     )

@@ -36,6 +36,7 @@ import os
 import sys
 import time
 
+import numpy as np
 import tensorflow as tf
 
 from kgan.data.specs import BAD_IMAGE_POLICIES
@@ -50,6 +51,8 @@ GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;
 SHOWN_FILES = 5
 _TAIL_BYTES = 64
 _SCAN_THREADS = 8
+# The fixed order of a folder read without shuffling (see folder_examples).
+UNSHUFFLED_ORDER_SEED = 20161
 _PROGRESS_EVERY_SECONDS = 5.0
 
 
@@ -356,10 +359,19 @@ def folder_examples(files: SplitFiles, channels: int, on_bad_image: str = "skip"
                     shuffle_files: bool = False, seed=None) -> tf.data.Dataset:
     """``(image uint8 [H, W, channels], label int64)`` of each file, decoded lazily.
 
+    Without ``shuffle_files`` the order is still not the sorted one but a
+    fixed permutation (`UNSHUFFLED_ORDER_SEED`): folders are sorted by class,
+    so "the first n images" (an evaluation's reference, ``limit``) would
+    otherwise hold one class only; a fixed permutation makes them a
+    reproducible sample of every class.
+
     Under ``on_bad_image="skip"`` a file that fails to decode is dropped (TF
     logs a warning naming the error); under ``"stop"`` it fails the pipeline.
     """
-    ds = tf.data.Dataset.from_tensor_slices((list(files.paths), tf.constant(files.labels, tf.int64)))
+    order = np.random.default_rng(UNSHUFFLED_ORDER_SEED).permutation(len(files))
+    paths = [files.paths[i] for i in order]
+    labels = [files.labels[i] for i in order]
+    ds = tf.data.Dataset.from_tensor_slices((paths, tf.constant(labels, tf.int64)))
     if shuffle_files:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(lambda path, label: (decode_file(path, channels), label), num_parallel_calls=tf.data.AUTOTUNE,
