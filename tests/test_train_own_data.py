@@ -78,13 +78,15 @@ def test_conditional_gan_smoke_learns_the_class_folders_names(tmp_path, garments
     assert export.read_metadata(summary["export_path"])["class_names"] == ["bag", "trouser"]
 
 
-def test_wgan_gp_smoke_on_an_npz(tmp_path):
-    rng = np.random.default_rng(0)
-    images = (rng.random((64, 28, 28)) > 0.5).astype(np.float32)  # [0, 1] floats, NHW.
-    np.savez(tmp_path / "dots.npz", images=images)
-    run([binary("wgan_gp"), "--preset=smoke", f"--dataset=npz:{tmp_path / 'dots.npz'}", *outputs(tmp_path)], tmp_path)
+def test_wgan_gp_smoke_on_a_folder_and_wgan_on_an_npz(tmp_path, garments):
+    run([binary("wgan_gp"), "--preset=smoke", f"--dataset=folder:{garments}", *outputs(tmp_path)], tmp_path)
     summary = read_json(tmp_path / "run" / "summary.json")
     assert summary["data"]["image_shape"] == [28, 28, 1] and np.isfinite(summary["evaluation"]["fid"])
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "dots.npz", images=(rng.random((64, 28, 28)) > 0.5).astype(np.float32))  # [0, 1] floats, NHW.
+    run([binary("wgan_gp"), "--preset=wgan_smoke", f"--dataset=npz:{tmp_path / 'dots.npz'}",
+         f"--model_dir={tmp_path / 'npz_run'}", f"--export_dir={tmp_path / 'exports'}", "--evaluation_samples=40"], tmp_path)
+    assert np.isfinite(read_json(tmp_path / "npz_run" / "summary.json")["evaluation"]["kid"])
 
 
 def test_bad_data_stops_the_binary_before_training(tmp_path, garments):
