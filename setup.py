@@ -24,6 +24,8 @@ setuptools.setup(
         "pillow",
         # tf.summary needs it; TF 2.21 no longer installs it.
         "tensorboard",
+        # The Hungarian assignment of clusters to classes (kgan.metrics.clustering).
+        "scipy",
     ],
     extras_require={
         "dev": [

@@ -19,6 +19,7 @@ from kgan.metrics.classifier import (
     train_classifier,
 )
 from kgan.metrics.density_coverage import DensityCoverage, density_coverage
+from kgan.metrics.clustering import ClusteringScores, clustering_scores
 from kgan.metrics.features import FeatureExtractor, feature_extractor
 from kgan.metrics.frechet import FeatureStatistics, frechet_distance
 from kgan.metrics.inception_score import InceptionScoreUnavailableError, inception_score
@@ -30,6 +31,8 @@ from kgan.metrics.quality import evaluate_generator, format_report
 from kgan.metrics.translation import format_translation_errors, paired_translation_errors
 
 __all__ = [
+    "ClusteringScores",
+    "clustering_scores",
     "ClassBalance",
     "DensityCoverage",
     "FeatureExtractor",
