@@ -16,7 +16,7 @@ from kgan.data.attributes import (
     TINTED_SOURCES,
     is_attribute_folder,
 )
-from kgan.data.unpaired import DEMO_SOURCES
+from kgan.data.unpaired import DEMO_SOURCES, folder_root
 from kgan.losses import LABEL_KINDS
 from kgan.networks.patch_discriminator import PATCH_MINIBATCH_FEATURES
 
@@ -47,7 +47,9 @@ class CycleGANConfig(TrainingConfig):
         "footwear_edges",
         "Unpaired domains X, Y: footwear_edges (edge maps <-> footwear images from the embedded Fashion-MNIST "
         "subset; no network), footwear_edges_full (the same from all of Fashion-MNIST), cycle_gan/<name> "
-        "(TFDS, e.g. cycle_gan/horse2zebra), or a directory holding trainA/ and trainB/ image folders.",
+        "(TFDS, e.g. cycle_gan/horse2zebra), or folder:PATH (or just PATH) of a directory holding trainA/ and "
+        "trainB/ image folders (testA/, testB/ for the pictures; unusable files are skipped and listed, see "
+        "--on_bad_image; images are resized whole, as in the reference implementation, so --crop does not apply).",
     )
     image_size: Optional[int] = _field(
         None, "Resize to image_size x image_size (divisible by 4); unset: 28 for the demos, 256 for cycle_gan/* "
@@ -69,6 +71,12 @@ class CycleGANConfig(TrainingConfig):
         0.5, "Fraction of training after which both rates decay linearly to learning_rate_final_fraction (paper: 0.5)."
     )
     num_preview_images: int = _field(8, "Test images per domain in the progress pictures (columns).")
+    evaluation_images: int = _field(
+        200,
+        "Folder datasets: the end-of-run evaluation translates this many test image pairs (training images without "
+        "testA/, testB/) there and back and reports the cycle-consistency L1; 0: no evaluation. The footwear demos "
+        "always compare their whole test split with its true pairs.",
+    )
     model_dir: str = _field("runs/cycle_gan", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
     export_name: str = _field("cycle_gan", "Model name of the export (TF Serving's model name).")
 
@@ -105,14 +113,27 @@ class CycleGANConfig(TrainingConfig):
             self._check_positive(problems, name)
         self._check_positive(problems, "num_residual_blocks", allow_none=True)
         _check_minibatch(problems, self.minibatch)
-        is_folder = os.path.isdir(self.dataset)
-        if not (self.dataset in DEMO_UNPAIRED_DATASETS or self.dataset.startswith("cycle_gan/") or is_folder):
+        root = None if source_problems(self.dataset) else folder_root(self.dataset)  # The base check reports bad folder:s.
+        if specs.is_user_source(self.dataset) and not self.dataset.startswith("folder:"):
+            problems.append(f"--dataset={self.dataset}: CycleGAN reads two image domains from folder:PATH (trainA/, "
+                            "trainB/), not from npz:, npy: or tfds: sources.")
+        elif root is not None:
+            missing = [f"{d}/" for d in ("trainA", "trainB") if not os.path.isdir(os.path.join(root, d))]
+            if missing:
+                problems.append(f"--dataset={self.dataset}: {root} has no {' or '.join(missing)}; a folder dataset "
+                                "holds the images of domain X in trainA/ and of domain Y in trainB/.")
+        elif not (self.dataset in DEMO_UNPAIRED_DATASETS or self.dataset.startswith("cycle_gan/")
+                  or specs.is_user_source(self.dataset)):
             problems.append(
                 f"--dataset={self.dataset!r} is neither {' nor '.join(DEMO_UNPAIRED_DATASETS)}, a TFDS cycle_gan/<name> "
-                "nor an existing directory with trainA/ and trainB/."
+                "nor an existing directory with trainA/ and trainB/ (folder:PATH or PATH)."
             )
+        if root is None and not self.dataset.startswith("folder:") and self.channels is not None:
+            problems.append(f"--channels applies to folder datasets only, not to --dataset={self.dataset}.")
         if self.image_size is not None and self.image_size % 4:
             problems.append(f"--image_size must be divisible by 4 (two stride-2 layers); got {self.image_size}.")
+        if self.evaluation_images < 0:
+            problems.append(f"--evaluation_images must be >= 0 (0: no evaluation); got {self.evaluation_images}.")
         if self.loss not in CYCLE_GAN_LOSSES:
             problems.append(f"--loss must be one of {', '.join(CYCLE_GAN_LOSSES)}; got {self.loss!r}.")
         self._check_weights(problems, "cycle_loss_weight", "identity_loss_weight")
@@ -130,7 +151,7 @@ CYCLE_GAN_PRESETS = {
     ),
     "smoke": CycleGANConfig(
         base_filters=4, num_residual_blocks=1, discriminator_layers=1, batch_size=4, epochs=2, steps_per_epoch=3,
-        pool_size=4, checkpoint_every_n_steps=2, num_preview_images=4, model_dir="runs/cycle_gan_smoke",
+        pool_size=4, checkpoint_every_n_steps=2, num_preview_images=4, evaluation_images=8, model_dir="runs/cycle_gan_smoke",
         export_name="cycle_gan_smoke",
     ),
     # The paper's setting on the TFDS datasets (need TFDS data or a download).

@@ -17,10 +17,19 @@ so no batch pairs an x with its counterpart. Sources (``name``):
   train 18,000 (9,000 per domain), test 3,000 pairs.
 * ``"cycle_gan/<config>"``: TFDS's CycleGAN datasets (e.g.
   ``cycle_gan/horse2zebra``), splits trainA/trainB/testA/testB.
-* a directory holding ``trainA/`` and ``trainB/`` (and optionally ``testA/``,
-  ``testB/``) of PNG/JPEG/BMP/GIF files: the reference implementation's layout.
-  Each domain is gray (one channel) only if all its images are; see
-  `folder_channels`.
+* ``"folder:PATH"``, or just the directory PATH, holding ``trainA/`` and
+  ``trainB/`` (and optionally ``testA/``, ``testB/``) of PNG/JPEG/BMP/GIF
+  files, searched recursively: the reference implementation's layout. Every
+  file is checked before training as any ``folder:`` source's
+  (`kgan.data.image_folder.scan_folder`: header and file end, no pixel
+  decoded): with ``on_bad_image="skip"`` (the training binary's default)
+  files that are no image, empty, truncated or of a format TF cannot decode
+  are left out and listed (`UnpairedInfo.skipped`); with ``"stop"`` (this
+  module's default, as it always refused them) they stop it with their list.
+  A domain folder without a usable image is refused. Each domain is gray
+  (one channel) only if all its images are, unless ``channels`` is given;
+  see `folder_channels`. Images are resized whole (squeezed when not
+  square), as in the reference implementation.
 
 Training images of the full-size sources get the paper's random jitter
 (Zhu et al. 2017, appendix 7.1): resize to 286x286, random 256x256 crop,
@@ -36,14 +45,16 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from kgan.data import sources
+from kgan.data import image_folder, sources, specs
 from kgan.data.catalog import ImageDatasetInfo
+from kgan.data.image_folder import IMAGE_EXTENSIONS  # noqa: F401 (re-exported: what folders are searched for)
 from kgan.data.preprocessing import resize_uint8
 from kgan.data.ranges import to_model_range
+from kgan.data.specs import BAD_IMAGE_POLICIES
 
 DEMO_SOURCES = {"footwear_edges": "embedded", "footwear_edges_full": "fashion_mnist"}
 FOOTWEAR_CLASSES = (5, 7, 9)  # Fashion-MNIST sandal, sneaker, ankle boot.
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+DOMAIN_FOLDERS = ("trainA", "trainB", "testA", "testB")
 FULL_SIZE = 256
 JITTER_SIZE = 286
 # The demo's fixed split of the training images into the X half and the Y half.
@@ -123,73 +134,135 @@ def _domain_splits(split: str) -> tuple[str, str]:
     return f"{split}A", f"{split}B"
 
 
+def folder_root(name: str) -> str | None:
+    """The directory of a folder dataset -- ``folder:PATH``'s PATH, or an existing directory itself -- else None.
+
+    Raises:
+      ValueError: a ``folder:`` with no path.
+    """
+    if specs.is_user_source(name):
+        return specs.parse_source(name).location if name.split(":", 1)[0] == "folder" else None
+    return name if os.path.isdir(name) else None
+
+
 def _is_folder_source(name: str) -> bool:
-    return os.path.isdir(name)
+    return folder_root(name) is not None
 
 
-def _image_files(directory: str) -> list:
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(
-            f"{directory} does not exist: a folder dataset needs trainA/ and trainB/ (and testA/, testB/ for tests) "
-            "holding the images of domain X and domain Y."
-        )
-    files = sorted(
-        os.path.join(directory, f) for f in os.listdir(directory) if f.lower().endswith(IMAGE_EXTENSIONS)
+def _missing_folder(directory: str) -> FileNotFoundError:
+    return FileNotFoundError(
+        f"{directory} does not exist: a folder dataset needs trainA/ and trainB/ (and testA/, testB/ for tests) "
+        "holding the images of domain X and domain Y."
     )
-    if not files:
-        raise ValueError(f"{directory} holds no images ({', '.join(IMAGE_EXTENSIONS)}).")
-    return files
 
 
-# PIL modes without colour. Every other mode (RGB, RGBA, palette, CMYK, ...) is decoded to RGB.
-_GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
-# The formats TF decodes to one channel: decode_bmp and decode_gif refuse channels=1.
+@dataclasses.dataclass(frozen=True)
+class FolderDomains:
+    """The checked files of a folder dataset (`scan_domains`).
+
+    Attributes:
+      root: the directory holding trainA/, trainB/, ...
+      files: domain folder (``"trainA"``, ...) -> `kgan.data.image_folder.SplitFiles`
+        of its sound images; only the folders that exist.
+      channels: ``(C_x, C_y)``.
+      skipped: ``(path, reason)`` of every unusable file left out.
+    """
+
+    root: str
+    files: dict
+    channels: tuple
+    skipped: tuple
+
+
+# The formats TF decoded straight to one channel (decode_bmp and decode_gif refuse channels=1): a gray
+# GIF or BMP made its domain RGB. Decoding now goes through image_folder.to_channels, which could make it
+# gray, but a domain keeps the channel count it always had (so existing runs resume and compare).
 _ONE_CHANNEL_FORMATS = frozenset({"PNG", "JPEG"})
 
 
-def _decodes_to_gray(path: str) -> bool:
-    """Whether ``path`` holds a gray image TF can decode to one channel (reads the header only)."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:  # Lazy: the pixels are not decoded.
-            return image.mode in _GRAY_MODES and image.format in _ONE_CHANNEL_FORMATS
-    except OSError as error:  # PIL's UnidentifiedImageError is an OSError.
-        raise ValueError(f"{path} is not a readable image ({error}); remove or replace it.") from None
+def _merged(scan) -> image_folder.SplitFiles:
+    """Every sound image of a domain folder's scan: subfolders are no classes or splits here."""
+    entries = sorted((p, h) for files in scan.splits.values() for p, h in zip(files.paths, files.headers))
+    return image_folder.SplitFiles(tuple(p for p, _ in entries), (-1,) * len(entries), tuple(h for _, h in entries))
 
 
-def folder_channels(name: str) -> tuple:
+def _bad_files_message(root: str, skipped) -> str:
+    shown = "; ".join(f"{path} is not a readable image ({reason})" for path, reason in skipped[: image_folder.SHOWN_FILES])
+    more = f"; and {len(skipped) - image_folder.SHOWN_FILES} more" if len(skipped) > image_folder.SHOWN_FILES else ""
+    return (f"{len(skipped)} image file(s) of {root} cannot be used: {shown}{more}. Remove or replace them, or pass "
+            "--on_bad_image=skip to train without them.")
+
+
+def scan_domains(root: str, on_bad_image: str = "stop", channels: int | None = None) -> FolderDomains:
+    """Finds and checks every image of trainA/, trainB/ (required) and testA/, testB/ (headers and file ends only).
+
+    Args:
+      root: the directory.
+      on_bad_image: ``"stop"`` at unusable files (a `kgan.data.image_folder.BadImageData`
+        naming them) or ``"skip"`` them (listed in ``skipped``).
+      channels: 1 or 3 for both domains; None: `folder_channels`' rule.
+
+    Raises:
+      FileNotFoundError: no trainA/ or trainB/.
+      kgan.data.image_folder.BadImageData: a domain folder without a usable
+        image; unusable files under ``"stop"``.
+    """
+    if on_bad_image not in BAD_IMAGE_POLICIES:
+        raise ValueError(f"on_bad_image must be one of {', '.join(BAD_IMAGE_POLICIES)}; got {on_bad_image!r}.")
+    if channels not in (None, 1, 3):
+        raise ValueError(f"channels must be 1, 3 or None (each domain as its images are); got {channels!r}.")
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"folder:{root}: no such directory.")
+    files, skipped = {}, []
+    for folder in DOMAIN_FOLDERS:
+        directory = os.path.join(root, folder)
+        if not os.path.isdir(directory):
+            if folder.startswith("train"):
+                raise _missing_folder(directory)
+            continue
+        domain = "X" if folder.endswith("A") else "Y"
+        try:
+            scan = image_folder.scan_folder(directory, "skip")  # The policy is applied below, over every folder.
+        except image_folder.BadImageData as error:
+            raise image_folder.BadImageData(
+                f"{directory} holds no images that domain {domain} can use: {error} Put the domain's images there."
+            ) from None
+        files[folder] = _merged(scan)
+        skipped += scan.skipped
+    if skipped and on_bad_image == "stop":
+        raise image_folder.BadImageData(_bad_files_message(root, skipped))
+    if channels is None:
+        # Decided once per domain over both splits, so training and the (test split's) pictures agree.
+        domain_channels = tuple(1 if _all_gray(files, domain) else 3 for domain in "AB")
+    else:
+        domain_channels = (channels, channels)
+    return FolderDomains(root, files, domain_channels, tuple(skipped))
+
+
+def _all_gray(files: dict, domain: str) -> bool:
+    headers = [h for folder in (f"train{domain}", f"test{domain}") if folder in files for h in files[folder].headers]
+    return all(h.gray and h.format in _ONE_CHANNEL_FORMATS for h in headers)
+
+
+def folder_channels(name: str, on_bad_image: str = "stop", channels: int | None = None) -> tuple:
     """``(C_x, C_y)``: the channels of domain X (trainA/, testA/) and Y (trainB/, testB/) of a folder dataset.
 
     Decided once per domain over both splits, so training, the epoch-end
-    pictures (test split) and every rerun agree: 1 if every image of the
-    domain is gray PNG/JPEG, else 3 -- gray images of a colour domain are
-    replicated to RGB, and alpha is dropped (as the reference implementation's
-    ``convert("RGB")``). Reading each file's header also refuses a file that is
-    no image here, at the start, rather than in the middle of an epoch.
+    pictures (test split) and every rerun agree: ``channels`` for both when
+    given, else 1 if every image of the domain is gray PNG/JPEG, else 3 --
+    gray images of a colour domain are replicated to RGB, and alpha is dropped
+    (as the reference implementation's ``convert("RGB")``). Every file is
+    checked (`scan_domains`), so a broken one is found here, at the start,
+    rather than in the middle of an epoch.
 
     Raises:
-      ValueError: a file with an image extension is not a readable image.
+      ValueError: unusable files under ``on_bad_image="stop"``; an empty domain.
     """
-    channels = []
-    for domain in "AB":
-        directories = [os.path.join(name, f"{split}{domain}") for split in ("train", "test")]
-        files = [f for d in directories if os.path.isdir(d) for f in _image_files(d)]
-        # A list, not a generator: every header is read, so a broken file is found whatever comes first.
-        gray = [_decodes_to_gray(f) for f in files]
-        channels.append(1 if all(gray) else 3)
-    return tuple(channels)
+    return scan_domains(folder_root(name) or name, on_bad_image, channels).channels
 
 
-def _folder_examples(directory: str, channels: int) -> tf.data.Dataset:
-    files = _image_files(directory)
-
-    def decode(path):
-        image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
-        image.set_shape([None, None, channels])
-        return image
-
-    return tf.data.Dataset.from_tensor_slices(files).map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+def _folder_examples(files: image_folder.SplitFiles, channels: int, on_bad_image: str) -> tf.data.Dataset:
+    return image_folder.folder_examples(files, channels, on_bad_image).map(lambda image, label: image)
 
 
 def _cycle_gan_info(name: str) -> ImageDatasetInfo:
@@ -204,7 +277,8 @@ def _check_name(name: str) -> None:
         return
     raise ValueError(
         f"Unknown unpaired dataset {name!r}: use {', '.join(DEMO_SOURCES)}, a TFDS name cycle_gan/<config> "
-        "(e.g. cycle_gan/horse2zebra), or a directory with trainA/ and trainB/ image folders."
+        "(e.g. cycle_gan/horse2zebra), or folder:PATH (or just PATH) of a directory with trainA/ and trainB/ image "
+        "folders."
     )
 
 
@@ -258,12 +332,14 @@ class UnpairedInfo:
       name: as passed to `load_unpaired`.
       image_shape_x, image_shape_y: ``(H, W, C)`` of the images yielded.
       sizes: split -> ``(examples in X, examples in Y)``, where known.
+      skipped: ``(path, reason)`` of the unusable files a folder dataset leaves out.
     """
 
     name: str
     image_shape_x: tuple
     image_shape_y: tuple
     sizes: dict
+    skipped: tuple = ()
 
     def split_sizes(self, split: str) -> tuple:
         """``(len X, len Y)`` of ``split``; ValueError if unknown."""
@@ -272,24 +348,33 @@ class UnpairedInfo:
         return self.sizes[split]
 
 
-def unpaired_info(name: str, data_dir=None, manual_dir=None, image_size: int | None = None) -> UnpairedInfo:
-    """Shapes and split sizes of ``name`` (see `load_unpaired`)."""
+def _refuse_channels(name, channels) -> None:
+    if channels is not None:
+        raise ValueError(f"channels applies to folder datasets only, not to {name!r}.")
+
+
+def unpaired_info(name: str, data_dir=None, manual_dir=None, image_size: int | None = None, *,
+                  channels: int | None = None, on_bad_image: str = "stop") -> UnpairedInfo:
+    """Shapes and split sizes of ``name`` (see `load_unpaired`); folders are checked here (`scan_domains`)."""
     _check_name(name)
+    root = folder_root(name)
+    if root is None:
+        _refuse_channels(name, channels)
     if name in DEMO_SOURCES:
         size = image_size or 28
         sizes = {"train": (900, 900), "test": (300, 300)} if name == "footwear_edges" else {"train": (9000, 9000), "test": (3000, 3000)}
         return UnpairedInfo(name, (size, size, 1), (size, size, 1), sizes)
     size = image_size or FULL_SIZE
-    if _is_folder_source(name):
-        sizes = {}
-        for split in ("train", "test"):
-            a, b = (os.path.join(name, d) for d in _domain_splits(split))
-            if os.path.isdir(a) and os.path.isdir(b):
-                sizes[split] = (len(_image_files(a)), len(_image_files(b)))
-        for directory in (os.path.join(name, d) for d in _domain_splits("train")):
-            _image_files(directory)  # trainA/ and trainB/ must exist and hold images.
-        channels_x, channels_y = folder_channels(name)
-        return UnpairedInfo(name, (size, size, channels_x), (size, size, channels_y), sizes)
+    if root is not None:
+        domains = scan_domains(root, on_bad_image, channels)
+        sizes = {
+            split: (len(domains.files[a]), len(domains.files[b]))
+            for split in ("train", "test")
+            for a, b in [_domain_splits(split)]
+            if a in domains.files and b in domains.files
+        }
+        channels_x, channels_y = domains.channels
+        return UnpairedInfo(name, (size, size, channels_x), (size, size, channels_y), sizes, domains.skipped)
     import tensorflow_datasets as tfds
 
     builder = tfds.builder(name, data_dir=os.fspath(data_dir) if data_dir is not None else None)
@@ -303,16 +388,21 @@ def unpaired_info(name: str, data_dir=None, manual_dir=None, image_size: int | N
     return UnpairedInfo(name, (size, size, 3), (size, size, 3), sizes)
 
 
-def _domain_datasets(name, split, data_dir, manual_dir, image_size, shuffle, seed):
+def _domain_datasets(name, split, data_dir, manual_dir, shuffle, seed, channels, on_bad_image):
     """``(x uint8 dataset, y uint8 dataset, native side)`` before batching."""
     if name in DEMO_SOURCES:
         x, y = _demo_domains(name, split, data_dir, manual_dir)
         return tf.data.Dataset.from_tensor_slices(x), tf.data.Dataset.from_tensor_slices(y), 28
     split_x, split_y = _domain_splits(split)
-    if _is_folder_source(name):
-        dir_x, dir_y = os.path.join(name, split_x), os.path.join(name, split_y)
-        channels_x, channels_y = folder_channels(name)  # The same for both splits.
-        return _folder_examples(dir_x, channels_x), _folder_examples(dir_y, channels_y), FULL_SIZE
+    root = folder_root(name)
+    if root is not None:
+        domains = scan_domains(root, on_bad_image, channels)  # Headers are cached: only the walk again.
+        for folder in (split_x, split_y):
+            if folder not in domains.files:
+                raise _missing_folder(os.path.join(root, folder))
+        channels_x, channels_y = domains.channels  # The same for both splits.
+        return (_folder_examples(domains.files[split_x], channels_x, on_bad_image),
+                _folder_examples(domains.files[split_y], channels_y, on_bad_image), FULL_SIZE)
     info = _cycle_gan_info(name)
 
     def read(domain_split, offset):
@@ -337,12 +427,15 @@ def load_unpaired(
     shuffle: bool = True,
     repeat: bool = False,
     seed: int | None = None,
+    channels: int | None = None,
+    on_bad_image: str = "stop",
 ) -> tf.data.Dataset:
     """Batches of unpaired ``(images_x, images_y)`` for `kgan.CycleGAN`.
 
     Args:
       name: ``"footwear_edges"``, ``"footwear_edges_full"``,
-        ``"cycle_gan/<config>"`` or a directory with ``trainA/``, ``trainB/``.
+        ``"cycle_gan/<config>"``, or ``"folder:PATH"`` (or just PATH) of a
+        directory with ``trainA/``, ``trainB/``.
       split: ``"train"`` or ``"test"``.
       batch_size: images per domain per batch (every batch is full).
       data_dir, manual_dir: TFDS arguments (``cycle_gan/*``, ``footwear_edges_full``).
@@ -354,14 +447,21 @@ def load_unpaired(
         Training augmentation applies when ``shuffle`` is on.
       repeat: repeat forever (use ``steps_per_epoch`` in ``fit``).
       seed: shuffle seed.
+      channels: folders only: 1 or 3 for both domains; None: each domain's
+        own (`folder_channels`).
+      on_bad_image: folders only: ``"stop"`` at unusable files or ``"skip"``
+        them (`scan_domains`); a file whose pixels fail to decode despite a
+        sound header is dropped under ``"skip"`` and fails the pipeline under
+        ``"stop"``.
 
     Returns:
       A `tf.data.Dataset` of ``(images_x [B, H, W, C_x], images_y [B, H, W, C_y])``
       float32 in [-1, 1].
 
     Raises:
-      ValueError: unknown name, bad batch_size/limit/split/image_size, empty folders.
-      FileNotFoundError: a folder dataset lacks trainA/ or trainB/.
+      ValueError: unknown name, bad batch_size/limit/split/image_size, empty
+        domain folders, unusable files under ``on_bad_image="stop"``.
+      FileNotFoundError: a folder dataset lacks trainA/ or trainB/ (or testA/, testB/ for ``split="test"``).
       kgan.data.DatasetNotPreparedError: a TFDS dataset is not prepared and
         cannot be downloaded; the message says how to prepare it.
     """
@@ -372,7 +472,9 @@ def load_unpaired(
         raise ValueError(f"limit must be a positive int or None; got {limit!r}.")
     if image_size is not None and (image_size < 4 or image_size % 4):
         raise ValueError(f"image_size must be a multiple of 4 (the generators halve it twice); got {image_size}.")
-    x, y, native = _domain_datasets(name, split, data_dir, manual_dir, image_size, shuffle, seed)
+    if folder_root(name) is None:
+        _refuse_channels(name, channels)
+    x, y, native = _domain_datasets(name, split, data_dir, manual_dir, shuffle, seed, channels, on_bad_image)
     training = split == "train" and shuffle
     transform = _preprocess(image_size, native, training)
 
