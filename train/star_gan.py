@@ -118,10 +118,6 @@ def sample_shapes(dataset):
     return tuple(image_spec.shape[1:]), int(attribute_spec.shape[-1])
 
 
-def _mean_abs(a, b) -> float:
-    return float(np.mean(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
-
-
 def folder_translation_scores(model, images, attributes, targets, attribute_classifier, attribute_names, batch_size=64):
     """What translations to ``targets`` change and keep, for data without content labels.
 
@@ -164,9 +160,9 @@ def folder_translation_scores(model, images, attributes, targets, attribute_clas
         "target_attribute_accuracy_baseline": float(baseline.mean()),
         "target_exact_match_baseline": float(baseline.all(axis=-1).mean()),
         "classifier_accuracy": float((present(x) == (attributes > 0.5)).mean()),
-        "l1_to_input": _mean_abs(translated, x),
-        "reconstruction_l1": _mean_abs(reconstructed, x),
-        "l1_between_inputs": _mean_abs(x, np.roll(x, 1, axis=0)) if len(x) > 1 else float("nan"),
+        "l1_to_input": float(np.mean(np.abs(translated - x))),
+        "reconstruction_l1": float(np.mean(np.abs(reconstructed - x))),
+        "l1_between_inputs": float(np.mean(np.abs(x - np.roll(x, 1, axis=0)))) if len(x) > 1 else float("nan"),
         "num_images": len(x),
     }
     for k, name in enumerate(attribute_names):

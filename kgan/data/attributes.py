@@ -143,7 +143,8 @@ def describe_attribute_data(name: str, *, attributes=None, image_size=None, data
     del data_dir, manual_dir
     if is_attribute_folder(name):
         folder = read_folder(name, attributes, image_size=image_size, **folder_options)
-        return AttributeDataInfo(folder.info, folder.attribute_names, folder.attributes_file, folder.dropped_rows, folder.warnings)
+        return AttributeDataInfo(folder.info, folder.attribute_names, folder.attributes_file, folder.dropped_rows,
+                                 folder.warnings)
     _refuse_folder_options(name, folder_options)
     if name in TINTED_SOURCES:
         source = "embedded_fashion_mnist" if TINTED_SOURCES[name] == "embedded" else "fashion_mnist"
