@@ -69,6 +69,7 @@ def test_smoke_run_on_a_folder_reports_the_data_before_training_then_evaluates_a
     version = tmp_path / "exports" / "star_gan_smoke" / "1"
     assert (version / "saved_model.pb").is_file()
     assert export.read_metadata(version)["dataset"] == f"folder:{root}"
+    assert export.read_metadata(version)["attributes"] == list(NAMES)
     # The picture: the 4 test images, then each one's attributes applied to all 4.
     picture = np.asarray(Image.open(tmp_path / "run" / "samples" / "final.png"))
     assert picture.shape[:2] == (5 * 16 + 6 * 2, 4 * 16 + 5 * 2)

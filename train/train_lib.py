@@ -669,7 +669,7 @@ def _export(config, model, train_steps, trained: bool = True, data=None):
         return record["path"]
     metadata = None
     if data is not None:  # Clients map label indices to names with it (assets.extra/kgan.json).
-        metadata = {"dataset": data["dataset"], "image_shape": data["image_shape"], "class_names": data["class_names"]}
+        metadata = {k: data[k] for k in ("dataset", "image_shape", "class_names", "attributes") if k in data}
     path = kgan_export.export_saved_model(model, config.export_dir, name=config.export_name, metadata=metadata)
     _write_json(record_path, {"path": path, "train_steps": train_steps})
     return path
