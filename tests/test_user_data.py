@@ -92,6 +92,17 @@ def test_center_crop_keeps_the_middle_and_none_squeezes(tmp_path):
     assert squeezed.shape == (1, 16, 16, 3) and squeezed.min() == -1.0  # The bands survive.
 
 
+def test_a_repeated_folder_streams_its_first_epoch_then_reshuffles_the_cache(tmp_path):
+    root = tmp_path / "values"
+    for value in range(12):
+        write_image(str(root / f"{value:02d}.png"), constant(value * 20))
+    ds = data.load_images(f"folder:{root}", batch_size=1, repeat=True, seed=3)
+    values = [int(round((float(x.numpy().mean()) + 1) * 127.5)) // 20 for x in ds.take(36)]
+    epochs = [values[i:i + 12] for i in (0, 12, 24)]
+    assert all(sorted(epoch) == list(range(12)) for epoch in epochs)  # Every image once per epoch.
+    assert epochs[0] != list(range(12)) and epochs[1] != epochs[2]  # Shuffled, and differently each epoch.
+
+
 def test_split_subfolders(tmp_path):
     for split, count in (("train", 4), ("test", 2)):
         for c in ("a", "b"):
@@ -328,7 +339,7 @@ def test_rescans_read_only_changed_headers(class_folder, monkeypatch):
     image_folder.scan_folder(class_folder)
     read = []
     original = image_folder.read_header
-    monkeypatch.setattr(image_folder, "read_header", lambda path: read.append(path) or original(path))
+    monkeypatch.setattr(image_folder, "read_header", lambda path, size=None: read.append(path) or original(path, size))
     image_folder.scan_folder(class_folder)
     assert read == []
     write_image(str(class_folder / "light" / "9.png"), constant(1))

@@ -186,11 +186,18 @@ def load_images(
     cached = 0 <= num_examples and num_examples * _example_bytes(info) <= CACHE_LIMIT_BYTES
     if cached:
         ds = ds.cache()
-    if shuffle:
-        buffer = num_examples if cached else LARGE_SHUFFLE_BUFFER
-        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
+    if shuffle and cached and name.startswith("folder:"):
+        # The folder source shuffles its file list every pass, so the first epoch needs no shuffle
+        # buffer: it streams while it fills the cache (a full buffer first decoded every file: 12 s of
+        # 100,000 PNGs before the first step). Later epochs shuffle the cache whole.
+        if repeat:
+            ds = ds.concatenate(ds.shuffle(num_examples, seed=seed, reshuffle_each_iteration=True).repeat())
+    else:
+        if shuffle:
+            buffer = num_examples if cached else LARGE_SHUFFLE_BUFFER
+            ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            ds = ds.repeat()
     ds = ds.batch(batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
 
     def finish(images, labels):

@@ -151,7 +151,10 @@ def describe(name: str, image_size=None, *, channels=None, crop="center", on_bad
     del manual_dir
     spec = specs.parse_source(name)
     options = DataOptions(image_size, channels, crop, on_bad_image)
-    source = _read(spec, options, data_dir)
+    return _describe(spec, options, _read(spec, options, data_dir))
+
+
+def _describe(spec, options, source) -> ImageDatasetInfo:
     stored = _stored_shape(spec, source, options)
     class_names = source.class_names  # Class folders, a class_names array or ClassLabel names.
     return ImageDatasetInfo(
@@ -220,25 +223,24 @@ def examples(name: str, split: str = "train", *, image_size=None, channels=None,
     """
     spec = specs.parse_source(name)
     options = DataOptions(image_size, channels, crop, on_bad_image)
-    info = describe(name, image_size, channels=channels, crop=crop, on_bad_image=on_bad_image, data_dir=data_dir)
+    source = _read(spec, options, data_dir)  # Read once: the description and the examples come from it.
+    info = _describe(spec, options, source)
     if spec.kind != "tfds":
         _split_of(info.name, info.splits, split)
     if with_labels and not info.has_labels:
         raise ValueError(f"{info.name} has no class labels, which this model needs"
                          + (": put each class's images in a subfolder of its own." if spec.kind == "folder" else "."))
     if spec.kind == "folder":
-        scan = image_folder.scan_folder(spec.location, on_bad_image)  # Cached headers: only the walk again.
         if with_labels:
-            image_folder.check_labels(scan)
-        ds = image_folder.folder_examples(scan.splits[split], info.image_shape[-1],
+            image_folder.check_labels(source)
+        ds = image_folder.folder_examples(source.splits[split], info.image_shape[-1],
                                           on_bad_image, shuffle_files=shuffle_files, seed=seed)
     elif spec.kind in ("npz", "npy"):
-        images, labels = _read(spec, options, data_dir).splits[split]
+        images, labels = source.splits[split]
         labels = np.zeros(len(images), np.int64) if labels is None else labels
         ds = tf.data.Dataset.from_tensor_slices((images, labels))
     else:
-        features = tfds_images.image_features(spec.location, data_dir)
-        ds = tfds_images.tfds_examples(spec.location, features, split, data_dir=data_dir, manual_dir=manual_dir,
+        ds = tfds_images.tfds_examples(spec.location, source, split, data_dir=data_dir, manual_dir=manual_dir,
                                        shuffle_files=shuffle_files, seed=seed, download=download)
     return ds.map(_transform(options, info.image_shape), num_parallel_calls=tf.data.AUTOTUNE), info
 
