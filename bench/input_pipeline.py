@@ -64,22 +64,25 @@ startup run reused its own::
 (A DCGAN step at 64x64 takes ~2.5 s here, at 128x128 ~10 s, so their
 windows are one step long and their "fed / in-memory" column is noise.)
 
-    TF_CPP_MIN_LOG_LEVEL=3 python bench/input_pipeline.py --parts=startup     # 1 min 46 s
+    TF_CPP_MIN_LOG_LEVEL=3 python bench/input_pipeline.py --parts=startup
 
-| step | seconds | files/s |
-| --- | --- | --- |
-| `import kgan` (fresh process) | 3.12 | - |
-| `scan_folder`, cold (fresh process, OS page cache warm) | 12.51 | 7,991 |
-| `scan_folder`, cold, the folder's pages evicted from the page cache | 15.32 | 6,526 |
-| `scan_folder` again, same process (warm) | 5.31 | 18,828 |
-| `load_images` -> first batch, fresh process (its own scans) | 23.00 | 4,348 |
-| `load_images` -> first batch after a scan, shuffle=True (training) | 23.66 | 4,226 |
-| `load_images` -> first batch after a scan, shuffle=False | 11.11 | 8,999 |
+Before and after the scan fixes of commit "Folder scans as profiled" (one
+thread, one open per file, no relpath; one scan per ``load_images``; the
+first epoch streamed instead of a full shuffle buffer), each a separate run
+of the command above on the same folder (machine load differs between them):
 
-(100,000 files. ``load_images`` scans twice -- `kgan.data.user_data.describe`,
-then ``examples`` -- so even after a scan it pays two warm rescans, and with
-shuffle=True the whole split is decoded before the first batch: the cached
-split is shuffled with a buffer of all its examples.) ``--quick`` took 59 s.
+| step | before: seconds | after: seconds | after: files/s |
+| --- | --- | --- | --- |
+| `import kgan` (fresh process) | 3.12 | 3.91 | - |
+| `scan_folder`, cold (fresh process, OS page cache warm) | 12.51 | 6.55 | 15,260 |
+| `scan_folder`, cold, the folder's pages evicted from the page cache | 15.32 | 17.93 | 5,578 |
+| `scan_folder` again, same process (warm) | 5.31 | 0.92 | 108,486 |
+| `load_images` -> first batch, fresh process (its own scans) | 23.00 | 5.77 | 17,321 |
+| `load_images` -> first batch after a scan, shuffle=True (training) | 23.66 | 2.40 | 41,729 |
+| `load_images` -> first batch after a scan, shuffle=False | 11.11 | 1.57 | 63,590 |
+
+(100,000 files. With the pages evicted the scan waits on the disk; those
+runs swung from 10 to 28 s.) ``--quick`` took 59 s.
 """
 
 from __future__ import annotations
