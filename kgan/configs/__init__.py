@@ -2,7 +2,8 @@
 
 Modules: `base` (`TrainingConfig`: data, length, optimisers, outputs), `gan`
 (`GANConfig`, `WassersteinGANConfig`, `ConditionalGANConfig` and presets),
-`translation` (`CycleGANConfig`, `StarGANConfig` and presets).
+`translation` (`CycleGANConfig`, `StarGANConfig` and presets), `info_gan`
+(`InfoGANConfig`, `INFO_GAN_PRESETS`).
 
 Naming rule: a flag's name == the config field's name == the name of the
 constructor/function argument it feeds, where one exists (``latent_dim`` ->
@@ -33,11 +34,14 @@ from kgan.configs.gan import (
     WassersteinGANConfig,
     get_preset,
 )
+from kgan.configs.info_gan import PRESETS as INFO_GAN_PRESETS
+from kgan.configs.info_gan import InfoGANConfig
 from kgan.configs.translation import CYCLE_GAN_PRESETS, STAR_GAN_PRESETS, CycleGANConfig, StarGANConfig
 
 __all__ = [
     "CONDITIONAL_PRESETS",
     "CYCLE_GAN_PRESETS",
+    "INFO_GAN_PRESETS",
     "NORMALIZATIONS",
     "POINT_DATASETS",
     "PRESETS",
@@ -47,6 +51,7 @@ __all__ = [
     "ConditionalGANConfig",
     "CycleGANConfig",
     "GANConfig",
+    "InfoGANConfig",
     "StarGANConfig",
     "TrainingConfig",
     "WassersteinGANConfig",
