@@ -4,7 +4,8 @@
   vectors at the end of every n-th epoch (PNG, optionally TensorBoard), so the
   grids of successive epochs show the same z and progress is comparable;
   `TranslationGrid` does the same for image-to-image models, and
-  `GridCallback` is their base.
+  `GridCallback` is their base. `CodeGrid` (`code_grid`) varies one InfoGAN
+  code per row with the others fixed (Chen et al. 2016, Figure 2).
 * `TrainingCheckpoint` (`training_checkpoint`) saves the complete training
   state (both networks, both optimizers with their slot variables and
   iteration counters, the model's ``train_steps``) at epoch ends and every N
@@ -22,6 +23,7 @@ The checkpoint readers (`restore_latest`, `load_checkpoint`, ...) live in
 """
 
 from kgan.callbacks._chief import _is_chief  # noqa: F401  (was kgan.callbacks._is_chief)
+from kgan.callbacks.code_grid import CodeGrid
 from kgan.callbacks.divergence_guard import DivergenceError, DivergenceGuard
 from kgan.callbacks.grids import GridCallback, SampleGrid, TranslationGrid
 from kgan.callbacks.quality_evaluation import QualityEvaluation
@@ -30,6 +32,7 @@ from kgan.rendering import image_grid, point_plot, save_image_grid, save_point_p
 from kgan.saving import list_checkpoints, load_checkpoint, load_model_from_checkpoint, restore_latest
 
 __all__ = [
+    "CodeGrid",
     "DivergenceError",
     "DivergenceGuard",
     "GridCallback",
