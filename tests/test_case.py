@@ -171,6 +171,23 @@ register_contract_case(ContractCase(
     lambda: ((_points(), np.array([0, 1, 2, 0, 1, 3, 0, 1], np.int32)), r"labels must be integer class indices in \[0, 3\); got values in \[0, 3\]"),
 ))
 
+
+def _info_gan():
+    from kgan.models.info_gan import InfoGAN
+    from kgan.networks.info_gan import info_mlp_discriminator
+
+    # One categorical code of 3 values and one continuous code with a learned variance: every part of L_I.
+    return InfoGAN(mlp_generator(4 + 3 + 1, 2, (16,)), info_mlp_discriminator(2, 3 + 2, (16,), 8), 4, (3,), 1,
+                   learn_continuous_variance=True, seed=1)
+
+
+_INFO_CODES = {"categorical": np.array([[0], [2], [1]], np.int32), "continuous": np.array([[-0.5], [0.0], [1.5]], np.float32)}
+register_contract_case(ContractCase(
+    "info_gan", _info_gan, _points, _BAD_POINTS,
+    {"serving_default": {**_Z["serving_default"], **_INFO_CODES}, "sample": {**_INFO_CODES, "seed": np.array(3, np.int64)}},
+    _nan_points,
+))
+
 _TRANSLATION_SHAPE = (8, 8, 1)
 
 
