@@ -1,0 +1,69 @@
+"""The end-of-run evaluation of ``train/cat_gan.py``: sample quality plus D's clusters against the true classes.
+
+`evaluate` is `train_lib.evaluate_samples` (FID/KID of the samples; points:
+mode coverage) plus ``"clustering"`` (`clustering_evaluation`): D's class of
+each test image (``CatGAN.predict_clusters``) scored against the labels with
+`kgan.metrics.clustering_scores` -- accuracy under the best one-to-one cluster
+-> class assignment, NMI, ARI -- and, semi-supervised, D's plain test
+accuracy. Point mixtures are scored on fresh mixture samples against their
+mode index. Kept apart from the binary (which defines flags on import) so
+tests and tools can call it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import kgan
+from kgan import metrics
+from kgan.data import mixtures
+from train import train_lib
+
+_MIXTURE_EXAMPLES = 10_000
+
+
+def _test_examples(config):
+    """``(samples, labels, where)`` D is scored on, or ``(None, None, reason)`` for data without labels."""
+    if config.is_points:
+        count = config.clustering_images or _MIXTURE_EXAMPLES
+        points, modes = next(iter(mixtures.gaussian_mixture(config.dataset).dataset(count, seed=config.seed + 1, with_labels=True)))
+        return points.numpy(), modes.numpy(), f"{count} {config.dataset} samples (label: their mode)"
+    info = kgan.data.dataset_info(config.dataset, **config.data_options())
+    if not info.has_labels:
+        return None, None, f"{config.dataset} has no class labels"
+    split = "test" if "test" in info.splits else "train"
+    batches = kgan.data.load_images(
+        config.dataset, split, 500, **config.data_options(), limit=config.clustering_images, shuffle=False,
+        drop_remainder=False, with_labels=True,
+    )
+    pairs = [(images.numpy(), labels.numpy()) for images, labels in batches]
+    images, labels = np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+    return images, labels, f"{len(labels)} {config.dataset} {split} images"
+
+
+def clustering_evaluation(config, model):
+    """``(numbers, text)``: D's clusters against the true classes (`kgan.metrics.clustering_scores`).
+
+    ``numbers`` holds ``accuracy``, ``nmi``, ``ari``, ``assignment`` (cluster
+    -> class), ``num_examples`` and ``examples`` (what was scored); in the
+    semi-supervised mode also ``test_accuracy`` (D's class equals the true
+    one, no reassignment). Data without labels: ``{"skipped": reason}``.
+    """
+    samples, labels, where = _test_examples(config)
+    if samples is None:
+        return {"skipped": where}, f"kgan: no clustering evaluation: {where}."
+    clusters = model.predict_clusters(samples)
+    numbers = dict(metrics.clustering_scores(labels, clusters).as_dict(), num_examples=len(labels), examples=where)
+    text = (f"kgan: D's {model.num_clusters} clusters on {where}: accuracy {numbers['accuracy']:.3f} (best one-to-one "
+            f"cluster -> class assignment), NMI {numbers['nmi']:.3f}, ARI {numbers['ari']:.3f}")
+    if config.semi_supervised:
+        numbers["test_accuracy"] = float(np.mean(clusters == labels))
+        text += f"; D's test accuracy {numbers['test_accuracy']:.3f} ({config.labels_per_class} labels per class)"
+    return numbers, text + "."
+
+
+def evaluate(config, model):
+    """The end-of-run evaluation: `train_lib.evaluate_samples` plus ``"clustering"`` (`clustering_evaluation`)."""
+    numbers, table = train_lib.evaluate_samples(config, model)
+    clustering, text = clustering_evaluation(config, model)
+    return {**numbers, "clustering": clustering}, f"{table}\n{text}"
