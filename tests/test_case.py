@@ -188,6 +188,25 @@ register_contract_case(ContractCase(
     _nan_points,
 ))
 
+
+def _cat_gan():
+    from kgan.models.cat_gan import CatGAN
+    from kgan.networks.categorical import categorical_mlp_discriminator
+
+    return CatGAN(mlp_generator(4, 2, (16,)), categorical_mlp_discriminator(2, 3, (16,)), 4, seed=1)
+
+
+# Semi-supervised: -1 = unlabelled. Rows 0-3 hold three labels, rows 4-7 one, so two replicas
+# match one device only if the cross-entropy is normalised by the labels of both.
+_CAT_LABELS = np.array([0, 2, -1, 1, -1, -1, -1, 0], np.int32)
+register_contract_case(ContractCase(
+    "cat_gan", _cat_gan, lambda: (_points(), _CAT_LABELS),
+    lambda: ((_points(), np.where(_CAT_LABELS < 0, 3, _CAT_LABELS)), r"-1 \(unlabelled\) or class indices in \[0, 3\)"),
+    {"serving_default": _Z["serving_default"], "classify": {"points": _points(3, seed=4)}},
+    lambda: ((_points(), np.where(_CAT_LABELS < 0, -2, _CAT_LABELS)),
+             r"labels must be -1 \(unlabelled\) or class indices in \[0, 3\); got values in \[-2, 2\]"),
+))
+
 _TRANSLATION_SHAPE = (8, 8, 1)
 
 
