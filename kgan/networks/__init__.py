@@ -1,5 +1,6 @@
 """Network builders: functional `keras.Model`s the adversarial models wrap."""
 
+from kgan.networks.categorical import categorical_dcgan_discriminator, categorical_mlp_discriminator
 from kgan.networks.conditional import (
     conditional_dcgan_discriminator,
     conditional_dcgan_generator,
@@ -7,6 +8,7 @@ from kgan.networks.conditional import (
     conditional_mlp_generator,
 )
 from kgan.networks.dcgan import dcgan_discriminator, dcgan_generator
+from kgan.networks.info_gan import info_dcgan_discriminator, info_mlp_discriminator
 from kgan.networks.layers import ReflectionPadding2D, TileConditions, instance_normalization, residual_block
 from kgan.networks.mlp import mlp_discriminator, mlp_generator
 from kgan.networks.patch_discriminator import (
@@ -32,12 +34,16 @@ __all__ = [
     "receptive_field",
     "residual_block",
     "resnet_generator",
+    "categorical_dcgan_discriminator",
+    "categorical_mlp_discriminator",
     "conditional_dcgan_discriminator",
     "conditional_dcgan_generator",
     "conditional_mlp_discriminator",
     "conditional_mlp_generator",
     "dcgan_discriminator",
     "dcgan_generator",
+    "info_dcgan_discriminator",
+    "info_mlp_discriminator",
     "mlp_discriminator",
     "mlp_generator",
 ]
