@@ -64,21 +64,10 @@ flags.DEFINE_string("json_out", None, "Write every run's evaluation and speed he
 
 
 def full_fashion_mnist_available() -> bool:
-    """Whether the full Fashion-MNIST can be read without a network: prepared for TFDS, or Debian's files.
-
-    The same test as bench/info_gan.py's (which defines flags on import, so it is not imported here).
-    """
-    from kgan import data
+    """`kgan.data.offline.full_fashion_mnist_available`: the full data without a network."""
     from kgan.data import offline
 
-    if offline.debian_files_available():
-        return True
-    try:
-        data.dataset_info("fashion_mnist")
-        next(iter(data.load_images("fashion_mnist", "test", 1, download=False)))
-        return True
-    except Exception:  # noqa: BLE001  (any failure to read it means: not here)
-        return False
+    return offline.full_fashion_mnist_available()
 
 
 def run(preset: str, model_dir: str, dataset: str, seed: int, test_images: int) -> dict:

@@ -58,18 +58,10 @@ flags.DEFINE_string("json_out", None, "Write every run's evaluation and speed he
 
 
 def full_fashion_mnist_available() -> bool:
-    """Whether the full Fashion-MNIST can be read without a network: prepared for TFDS, or Debian's files."""
-    from kgan import data
+    """`kgan.data.offline.full_fashion_mnist_available`: the full data without a network."""
     from kgan.data import offline
 
-    if offline.debian_files_available():
-        return True
-    try:
-        data.dataset_info("fashion_mnist")
-        next(iter(data.load_images("fashion_mnist", "test", 1, download=False)))
-        return True
-    except Exception:  # noqa: BLE001  (any failure to read it means: not here)
-        return False
+    return offline.full_fashion_mnist_available()
 
 
 def run(binary: str, model_dir: str, dataset: str, seed: int, test_images: int, extra=()) -> dict:

@@ -42,6 +42,19 @@ def debian_files_available(source_dir: str = DEBIAN_FASHION_MNIST_DIR) -> bool:
     return all(os.path.isfile(os.path.join(source_dir, f)) for f in FASHION_MNIST_FILES)
 
 
+def full_fashion_mnist_available(data_dir=None) -> bool:
+    """Whether all of Fashion-MNIST can be read without a network: Debian's files, or prepared for TFDS."""
+    if debian_files_available():
+        return True
+    from kgan.data.pipeline import load_images  # Late: the pipeline imports this module's package.
+
+    try:
+        next(iter(load_images("fashion_mnist", "test", 1, data_dir=data_dir, download=False)))
+        return True
+    except Exception:  # noqa: BLE001 -- any failure to read it means: not here.
+        return False
+
+
 def manual_dir_for(data_dir_root: str | os.PathLike) -> str:
     """The manual-download directory we use under a TFDS data dir root."""
     return os.path.join(os.fspath(data_dir_root), "manual", _TFDS_NAME)
