@@ -46,6 +46,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import seed_tables  # noqa: E402  (bench/, beside this script)
 from absl import app, flags, logging  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,13 +62,6 @@ flags.DEFINE_integer("classifier_epochs", 100, "Epochs of the plain classifier o
 flags.DEFINE_string("work_dir", "/tmp/kgan_bench_cat_gan", "Run directories go here (<preset>_seed<k>, replaced by each run) with their logs.")
 flags.DEFINE_list("extra_flags", [], "More flags for train/cat_gan.py, e.g. --extra_flags=--marginal_entropy_weight=2.")
 flags.DEFINE_string("json_out", None, "Write every run's evaluation and speed here.")
-
-
-def full_fashion_mnist_available() -> bool:
-    """`kgan.data.offline.full_fashion_mnist_available`: the full data without a network."""
-    from kgan.data import offline
-
-    return offline.full_fashion_mnist_available()
 
 
 def run(preset: str, model_dir: str, dataset: str, seed: int, test_images: int) -> dict:
@@ -142,15 +136,7 @@ def format_table(rows, note) -> str:
         cells = " | ".join(_cell(r[key], digits) for key, digits in _COLUMNS)
         kid = _cell(None if r["kid"] is None else 1000 * r["kid"], 2)
         lines.append(f"| {r['preset']} | {r['seed']} | {r['train_steps']} | {r['steps_per_second']:.1f} | {cells} | {kid} |")
-    for preset in dict.fromkeys(r["preset"] for r in rows):
-        mine = [r for r in rows if r["preset"] == preset]
-        if len(mine) < 2:
-            continue
-        cells = []
-        for key, digits in _COLUMNS:
-            values = [r[key] for r in mine if r[key] is not None]
-            cells.append(f"{sum(values) / len(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})" if values else "-")
-        lines.append(f"| {preset} mean (min-max) | {len(mine)} seeds | | | " + " | ".join(cells) + " | |")
+    lines += seed_tables.spread_rows(rows, "preset", _COLUMNS)
     return note + "\n" + "\n".join(lines)
 
 
@@ -161,18 +147,8 @@ def main(argv):
     unknown = sorted(set(FLAGS.presets) - set(PRESETS))
     if unknown:
         raise app.UsageError(f"--presets: unknown {unknown}; choose from {PRESETS}.")
-    dataset = FLAGS.dataset
-    if dataset == "auto":
-        dataset = "fashion_mnist" if full_fashion_mnist_available() else "embedded_fashion_mnist"
-    from kgan import data
-
-    test_images = min(10000, data.dataset_info(dataset).splits["test"])
-    note = (f"Fashion-MNIST, full training split; D's clusters, test accuracy and FID on the {test_images} test images; "
-            f"{FLAGS.max_minutes:g} min of fit per run, {FLAGS.features} features.")
-    if dataset != "fashion_mnist":
-        note = (f"NOTE: the full Fashion-MNIST is not available offline here (no prepared TFDS copy, no Debian "
-                f"dataset-fashion-mnist files): these runs train on {dataset} (6,000 training images) and score its "
-                f"{test_images} test images; they are not the issue's target protocol. {FLAGS.max_minutes:g} min of fit per run.")
+    dataset, test_images = seed_tables.training_data(FLAGS.dataset)
+    note = seed_tables.data_note(dataset, test_images, "D's clusters, test accuracy and FID", FLAGS.max_minutes, FLAGS.features)
     print(note, flush=True)
     os.makedirs(FLAGS.work_dir, exist_ok=True)
     rows, runs = [], []

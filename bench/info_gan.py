@@ -42,6 +42,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import seed_tables  # noqa: E402  (bench/, beside this script)
 from absl import app, flags  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -55,13 +56,6 @@ flags.DEFINE_boolean("baseline_gan", False, "Also train train/gan.py --preset=fa
 flags.DEFINE_string("work_dir", "/tmp/kgan_bench_info_gan", "Run directories go here (<model>_seed<k>, replaced by each run) with their logs.")
 flags.DEFINE_list("extra_flags", [], "More flags for train/info_gan.py, e.g. --extra_flags=--learn_continuous_variance.")
 flags.DEFINE_string("json_out", None, "Write every run's evaluation and speed here.")
-
-
-def full_fashion_mnist_available() -> bool:
-    """`kgan.data.offline.full_fashion_mnist_available`: the full data without a network."""
-    from kgan.data import offline
-
-    return offline.full_fashion_mnist_available()
 
 
 def run(binary: str, model_dir: str, dataset: str, seed: int, test_images: int, extra=()) -> dict:
@@ -102,32 +96,14 @@ def format_table(rows, note) -> str:
         lines.append(f"| {r['model']} | {r['seed']} | {r['train_steps']} | {r['steps_per_second']:.1f} | {_cell(r['accuracy'], 3)} | "
                      f"{_cell(r['nmi'], 3)} | {_cell(r['ari'], 3)} | {_cell(r['fid'], 2)} | "
                      f"{_cell(None if r['kid'] is None else 1000 * r['kid'], 2)} |")
-    for model in sorted({r["model"] for r in rows}):
-        mine = [r for r in rows if r["model"] == model]
-        if len(mine) < 2:
-            continue
-        cells = []
-        for key, digits in (("accuracy", 3), ("nmi", 3), ("ari", 3), ("fid", 2)):
-            values = [r[key] for r in mine if r[key] is not None]
-            cells.append(f"{sum(values) / len(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})" if values else "-")
-        lines.append(f"| {model} mean (min-max) | {len(mine)} seeds | | | " + " | ".join(cells) + " | |")
+    lines += seed_tables.spread_rows(rows, "model", (("accuracy", 3), ("nmi", 3), ("ari", 3), ("fid", 2)))
     return note + "\n" + "\n".join(lines)
 
 
 def main(argv):
     del argv
-    dataset = FLAGS.dataset
-    if dataset == "auto":
-        dataset = "fashion_mnist" if full_fashion_mnist_available() else "embedded_fashion_mnist"
-    from kgan import data
-
-    test_images = min(10000, data.dataset_info(dataset).splits["test"])
-    note = (f"Fashion-MNIST, full training split, Q clustering and FID on the {test_images} test images, "
-            f"{FLAGS.max_minutes:g} min of fit per run, {FLAGS.features} features.")
-    if dataset != "fashion_mnist":
-        note = (f"NOTE: the full Fashion-MNIST is not available offline here (no prepared TFDS copy, no Debian "
-                f"dataset-fashion-mnist files): these runs train on {dataset} (6,000 training images) and score its "
-                f"{test_images} test images; they are not the issue's target protocol. {FLAGS.max_minutes:g} min of fit per run.")
+    dataset, test_images = seed_tables.training_data(FLAGS.dataset)
+    note = seed_tables.data_note(dataset, test_images, "Q clustering and FID", FLAGS.max_minutes, FLAGS.features)
     print(note, flush=True)
     os.makedirs(FLAGS.work_dir, exist_ok=True)
     rows, runs = [], []

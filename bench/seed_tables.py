@@ -1,0 +1,48 @@
+"""What the seed-sweep benches (info_gan.py, cat_gan.py) share: the data they train on and the spread rows."""
+
+from __future__ import annotations
+
+
+def training_data(choice: str) -> tuple:
+    """``(dataset, test images)``: ``choice``, or for ``"auto"`` the full Fashion-MNIST when it is here offline."""
+    from kgan import data
+    from kgan.data import offline
+
+    dataset = choice
+    if dataset == "auto":
+        dataset = "fashion_mnist" if offline.full_fashion_mnist_available() else "embedded_fashion_mnist"
+    return dataset, min(10000, data.dataset_info(dataset).splits["test"])
+
+
+def data_note(dataset: str, test_images: int, scored: str, max_minutes: float, features: str) -> str:
+    """The protocol line printed above a table; a loud note when the run is not on the full data."""
+    if dataset == "fashion_mnist":
+        return (f"Fashion-MNIST, full training split; {scored} on the {test_images} test images; "
+                f"{max_minutes:g} min of fit per run, {features} features.")
+    return (f"NOTE: the full Fashion-MNIST is not available offline here (no prepared TFDS copy, no Debian "
+            f"dataset-fashion-mnist files): these runs train on {dataset} (6,000 training images) and score its "
+            f"{test_images} test images; they are not the issue's target protocol. {max_minutes:g} min of fit per run.")
+
+
+def spread_rows(rows, group: str, columns, leading_blanks: int = 2) -> list:
+    """One ``| <group> mean (min-max) | n seeds | ... |`` row per group with two or more seeds.
+
+    Args:
+      rows: dicts holding ``group`` and every key of ``columns``.
+      group: the key that names a row's model or preset.
+      columns: ``(key, digits)`` of the numeric columns, in table order.
+      leading_blanks: empty cells between the seed count and the first numeric column.
+    """
+    lines = []
+    for name in dict.fromkeys(r[group] for r in rows):
+        mine = [r for r in rows if r[group] == name]
+        if len(mine) < 2:
+            continue
+        cells = []
+        for key, digits in columns:
+            values = [r[key] for r in mine if r[key] is not None]
+            cells.append(f"{sum(values) / len(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+                         if values else "-")
+        lines.append(f"| {name} mean (min-max) | {len(mine)} seeds |" + " |" * leading_blanks + " "
+                     + " | ".join(cells) + " | |")
+    return lines
