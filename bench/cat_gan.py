@@ -38,8 +38,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
-import subprocess
 import sys
 import time
 
@@ -49,7 +47,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import seed_tables  # noqa: E402  (bench/, beside this script)
 from absl import app, flags, logging  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRESETS = ("fashion_mnist", "semi_supervised_fashion_mnist")
 FLAGS = flags.FLAGS
 flags.DEFINE_float("max_minutes", 45.0, "Minutes of fit per run (train/cat_gan.py --max_train_minutes).")
@@ -66,22 +63,11 @@ flags.DEFINE_string("json_out", None, "Write every run's evaluation and speed he
 
 def run(preset: str, model_dir: str, dataset: str, seed: int, test_images: int) -> dict:
     """One training run of ``train/cat_gan.py --preset=<preset>``; returns its summary.json (plus the wall time)."""
-    command = [
-        sys.executable, os.path.join(REPO, "train", "cat_gan.py"), f"--preset={preset}", f"--dataset={dataset}",
-        f"--seed={seed}", f"--epochs={FLAGS.epochs}", f"--max_train_minutes={FLAGS.max_minutes}", f"--model_dir={model_dir}",
-        f"--evaluation_samples={test_images}", f"--evaluation_features={FLAGS.features}", "--noexport", "--notensorboard",
-        "--verbose=2", "--checkpoint_every_n_steps=2000", *FLAGS.extra_flags,
-    ]
-    start = time.time()
-    shutil.rmtree(model_dir, ignore_errors=True)  # A fresh run: resuming would train past the budget.
-    with open(model_dir + ".log", "w") as log:
-        result = subprocess.run(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    if result.returncode:
-        raise RuntimeError(f"{' '.join(command)} failed (exit {result.returncode}); see {model_dir}.log")
-    with open(os.path.join(model_dir, "summary.json"), encoding="utf-8") as f:
-        summary = json.load(f)
-    summary["bench_wall_seconds"] = time.time() - start
-    return summary
+    return seed_tables.train_run("cat_gan", model_dir, [
+        f"--preset={preset}", f"--dataset={dataset}", f"--seed={seed}", f"--epochs={FLAGS.epochs}",
+        f"--max_train_minutes={FLAGS.max_minutes}", f"--evaluation_samples={test_images}",
+        f"--evaluation_features={FLAGS.features}", *FLAGS.extra_flags,
+    ])
 
 
 def plain_classifier_accuracy(preset: str, dataset: str, seed: int) -> dict:

@@ -35,17 +35,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import sys
-import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import seed_tables  # noqa: E402  (bench/, beside this script)
 from absl import app, flags  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
 flags.DEFINE_float("max_minutes", 45.0, "Minutes of fit per run (train/*.py --max_train_minutes).")
 flags.DEFINE_list("seeds", ["0"], "Seeds, one run each.")
@@ -60,22 +57,11 @@ flags.DEFINE_string("json_out", None, "Write every run's evaluation and speed he
 
 def run(binary: str, model_dir: str, dataset: str, seed: int, test_images: int, extra=()) -> dict:
     """One training run of ``train/<binary>.py``; returns its summary.json (plus the wall time)."""
-    command = [
-        sys.executable, os.path.join(REPO, "train", f"{binary}.py"), "--preset=fashion_mnist", f"--dataset={dataset}",
-        f"--seed={seed}", f"--epochs={FLAGS.epochs}", f"--max_train_minutes={FLAGS.max_minutes}", f"--model_dir={model_dir}",
-        f"--evaluation_samples={test_images}", f"--evaluation_features={FLAGS.features}", "--noexport", "--notensorboard",
-        "--verbose=2", "--checkpoint_every_n_steps=2000", *extra,
-    ]
-    start = time.time()
-    shutil.rmtree(model_dir, ignore_errors=True)  # A fresh run: resuming would train past the budget.
-    with open(model_dir + ".log", "w") as log:
-        result = subprocess.run(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    if result.returncode:
-        raise RuntimeError(f"{' '.join(command)} failed (exit {result.returncode}); see {model_dir}.log")
-    with open(os.path.join(model_dir, "summary.json"), encoding="utf-8") as f:
-        summary = json.load(f)
-    summary["bench_wall_seconds"] = time.time() - start
-    return summary
+    return seed_tables.train_run(binary, model_dir, [
+        "--preset=fashion_mnist", f"--dataset={dataset}", f"--seed={seed}", f"--epochs={FLAGS.epochs}",
+        f"--max_train_minutes={FLAGS.max_minutes}", f"--evaluation_samples={test_images}",
+        f"--evaluation_features={FLAGS.features}", *extra,
+    ])
 
 
 def _row(name, seed, summary) -> dict:
