@@ -6,7 +6,7 @@ evaluates as at its end), and prints, per seed and as mean and spread:
 
 * the clustering accuracy (best one-to-one assignment), NMI and ARI of the
   argmax of Q's categorical code on every image of the test split
-  (`kgan.code_scores.test_split_clustering`), the issue's target being
+  (`kgan.metrics.code_scores.test_split_clustering`), the issue's target being
   accuracy >= 0.65 (ClusterGAN reports 0.63, InfoGAN about 0.61, on
   Fashion-MNIST; Mukherjee et al. 2019, table 2);
 * FID and KID of as many samples as the test split has images (at most

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kgan import code_scores, configs, mutual_information, registry
+from kgan import configs, mutual_information, registry
+from kgan.metrics import code_scores
 from kgan.data.mixtures import gaussian_mixture
 from kgan.models.info_gan import InfoGAN, LatentCodes
 from kgan.networks import mlp_generator
