@@ -63,11 +63,27 @@ def _read(spec: specs.SourceSpec, options: DataOptions, data_dir):
     """The kind's own description: a FolderScan, ArraySplits or TfdsImageFeatures."""
     if spec.kind == "folder":
         return image_folder.scan_folder(spec.location, options.on_bad_image)
-    if spec.kind == "npz":
-        return arrays.load_npz(spec.location, spec.key)
-    if spec.kind == "npy":
-        return arrays.load_npy(spec.location)
+    if spec.kind in ("npz", "npy"):
+        return _arrays(spec)
     return tfds_images.image_features(spec.location, data_dir)
+
+
+# (kind, path, key) -> ((size, mtime_ns), ArraySplits): a run describes its data several times (the
+# config's classes, data.json, the epoch length, the stream, the evaluation); the arrays load once.
+_ARRAYS: dict = {}
+
+
+def _arrays(spec: specs.SourceSpec):
+    stat = os.stat(spec.location) if os.path.isfile(spec.location) else None
+    stamp = (stat.st_size, stat.st_mtime_ns) if stat else None
+    key = (spec.kind, spec.location, spec.key)
+    hit = _ARRAYS.get(key)
+    if hit is not None and stamp is not None and hit[0] == stamp:
+        return hit[1]
+    source = arrays.load_npz(spec.location, spec.key) if spec.kind == "npz" else arrays.load_npy(spec.location)
+    _ARRAYS.clear()  # Hold one source's arrays at most.
+    _ARRAYS[key] = (stamp, source)
+    return source
 
 
 def _stored_shape(spec, source, options):
@@ -248,10 +264,23 @@ def examples(name: str, split: str = "train", *, image_size=None, channels=None,
 # ---------------------------------------------------------------------- fingerprints
 
 
+# path -> ((size, mtime_ns), digest of the bytes): QualityEvaluation asks for the reference's
+# fingerprint every few epochs; an unchanged file is hashed once per process.
+_FILE_DIGESTS: dict = {}
+
+
 def _hash_file(digest, path: str) -> None:
-    with open(path, "rb") as f:
-        while chunk := f.read(_HASH_CHUNK):
-            digest.update(chunk)
+    """Adds the digest of ``path``'s bytes (read again only when its size or modification time changed)."""
+    stat = os.stat(path)
+    stamp = (stat.st_size, stat.st_mtime_ns)
+    hit = _FILE_DIGESTS.get(path)
+    if hit is None or hit[0] != stamp:
+        own = hashlib.blake2b(digest_size=16)
+        with open(path, "rb") as f:
+            while chunk := f.read(_HASH_CHUNK):
+                own.update(chunk)
+        hit = _FILE_DIGESTS[path] = (stamp, own.digest())
+    digest.update(hit[1])
 
 
 def _tfds_files(name: str, split: str, data_dir) -> list:
@@ -272,7 +301,8 @@ def fingerprint(name: str, split: str = "train", *, image_size=None, channels=No
     Works for the catalogue too (the embedded subset's archive; a TFDS
     split's record files). Two sources with the same bytes share a
     fingerprint whatever their names; editing, adding or removing one image
-    changes it.
+    changes it. Within a process a file whose size and modification time
+    are unchanged is not read again (an edit that keeps both is not seen).
     """
     digest = hashlib.blake2b(digest_size=16)
     digest.update(repr((split, normalize_image_size(image_size), channels, crop, limit)).encode())
