@@ -190,6 +190,16 @@ def test_predict_codes_reads_q_argmax_and_means():
     np.testing.assert_allclose(continuous, q[:, 3:5], atol=1e-6)
 
 
+def test_code_sample_view_classifies_the_samples_of_each_code_value():
+    model = points_info_gan(categorical=(4,), continuous=1)
+    constant = keras.Sequential([keras.Input((2,)), keras.layers.Dense(5, kernel_initializer="zeros")])
+    constant.layers[-1].bias.assign([0.0, 0.0, 1.0, 0.0, 0.0])  # Every sample is class 2.
+    scores = code_scores.code_sample_scores(model, constant, samples_per_value=30, class_names="abcde")
+    assert scores["majority"] == [2, 2, 2, 2] and scores["majority_names"] == ["c"] * 4 and scores["modes_hit"] == 1
+    assert scores["purity"] == 1.0 and scores["accuracy"] == 0.25 and scores["nmi"] == 0.0  # Pure, but one class for all.
+    assert scores["samples_per_value"] == 30 and "code 0" in code_scores.format_code_sample_scores(scores)
+
+
 def test_constructor_refuses_networks_that_do_not_fit_the_codes():
     codes = LatentCodes((4,), 1)
     discriminator = info_mlp_discriminator(2, codes.q_width, (8,))
@@ -273,6 +283,9 @@ def test_binary_smoke_run_reports_fid_and_q_clustering_of_the_test_split(tmp_pat
     assert clustering["num_examples"] == 1000 and clustering["split"] == "test"  # The embedded subset's whole test split.
     assert 0 <= clustering["accuracy"] <= 1 and 0 <= clustering["nmi"] <= 1 and -1 <= clustering["ari"] <= 1
     assert np.isfinite(evaluation["fid"])
+    view = evaluation["code_samples"]  # 100 evaluation samples over the 10 values, classified.
+    assert view["samples_per_value"] == 10 and len(view["majority_names"]) == 10 and view["classifier"] in ("fashion_mnist", "embedded_fashion_mnist")
+    assert "samples per value of code 0, classified" in stdout
     from PIL import Image
 
     grid = np.asarray(Image.open(tmp_path / "run" / "samples" / "final.png"))

@@ -11,7 +11,10 @@ scatter plot). The run ends with the usual FID/KID (points: mode coverage)
 plus, under ``"clustering"``, the clustering accuracy, NMI and ARI of Q's
 first categorical code on the labelled test split (points: how purely each
 code value picks one mode, and Q's clusters of real points); both go into
-summary.json's ``"evaluation"``. The SavedModel serves ``serving_default(z,
+summary.json's ``"evaluation"``. On Fashion-MNIST, ``"code_samples"`` adds the
+conditional-sample view: --evaluation_samples samples spread over the code's
+values, each classified by kgan's Fashion-MNIST classifier (purity, one-to-one
+accuracy, NMI, ARI of code value -> garment class). The SavedModel serves ``serving_default(z,
 categorical, continuous)`` and ``sample(categorical, continuous, seed)``.
 Resuming, outputs and export work as in ``train/gan.py``.
 """
@@ -56,7 +59,26 @@ def evaluate(config, model):
     split = "test" if "test" in info.splits else "train"
     numbers["clustering"] = code_scores.test_split_clustering(
         model, config.dataset, split, config.clustering_images, config.data_options())
-    return numbers, table + "\nkgan: " + code_scores.format_clustering(numbers["clustering"])
+    table += "\nkgan: " + code_scores.format_clustering(numbers["clustering"])
+    if config.dataset in FASHION_MNIST_SOURCES and tuple(info.image_shape) == (28, 28, 1):
+        numbers["code_samples"] = code_sample_view(config, model, info)
+        table += "\nkgan: " + code_scores.format_code_sample_scores(numbers["code_samples"])
+    return numbers, table
+
+
+# Data whose classes are kgan's Fashion-MNIST classifier's, so its predictions on samples mean the data's classes.
+FASHION_MNIST_SOURCES = ("fashion_mnist", "embedded_fashion_mnist")
+
+
+def code_sample_view(config, model, info):
+    """`code_scores.code_sample_scores` with kgan's Fashion-MNIST classifier: samples per code value, classified."""
+    from kgan.metrics import classifier
+
+    dataset = train_lib.classifier_at_hand()
+    scores = code_scores.code_sample_scores(
+        model, classifier.load_classifier(dataset), max(1, config.evaluation_samples // model.codes.categorical[0]),
+        seed=config.seed, class_names=info.class_names)
+    return {**scores, "classifier": dataset}
 
 
 RECIPE = train_lib.Recipe(SPEC, make_picture=make_picture, evaluate=evaluate)

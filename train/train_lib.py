@@ -623,7 +623,7 @@ def evaluate_samples(config, model):
     if features == "auto":
         features = "classifier" if tuple(info.image_shape) == (28, 28, 1) else "inception"
     if features == "classifier":
-        features = feature_extractor("classifier", classifier_dataset=_classifier_at_hand())
+        features = feature_extractor("classifier", classifier_dataset=classifier_at_hand())
     scores = ["fid", "kid", "precision_recall", "density_coverage"]
     if info.has_labels and quality.generator_classes(model):  # ConditionalGAN on labelled data.
         scores.append("intra_fid")
@@ -635,7 +635,7 @@ def evaluate_samples(config, model):
     return report, "kgan: end-of-run evaluation\n" + quality.format_report(report)
 
 
-def _classifier_at_hand() -> str:
+def classifier_at_hand() -> str:
     """The evaluation classifier to use: Fashion-MNIST's when cached or trainable offline, else the embedded subset's.
 
     The embedded subset's (test accuracy 0.87, trained in ~15 s on first use

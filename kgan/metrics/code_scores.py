@@ -14,6 +14,10 @@ the best one-to-one assignment, NMI, ARI):
   in its most frequent mode, and the one-to-one *accuracy* also requires
   different values to pick different modes (8 values all drawing one mode
   have purity 1 and accuracy 1/8).
+* **The code's samples on images** (`code_sample_scores`): the same scores,
+  with each sample's class predicted by a classifier of the data's classes
+  (kgan's Fashion-MNIST classifier): does fixing the code to k make one
+  kind of garment, and a different one for each k?
 """
 
 from __future__ import annotations
@@ -65,6 +69,33 @@ def test_split_clustering(model, dataset: str, split: str = "test", limit: int |
     return {**scores, "dataset": dataset, "split": split}
 
 
+def _samples_per_code_value(model, samples_per_value: int, seed: int, code: int):
+    """``samples_per_value`` samples for each value of categorical code ``code``: ``(samples, values)``.
+
+    z and the other codes are `kgan.InfoGAN.sampling_inputs`'s, so the values
+    differ only in the code.
+    """
+    values = model.codes.categorical[code]
+    count = values * int(samples_per_value)
+    _, categorical, continuous = (np.array(x) for x in model.sampling_inputs(count, seed))  # Writable copies; z: generate draws it alike.
+    chosen = np.repeat(np.arange(values), samples_per_value).astype(np.int32)
+    categorical[:, code] = chosen
+    return np.asarray(model.generate(categorical=categorical, continuous=continuous, seed=seed)), chosen
+
+
+def _code_value_scores(labels, chosen, num_labels: int, samples_per_value: int) -> dict:
+    """Clustering scores of code values (clusters) against the samples' ``labels``, plus purity and labels picked."""
+    values = int(chosen.max()) + 1
+    counts = np.stack([np.bincount(labels[chosen == k], minlength=num_labels) for k in range(values)])
+    return {
+        **clustering_scores(labels, chosen).as_dict(),
+        "purity": float(np.mean(counts.max(axis=1) / samples_per_value)),
+        "modes_hit": int(len(set(counts.argmax(axis=1)))),
+        "samples_per_value": int(samples_per_value),
+        "majority": [int(c) for c in counts.argmax(axis=1)],
+    }
+
+
 def mixture_code_scores(model, mixture, samples_per_value: int = 500, seed: int = 0, code: int = 0) -> dict:
     """Does each value of a categorical code pick out one mode of a 2-D mixture? And does Q find the modes?
 
@@ -81,29 +112,57 @@ def mixture_code_scores(model, mixture, samples_per_value: int = 500, seed: int 
 
     Returns:
       ``{"purity", "accuracy", "nmi", "ari", "assignment"}`` of code values
-      -> modes, ``"within_3_sigma"`` (share of samples within 3 std of their
-      nearest mode), ``"modes_hit"`` (distinct modes among the values' most frequent ones), and ``"q"``:
+      -> modes, ``"majority"`` (each value's most frequent mode),
+      ``"within_3_sigma"`` (share of samples within 3 std of their nearest
+      mode), ``"modes_hit"`` (distinct modes among the values' most frequent ones), and ``"q"``:
       `labelled_clustering` of as many real points labelled by their mode.
     """
-    values = model.codes.categorical[code]
-    count = values * int(samples_per_value)
-    _, categorical, continuous = (np.array(x) for x in model.sampling_inputs(count, seed))  # Writable copies; z: generate draws it alike.
-    chosen = np.repeat(np.arange(values), samples_per_value).astype(np.int32)
-    categorical[:, code] = chosen
-    points = np.asarray(model.generate(categorical=categorical, continuous=continuous, seed=seed))
+    points, chosen = _samples_per_code_value(model, samples_per_value, seed, code)
     distances = np.linalg.norm(points[:, None, :] - mixture.centers[None], axis=-1)
-    nearest = distances.argmin(axis=1)
-    scores = clustering_scores(nearest, chosen).as_dict()
-    counts = np.stack([np.bincount(nearest[chosen == k], minlength=mixture.num_modes) for k in range(values)])
-    purity = float(np.mean(counts.max(axis=1) / samples_per_value))
+    scores = _code_value_scores(distances.argmin(axis=1), chosen, mixture.num_modes, samples_per_value)
     rng = np.random.default_rng(seed + 1)
-    modes = rng.integers(0, mixture.num_modes, count)
-    real = (mixture.centers[modes] + rng.normal(0.0, mixture.std, (count, 2))).astype(np.float32)
+    modes = rng.integers(0, mixture.num_modes, len(chosen))
+    real = (mixture.centers[modes] + rng.normal(0.0, mixture.std, (len(chosen), 2))).astype(np.float32)
     return {
-        **scores, "purity": purity, "within_3_sigma": float((distances.min(axis=1) <= 3 * mixture.std).mean()),
-        "modes_hit": int(len(set(counts.argmax(axis=1)))), "samples_per_value": int(samples_per_value),
+        **scores, "within_3_sigma": float((distances.min(axis=1) <= 3 * mixture.std).mean()),
         "q": labelled_clustering(model, real, modes, code),
     }
+
+
+def code_sample_scores(model, classifier, samples_per_value: int = 1000, seed: int = 0, code: int = 0,
+                       class_names=None) -> dict:
+    """The conditional-sample view: samples per code value, classified.
+
+    For each value k of code ``code``, ``samples_per_value`` images with the
+    code fixed to k (z and the other codes as `kgan.InfoGAN.sampling_inputs`
+    draws them), each given the class ``classifier`` predicts. A code that
+    found the classes makes one class per value, a different one per value.
+
+    Args:
+      model: an image `kgan.InfoGAN` whose samples the classifier takes
+        (``[N, H, W, C]`` in [-1, 1]).
+      classifier: a `keras.Model` images -> class logits ``[N, K]``
+        (`kgan.metrics.load_classifier`).
+      samples_per_value: samples per code value.
+      seed: sampling seed.
+      code: which categorical code.
+      class_names: optional names of the classifier's classes, for ``"majority_names"``.
+
+    Returns:
+      ``{"purity", "accuracy", "nmi", "ari", "assignment"}`` of code values
+      -> predicted classes, ``"majority"`` (each value's most frequent class),
+      ``"modes_hit"`` (distinct classes among them), ``"samples_per_value"``
+      and ``"code"``.
+    """
+    from kgan.metrics.classifier import predict_classes
+
+    images, chosen = _samples_per_code_value(model, samples_per_value, seed, code)
+    predicted = predict_classes(classifier, images)
+    num_classes = int(classifier.output_shape[-1])
+    scores = {**_code_value_scores(predicted, chosen, num_classes, samples_per_value), "code": int(code)}
+    if class_names is not None:
+        scores["majority_names"] = [str(class_names[c]) for c in scores["majority"]]
+    return scores
 
 
 def format_clustering(scores: dict) -> str:
@@ -118,3 +177,10 @@ def format_mixture_scores(scores: dict) -> str:
     return (f"code value -> mode: purity {scores['purity']:.3f}, one-to-one accuracy {scores['accuracy']:.3f}, NMI "
             f"{scores['nmi']:.3f} ({scores['modes_hit']} modes picked, {100 * scores['within_3_sigma']:.1f} % of samples "
             f"within 3 sigma)\n" + format_clustering(scores["q"]))
+
+
+def format_code_sample_scores(scores: dict) -> str:
+    """One line of `code_sample_scores`."""
+    return (f"samples per value of code {scores['code']}, classified: purity {scores['purity']:.3f}, one-to-one accuracy "
+            f"{scores['accuracy']:.3f}, NMI {scores['nmi']:.3f}, ARI {scores['ari']:.3f} "
+            f"({scores['modes_hit']} classes picked by {len(scores['majority'])} values)")
