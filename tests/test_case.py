@@ -184,7 +184,8 @@ def _info_gan():
 _INFO_CODES = {"categorical": np.array([[0], [2], [1]], np.int32), "continuous": np.array([[-0.5], [0.0], [1.5]], np.float32)}
 register_contract_case(ContractCase(
     "info_gan", _info_gan, _points, _BAD_POINTS,
-    {"serving_default": {**_Z["serving_default"], **_INFO_CODES}, "sample": {**_INFO_CODES, "seed": np.array(3, np.int64)}},
+    {"serving_default": {**_Z["serving_default"], **_INFO_CODES}, "sample": {**_INFO_CODES, "seed": np.array(3, np.int64)},
+     "sample_prior": {"num_images": np.array(3, np.int32), "seed": np.array(3, np.int64)}},
     _nan_points,
 ))
 

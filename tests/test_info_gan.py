@@ -164,6 +164,10 @@ def test_generate_and_the_exported_signatures_agree_and_check_their_inputs():
     z = tf.random.stateless_normal([3, 3], seed=[7, 0])
     default = endpoints["serving_default"](z=z, categorical=tf.constant(categorical), continuous=tf.constant(continuous))
     np.testing.assert_allclose(default["samples"], expected, atol=1e-6)
+    prior = endpoints["sample_prior"](num_images=tf.constant(9), seed=tf.constant(7, tf.int64))["samples"]
+    np.testing.assert_allclose(prior, model.generate(9, seed=7), atol=1e-6)  # Codes enumerated, as sampling_inputs draws them.
+    with pytest.raises(tf.errors.InvalidArgumentError, match="num_images must be >= 1"):
+        endpoints["sample_prior"](num_images=tf.constant(0), seed=tf.constant(7, tf.int64))
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"categorical code j must lie in \[0, K_j\) for K = \(4,\)"):
         endpoints["sample"](categorical=tf.constant([[4]]), continuous=tf.constant([[0.0]]), seed=tf.constant(0, tf.int64))
     with pytest.raises(tf.errors.InvalidArgumentError, match="same batch size"):
@@ -293,6 +297,10 @@ def test_binary_smoke_run_reports_fid_and_q_clustering_of_the_test_split(tmp_pat
     loaded = tf.saved_model.load(str(tmp_path / "saved_models" / "info_gan_smoke" / "1"))
     out = loaded.signatures["sample"](categorical=tf.constant([[0], [9]]), continuous=tf.zeros([2, 2]), seed=tf.constant(1, tf.int64))
     assert out["images_uint8"].shape == (2, 28, 28, 1)
+    from kgan.metrics import quality
+
+    served = next(quality.generated_batches(str(tmp_path / "saved_models" / "info_gan_smoke" / "1"), 30, seed=2))
+    assert served.shape == (30, 28, 28, 1) and -1 <= served.min() and served.max() <= 1  # evaluate.py --saved_model's sampler.
 
 
 def test_binary_on_points_reports_code_to_mode_scores(tmp_path):

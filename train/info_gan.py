@@ -15,7 +15,8 @@ summary.json's ``"evaluation"``. On Fashion-MNIST, ``"code_samples"`` adds the
 conditional-sample view: --evaluation_samples samples spread over the code's
 values, each classified by kgan's Fashion-MNIST classifier (purity, one-to-one
 accuracy, NMI, ARI of code value -> garment class). The SavedModel serves ``serving_default(z,
-categorical, continuous)`` and ``sample(categorical, continuous, seed)``.
+categorical, continuous)``, ``sample(categorical, continuous, seed)`` and
+``sample_prior(num_images, seed)`` (every code drawn; `train/evaluate.py --saved_model` uses it).
 Resuming, outputs and export work as in ``train/gan.py``.
 """
 

@@ -91,8 +91,15 @@ def _saved_model_sampler(path, num_classes):
         raise ValueError(f"The SavedModel at {path} has no 'sample' signature; it is not a kgan generator export.")
     sample = loaded.signatures["sample"]
     inputs = sample.structured_input_signature[1]
+    if "num_images" not in inputs and "labels" not in inputs and "sample_prior" in loaded.signatures:
+        # A model whose `sample` takes its latent codes (InfoGAN) draws from its prior with `sample_prior`.
+        sample = loaded.signatures["sample_prior"]
+        inputs = sample.structured_input_signature[1]
 
     conditional = "labels" in inputs
+    if not conditional and "num_images" not in inputs:
+        raise ValueError(f"The SavedModel at {path} has a 'sample' signature of {sorted(inputs)} and no 'sample_prior' "
+                         "(num_images, seed); kgan cannot draw samples from it unaided.")
     if conditional and num_classes is None:
         raise ValueError("A conditional SavedModel needs num_classes to draw balanced labels.")
 
@@ -148,8 +155,8 @@ def generated_batches(source, num_images: int, seed: int = 0, batch_size: int = 
 
     Args:
       source: a kgan model with ``sampling_inputs`` (GAN, WGAN, WGANGP,
-        ConditionalGAN), any object with ``generate(count, seed)``, or the path of a SavedModel exported by kgan (its
-        ``sample`` signature).
+        ConditionalGAN, InfoGAN, ...), any object with ``generate(count, seed)``, or the path of a SavedModel exported
+        by kgan (its ``sample`` signature; ``sample_prior`` where ``sample`` takes latent codes, as InfoGAN's does).
       num_images: total images.
       seed: batch ``i`` uses seed ``seed + i``, so the samples are reproducible
         (and independent of nothing else).

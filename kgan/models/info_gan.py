@@ -517,7 +517,14 @@ class InfoGAN(GAN):
           ``z = stateless_normal([N, latent_dim], seed=[seed, 0])``; equals
           ``generate(categorical=..., continuous=..., seed=seed)``.
 
-        ``N <=`` the export's ``max_batch_size`` in both. A categorical code
+        * ``sample_prior(num_images int32 [], seed int64 [])``: ``num_images``
+          samples with every input drawn as `sampling_inputs(num_images,
+          seed)` draws them (the categorical codes enumerated from 0, so
+          balanced over any ``prod(K)`` consecutive images): the model's own
+          distribution, which FID measures (`kgan.metrics.evaluate_generator`
+          on the export uses it); equals ``generate(num_images, seed)``.
+
+        ``N <=`` the export's ``max_batch_size`` in all three. A categorical code
         outside ``[0, K_j)``, non-finite z or continuous codes, another width,
         mismatched batch sizes or rank fail with an InvalidArgument error
         naming the input. Continuous codes are not bounded (the paper varies
@@ -541,9 +548,26 @@ class InfoGAN(GAN):
             z = tf.random.stateless_normal(tf.stack([count, latent_dim]), seed=seed)
             return serving.generator_outputs(self([z, categorical, continuous], training=False))
 
+        categorical_counts, continuous_width = self.codes.categorical, self.codes.continuous
+
+        def serve_prior(named):
+            count = serving.checked_count(named["num_images"])
+            seed = named["seed"]
+            z = tf.random.stateless_normal(tf.stack([count, latent_dim]), seed=tf.stack([seed, tf.constant(0, tf.int64)]))
+            index, columns, stride = tf.range(count), [], 1
+            for k in categorical_counts:  # LatentCodes.enumerate_categorical, in the graph.
+                columns.append((index // stride) % k)
+                stride *= k
+            categorical = tf.stack(columns, axis=1) if columns else tf.zeros([count, 0], tf.int32)
+            continuous = tf.random.stateless_uniform(tf.stack([count, continuous_width]), seed=tf.stack([seed, tf.constant(1, tf.int64)]),
+                                                     minval=-1.0, maxval=1.0)
+            return serving.generator_outputs(self([z, categorical, continuous], training=False))
+
         return {
             "serving_default": self._endpoint(serve_default, [tf.TensorSpec([None, None], tf.float32, name="z"), *code_specs]),
             "sample": self._endpoint(serve_sample, [*code_specs, tf.TensorSpec([], tf.int64, name="seed")]),
+            "sample_prior": self._endpoint(
+                serve_prior, [tf.TensorSpec([], tf.int32, name="num_images"), tf.TensorSpec([], tf.int64, name="seed")]),
         }
 
     @staticmethod
