@@ -9,7 +9,7 @@ import tensorflow_datasets as tfds
 from PIL import Image
 
 from kgan import data
-from kgan.data import image_folder, user_data
+from kgan.data import image_folder, specs, user_data
 from kgan.data.image_folder import BadImageData
 from kgan.metrics import quality
 from kgan.metrics.features import FeatureExtractor
@@ -101,6 +101,9 @@ def test_a_repeated_folder_streams_its_first_epoch_then_reshuffles_the_cache(tmp
     epochs = [values[i:i + 12] for i in (0, 12, 24)]
     assert all(sorted(epoch) == list(range(12)) for epoch in epochs)  # Every image once per epoch.
     assert epochs[0] != list(range(12)) and epochs[1] != epochs[2]  # Shuffled, and differently each epoch.
+    # The streaming first epoch is the folder kind's property, not a name prefix the pipeline knows.
+    assert specs.shuffles_on_read(f"folder:{root}") and not specs.shuffles_on_read("npz:x.npz")
+    assert not specs.shuffles_on_read("fashion_mnist")
 
 
 def test_split_subfolders(tmp_path):

@@ -186,8 +186,8 @@ def load_images(
     cached = 0 <= num_examples and num_examples * _example_bytes(info) <= CACHE_LIMIT_BYTES
     if cached:
         ds = ds.cache()
-    if shuffle and cached and name.startswith("folder:"):
-        # The folder source shuffles its file list every pass, so the first epoch needs no shuffle
+    if shuffle and cached and specs.shuffles_on_read(name):
+        # A folder source shuffles its file list every pass, so the first epoch needs no shuffle
         # buffer: it streams while it fills the cache (a full buffer first decoded every file: 12 s of
         # 100,000 PNGs before the first step). Later epochs shuffle the cache whole.
         if repeat:

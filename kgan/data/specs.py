@@ -22,6 +22,9 @@ SOURCE_FORMS = "folder:PATH, npz:PATH[:KEY], npy:PATH or tfds:NAME[/CONFIG]"
 CROP_CHOICES = ("center", "none")
 # What a folder's unusable files do: get skipped (and reported), or stop the run before it starts.
 BAD_IMAGE_POLICIES = ("skip", "stop")
+# Kinds whose reader shuffles its own order every pass when asked to (a folder shuffles its file
+# list), so a first epoch needs no shuffle buffer in front of it.
+SELF_SHUFFLING_KINDS = ("folder",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,10 +44,20 @@ class SourceSpec:
     def __str__(self) -> str:
         return f"{self.kind}:{self.location}" + (f":{self.key}" if self.key else "")
 
+    @property
+    def shuffles_on_read(self) -> bool:
+        """Whether the reader yields a fresh random order each pass when asked to shuffle (`SELF_SHUFFLING_KINDS`)."""
+        return self.kind in SELF_SHUFFLING_KINDS
+
 
 def is_user_source(name) -> bool:
     """Whether ``name`` names a user source (``kind:...``) rather than a catalogue dataset."""
     return isinstance(name, str) and name.split(":", 1)[0] in SOURCE_KINDS and ":" in name
+
+
+def shuffles_on_read(name) -> bool:
+    """Whether ``name`` is a user source whose reader shuffles itself (`SourceSpec.shuffles_on_read`)."""
+    return is_user_source(name) and parse_source(name).shuffles_on_read
 
 
 def parse_source(name: str) -> SourceSpec:
