@@ -98,6 +98,25 @@ def test_channels_follow_the_domains_unless_given(pair):
         unpaired.load_unpaired("footwear_edges", channels=3)
 
 
+def test_crop_keeps_the_central_square_or_squeezes_the_whole_image(tmp_path):
+    root = tmp_path / "wide"
+    for folder in ("trainA", "trainB"):
+        os.makedirs(root / folder)
+        wide = np.zeros((8, 24), np.uint8)
+        wide[:, 8:16] = 255  # White middle third: all of the central square, a third of the squeezed image.
+        Image.fromarray(wide, "L").save(root / folder / "0.png")
+
+    def mean(**options):
+        x, _ = next(iter(unpaired.load_unpaired(f"folder:{root}", "train", 1, image_size=8,
+                                                shuffle=False, **options)))
+        return float((np.asarray(x) + 1).mean() / 2)
+
+    assert mean() == pytest.approx(1.0, abs=0.02)  # crop="center", the default.
+    assert mean(crop="none") == pytest.approx(1 / 3, abs=0.05)
+    with pytest.raises(ValueError, match="crop must be one of center, none"):
+        unpaired.load_unpaired(f"folder:{root}", crop="middle")
+
+
 def run(tmp_path, *args):
     return subprocess.run(
         [sys.executable, BINARY, "--preset=smoke", f"--model_dir={tmp_path / 'run'}", f"--export_dir={tmp_path / 'exports'}",

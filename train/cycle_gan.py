@@ -41,7 +41,7 @@ flags.adopt_module_key_flags(config_flags)
 def _data_args(config):
     args = dict(data_dir=config.data_dir, manual_dir=config.manual_dir, image_size=config.image_size)
     if unpaired.folder_root(config.dataset) is not None:
-        args.update(channels=config.channels, on_bad_image=config.on_bad_image)
+        args.update(channels=config.channels, on_bad_image=config.on_bad_image, crop=config.crop)
     return args
 
 

@@ -49,7 +49,8 @@ class CycleGANConfig(TrainingConfig):
         "subset; no network), footwear_edges_full (the same from all of Fashion-MNIST), cycle_gan/<name> "
         "(TFDS, e.g. cycle_gan/horse2zebra), or folder:PATH (or just PATH) of a directory holding trainA/ and "
         "trainB/ image folders (testA/, testB/ for the pictures; unusable files are skipped and listed, see "
-        "--on_bad_image; images are resized whole, as in the reference implementation, so --crop does not apply).",
+        "--on_bad_image; --crop=center, the default, keeps each image's central square, --crop=none squeezes it "
+        "whole as the reference implementation does).",
     )
     image_size: Optional[int] = _field(
         None, "Resize to image_size x image_size (divisible by 4); unset: 28 for the demos, 256 for cycle_gan/* "

@@ -9,6 +9,13 @@ from __future__ import annotations
 import tensorflow as tf
 
 
+def central_square(image: tf.Tensor) -> tf.Tensor:
+    """The largest central square of ``image`` ``[H, W, C]``: ``[min(H, W), min(H, W), C]``, same dtype."""
+    shape = tf.shape(image)
+    side = tf.minimum(shape[0], shape[1])
+    return tf.image.crop_to_bounding_box(image, (shape[0] - side) // 2, (shape[1] - side) // 2, side, side)
+
+
 def center_crop(image: tf.Tensor, size: int) -> tf.Tensor:
     """Crops the central ``size x size`` square.
 

@@ -28,8 +28,9 @@ so no batch pairs an x with its counterpart. Sources (``name``):
   module's default, as it always refused them) they stop it with their list.
   A domain folder without a usable image is refused. Each domain is gray
   (one channel) only if all its images are, unless ``channels`` is given;
-  see `folder_channels`. Images are resized whole (squeezed when not
-  square), as in the reference implementation.
+  see `folder_channels`. A non-square image keeps its central square
+  (``crop="center"``, the default, as every kgan folder source) or is
+  squeezed whole (``crop="none"``, the reference implementation's way).
 
 Training images of the full-size sources get the paper's random jitter
 (Zhu et al. 2017, appendix 7.1): resize to 286x286, random 256x256 crop,
@@ -48,9 +49,9 @@ import tensorflow as tf
 from kgan.data import image_folder, sources, specs
 from kgan.data.catalog import ImageDatasetInfo
 from kgan.data.image_folder import IMAGE_EXTENSIONS  # noqa: F401 (re-exported: what folders are searched for)
-from kgan.data.preprocessing import resize_uint8
+from kgan.data.preprocessing import central_square, resize_uint8
 from kgan.data.ranges import to_model_range
-from kgan.data.specs import BAD_IMAGE_POLICIES
+from kgan.data.specs import BAD_IMAGE_POLICIES, CROP_CHOICES
 
 DEMO_SOURCES = {"footwear_edges": "embedded", "footwear_edges_full": "fashion_mnist"}
 FOOTWEAR_CLASSES = (5, 7, 9)  # Fashion-MNIST sandal, sneaker, ankle boot.
@@ -261,8 +262,9 @@ def folder_channels(name: str, on_bad_image: str = "stop", channels: int | None 
     return scan_domains(folder_root(name) or name, on_bad_image, channels).channels
 
 
-def _folder_examples(files: image_folder.SplitFiles, channels: int, on_bad_image: str) -> tf.data.Dataset:
-    return image_folder.folder_examples(files, channels, on_bad_image).map(lambda image, label: image)
+def _folder_examples(files: image_folder.SplitFiles, channels: int, on_bad_image: str, crop: str) -> tf.data.Dataset:
+    images = image_folder.folder_examples(files, channels, on_bad_image).map(lambda image, label: image)
+    return images.map(central_square) if crop == "center" else images
 
 
 def _cycle_gan_info(name: str) -> ImageDatasetInfo:
@@ -348,15 +350,24 @@ class UnpairedInfo:
         return self.sizes[split]
 
 
+def _check_crop(crop) -> None:
+    if crop not in CROP_CHOICES:
+        raise ValueError(f"crop must be one of {', '.join(CROP_CHOICES)}; got {crop!r}.")
+
+
 def _refuse_channels(name, channels) -> None:
     if channels is not None:
         raise ValueError(f"channels applies to folder datasets only, not to {name!r}.")
 
 
 def unpaired_info(name: str, data_dir=None, manual_dir=None, image_size: int | None = None, *,
-                  channels: int | None = None, on_bad_image: str = "stop") -> UnpairedInfo:
-    """Shapes and split sizes of ``name`` (see `load_unpaired`); folders are checked here (`scan_domains`)."""
+                  channels: int | None = None, on_bad_image: str = "stop", crop: str = "center") -> UnpairedInfo:
+    """Shapes and split sizes of ``name`` (see `load_unpaired`); folders are checked here (`scan_domains`).
+
+    ``crop`` is checked only: shapes are ``image_size`` squares either way.
+    """
     _check_name(name)
+    _check_crop(crop)
     root = folder_root(name)
     if root is None:
         _refuse_channels(name, channels)
@@ -388,7 +399,7 @@ def unpaired_info(name: str, data_dir=None, manual_dir=None, image_size: int | N
     return UnpairedInfo(name, (size, size, 3), (size, size, 3), sizes)
 
 
-def _domain_datasets(name, split, data_dir, manual_dir, shuffle, seed, channels, on_bad_image):
+def _domain_datasets(name, split, data_dir, manual_dir, shuffle, seed, channels, on_bad_image, crop):
     """``(x uint8 dataset, y uint8 dataset, native side)`` before batching."""
     if name in DEMO_SOURCES:
         x, y = _demo_domains(name, split, data_dir, manual_dir)
@@ -401,8 +412,8 @@ def _domain_datasets(name, split, data_dir, manual_dir, shuffle, seed, channels,
             if folder not in domains.files:
                 raise _missing_folder(os.path.join(root, folder))
         channels_x, channels_y = domains.channels  # The same for both splits.
-        return (_folder_examples(domains.files[split_x], channels_x, on_bad_image),
-                _folder_examples(domains.files[split_y], channels_y, on_bad_image), FULL_SIZE)
+        return (_folder_examples(domains.files[split_x], channels_x, on_bad_image, crop),
+                _folder_examples(domains.files[split_y], channels_y, on_bad_image, crop), FULL_SIZE)
     info = _cycle_gan_info(name)
 
     def read(domain_split, offset):
@@ -429,6 +440,7 @@ def load_unpaired(
     seed: int | None = None,
     channels: int | None = None,
     on_bad_image: str = "stop",
+    crop: str = "center",
 ) -> tf.data.Dataset:
     """Batches of unpaired ``(images_x, images_y)`` for `kgan.CycleGAN`.
 
@@ -453,6 +465,10 @@ def load_unpaired(
         them (`scan_domains`); a file whose pixels fail to decode despite a
         sound header is dropped under ``"skip"`` and fails the pipeline under
         ``"stop"``.
+      crop: folders only: ``"center"`` keeps each image's central square
+        before the resize (and the jitter); ``"none"`` squeezes it whole, as
+        the reference implementation's ``resize_and_crop`` does. Square images
+        are the same either way (the demos and ``cycle_gan/*`` are square).
 
     Returns:
       A `tf.data.Dataset` of ``(images_x [B, H, W, C_x], images_y [B, H, W, C_y])``
@@ -474,7 +490,8 @@ def load_unpaired(
         raise ValueError(f"image_size must be a multiple of 4 (the generators halve it twice); got {image_size}.")
     if folder_root(name) is None:
         _refuse_channels(name, channels)
-    x, y, native = _domain_datasets(name, split, data_dir, manual_dir, shuffle, seed, channels, on_bad_image)
+    _check_crop(crop)
+    x, y, native = _domain_datasets(name, split, data_dir, manual_dir, shuffle, seed, channels, on_bad_image, crop)
     training = split == "train" and shuffle
     transform = _preprocess(image_size, native, training)
 

@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from kgan.data import arrays, image_folder, specs, tfds_images
 from kgan.data.catalog import ImageDatasetInfo, normalize_image_size
-from kgan.data.preprocessing import resize_uint8
+from kgan.data.preprocessing import central_square, resize_uint8
 from kgan.data.specs import BAD_IMAGE_POLICIES, CROP_CHOICES
 
 _HASH_CHUNK = 1 << 20
@@ -195,9 +195,7 @@ def _transform(options: DataOptions, image_shape):
     def transform(image, label):
         image = image_folder.to_channels(image, channels)
         if options.crop == "center":
-            shape = tf.shape(image)
-            side = tf.minimum(shape[0], shape[1])
-            image = tf.image.crop_to_bounding_box(image, (shape[0] - side) // 2, (shape[1] - side) // 2, side, side)
+            image = central_square(image)
         if size is not None:
             image = resize_uint8(image, size)
         return tf.ensure_shape(image, image_shape), label
