@@ -336,6 +336,8 @@ def _publish(tmp_dir, model_dir, version, overwrite) -> bool:
         # rename (POSIX refuses to rename over a non-empty directory).
         if error.errno in (errno.ENOTEMPTY, errno.EEXIST) and not moved_aside:
             return False
+        if moved_aside and not os.path.exists(final):
+            os.rename(moved_aside[0], existing[0])  # Serve the old copy again rather than nothing.
         raise
     atomic_files.fsync_path(model_dir)
     for aside in moved_aside:
@@ -355,8 +357,19 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _superseded_old_copy(model_dir, entry) -> bool:
+    """Whether ``.old-export-<version>-<hex>`` is a copy an overwrite moved aside and its version is back in place.
+
+    Such a copy outlives its export only if the exporter died between
+    publishing and deleting it; while its version is missing (a crash before
+    publishing) it is the only copy left, and stays.
+    """
+    version = entry[len(_OLD_PREFIX):].split("-", 1)[0]
+    return bool(_VERSION_DIR.fullmatch(version)) and bool(_existing_version_paths(model_dir, int(version)))
+
+
 def _remove_stale_temporaries(base_dir):
-    """Removes the ``.tmp-export-*`` directories crashed exports left in ``<base_dir>/<name>/``.
+    """Removes the ``.tmp-export-*`` directories crashed exports left in ``<base_dir>/<name>/``, and superseded ``.old-export-*`` copies.
 
     Never one of an export still running, in this process or another:
 
@@ -380,8 +393,12 @@ def _remove_stale_temporaries(base_dir):
         model_dir = os.path.join(base_dir, name)
         try:
             entries = [e for e in os.listdir(model_dir) if e.startswith(_TMP_PREFIX)]
+            old_copies = [e for e in os.listdir(model_dir) if e.startswith(_OLD_PREFIX)]
         except OSError:  # a file, or gone
             continue
+        for entry in old_copies:
+            if _superseded_old_copy(model_dir, entry):
+                shutil.rmtree(os.path.join(model_dir, entry), ignore_errors=True)
         for entry in entries:
             path = os.path.join(model_dir, entry)
             match = _TMP_NAME.match(entry)

@@ -6,6 +6,7 @@ results with the in-process model.
 """
 
 import json
+import errno
 import os
 import subprocess
 import sys
@@ -457,6 +458,35 @@ def test_leftovers_of_dead_exporters_are_removed_and_live_ones_kept(tmp_path, po
     for directory in live + [legacy_new]:
         assert (directory / "saved_model.pb").exists(), directory
     assert export.list_versions(base / "p") == [1, 2]
+
+
+def test_an_overwrites_leftover_copy_is_removed_once_its_version_is_back_and_kept_while_it_is_the_only_one(tmp_path, points_model):
+    base = tmp_path / "saved_models"
+    export.export_saved_model(points_model, base, name="p")  # Version 1.
+    superseded, only_copy = base / "p" / ".old-export-1-0a1b", base / "p" / ".old-export-7-0a1b"  # No version 7.
+    for directory in (superseded, only_copy):
+        (directory / "variables").mkdir(parents=True)
+        (directory / "saved_model.pb").write_text("an old version")
+    export.export_saved_model(points_model, base, name="p")
+    assert not superseded.exists() and (only_copy / "saved_model.pb").exists()
+    assert export.list_versions(base / "p") == [1, 2]
+
+
+def test_a_failed_publish_puts_the_old_copy_back(tmp_path, points_model, monkeypatch):
+    base = tmp_path / "saved_models"
+    first = export.export_saved_model(points_model, base, name="p")
+    real_rename = os.rename
+
+    def failing(source, target):
+        if ".tmp-export-" in os.fspath(source):
+            raise OSError(errno.EIO, "disk gone")
+        return real_rename(source, target)
+
+    monkeypatch.setattr(export.os, "rename", failing)
+    with pytest.raises(OSError, match="disk gone"):
+        export.export_saved_model(points_model, base, name="p", version=1, overwrite=True)
+    assert os.path.exists(os.path.join(first, "saved_model.pb"))  # Version 1 still served.
+    assert not [e for e in os.listdir(base / "p") if e.startswith(".old-export-")]
 
 
 # ---------------------------------------------------------------------- train/evaluate.py's export records
