@@ -151,6 +151,8 @@ def test_keras_save_and_load_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.pool_x.images.numpy(), model.pool_x.images.numpy())
     x = random_images(2, SHAPE, 9)
     np.testing.assert_allclose(model.translate(x, "y_to_x"), loaded.translate(x, "y_to_x"), atol=1e-6)
+    five = random_images(5, SHAPE, 10)  # In chunks of 2 (memory: one chunk's activations), as one call.
+    np.testing.assert_allclose(model.translate(five, "x_to_y", batch_size=2), model.translate(five, "x_to_y"), atol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -94,6 +94,12 @@ def test_targets_permute_the_batch_labels_and_change_every_step():
     assert not np.array_equal(first, model.target_labels(tf.constant(c), stream=0).numpy())
 
 
+def test_translate_runs_in_chunks_equal_to_one_call():
+    model = tiny_star_gan(compile=False)
+    x, c = batch(5)
+    np.testing.assert_allclose(model.translate(x, c, batch_size=2), model.translate(x, c), atol=1e-5)
+
+
 def test_preview_rows_translate_every_input_to_each_input_s_attributes():
     model = tiny_star_gan(compile=False)
     x, c = batch(3)

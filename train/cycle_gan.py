@@ -121,10 +121,7 @@ def cycle_errors(model, images_x, images_y, batch_size: int = 64) -> dict:
       nothing of its input would cost); ``num_images_x``, ``num_images_y``.
     """
     def round_trip(images, there, back):
-        out = []
-        for i in range(0, len(images), batch_size):
-            out.append(np.asarray(model.translate(model.translate(images[i:i + batch_size], there), back)))
-        return np.concatenate(out)
+        return np.asarray(model.translate(model.translate(images, there, batch_size), back, batch_size))
 
     results = {"num_images_x": len(images_x), "num_images_y": len(images_y)}
     for name, images, there, back in (("x", images_x, "x_to_y", "y_to_x"), ("y", images_y, "y_to_x", "x_to_y")):

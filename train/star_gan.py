@@ -145,8 +145,7 @@ def folder_translation_scores(model, images, attributes, targets, attribute_clas
     attributes, targets = np.asarray(attributes, np.float32), np.asarray(targets, np.float32)
 
     def translate(batch_images, batch_targets):
-        return np.concatenate([np.asarray(model.translate(batch_images[i:i + batch_size], batch_targets[i:i + batch_size]))
-                               for i in range(0, len(batch_images), batch_size)])
+        return np.asarray(model.translate(batch_images, batch_targets, batch_size))
 
     def present(batch):  # The classifier's verdict per attribute.
         return np.asarray(attribute_classifier.predict(batch, batch_size=256, verbose=0)) > 0

@@ -19,6 +19,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from kgan import serving
 from kgan.data.ranges import to_model_range
 from kgan.metrics.classifier import build_classifier
 
@@ -93,9 +94,8 @@ def translation_scores(
     classes = np.asarray(classes)
     if len(x) != len(targets) or len(x) != len(classes):
         raise ValueError(f"Got {len(x)} images, {len(targets)} target rows and {len(classes)} classes.")
-    translated = np.concatenate(
-        [np.asarray(model.translate(x[i : i + batch_size], targets[i : i + batch_size])) for i in range(0, len(x), batch_size)]
-    )
+    # Any object with translate(images, targets) will do, so the chunks are cut here.
+    translated = np.asarray(serving.in_chunks(lambda pair: model.translate(*pair), [x, targets], batch_size))
     names = list(attribute_names or [str(k) for k in range(targets.shape[-1])])
 
     def attribute_hits(batch):

@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from kgan import serving
+
 
 def _mean_abs(a, b) -> float:
     return float(np.mean(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
-
-
-def _translate(translate_fn, images, batch_size: int) -> np.ndarray:
-    outputs = [np.asarray(translate_fn(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
-    return np.concatenate(outputs, axis=0)
 
 
 def _check_pairs(x, y):
@@ -57,8 +54,9 @@ def paired_translation_errors(model, images_x, images_y, batch_size: int = 256) 
     x = np.asarray(images_x, np.float32)
     y = np.asarray(images_y, np.float32)
     _check_pairs(x, y)
-    fake_y = _translate(lambda batch: model.translate(batch, "x_to_y"), x, batch_size)
-    fake_x = _translate(lambda batch: model.translate(batch, "y_to_x"), y, batch_size)
+    # Any object with translate(images, direction) will do, so the chunks are cut here.
+    fake_y = np.asarray(serving.in_chunks(lambda batch: model.translate(batch, "x_to_y"), x, batch_size))
+    fake_x = np.asarray(serving.in_chunks(lambda batch: model.translate(batch, "y_to_x"), y, batch_size))
     results = {
         "x_to_y": _mean_abs(fake_y, y),
         "y_to_x": _mean_abs(fake_x, x),

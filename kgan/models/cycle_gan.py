@@ -123,12 +123,17 @@ class CycleGAN(AdversarialModel):
         """G's forward pass (its EMA with ``generator_ema``): X images ``[B, H, W, C]`` in [-1, 1] -> Y images, float32."""
         return tf.cast(self.sampling_network("generator_xy")(images, training=training), tf.float32)
 
-    def translate(self, images, direction: str = "x_to_y"):
-        """Translates float images in [-1, 1]: ``direction`` is ``"x_to_y"`` (G) or ``"y_to_x"`` (F)."""
+    def translate(self, images, direction: str = "x_to_y", batch_size: int = serving.MAX_SAMPLED_IMAGES):
+        """Translates float images ``[N, H, W, C]`` in [-1, 1]: ``direction`` is ``"x_to_y"`` (G) or ``"y_to_x"`` (F).
+
+        The generator runs on ``batch_size`` images at a time
+        (`kgan.serving.in_chunks`), so any N costs its output plus one
+        chunk's activations; float32 ``[N, H, W, C_out]`` in [-1, 1].
+        """
         if direction not in ("x_to_y", "y_to_x"):
             raise ValueError(f"direction must be 'x_to_y' or 'y_to_x'; got {direction!r}.")
         network = self.sampling_network("generator_xy" if direction == "x_to_y" else "generator_yx")
-        return tf.cast(network(images, training=False), tf.float32)
+        return serving.in_chunks(lambda batch: tf.cast(network(batch, training=False), tf.float32), images, batch_size)
 
     def preview_rows(self, inputs):
         """Rows of a progress picture (`kgan.callbacks.TranslationGrid`) for ``(x, y)`` images.

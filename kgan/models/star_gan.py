@@ -117,10 +117,15 @@ class StarGAN(AdversarialModel):
         images, targets = inputs
         return tf.cast(self.sampling_generator([images, tf.cast(targets, tf.float32)], training=training), tf.float32)
 
-    def translate(self, images, target_attributes):
-        """Translates float images in [-1, 1] to the domains ``target_attributes [B, K]`` (arrays or lists)."""
-        images = tf.convert_to_tensor(images, tf.float32)
-        return self([images, tf.convert_to_tensor(target_attributes, tf.float32)], training=False)
+    def translate(self, images, target_attributes, batch_size: int = serving.MAX_SAMPLED_IMAGES):
+        """Translates float images ``[N, H, W, C]`` in [-1, 1] to the domains ``target_attributes [N, K]`` (arrays or lists).
+
+        The generator runs on ``batch_size`` images at a time
+        (`kgan.serving.in_chunks`), so any N costs its output plus one
+        chunk's activations; float32 ``[N, H, W, C]`` in [-1, 1].
+        """
+        inputs = [tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(target_attributes, tf.float32)]
+        return serving.in_chunks(lambda pair: self(list(pair), training=False), inputs, batch_size)
 
     def preview_rows(self, inputs):
         """Rows of a progress picture (`kgan.callbacks.TranslationGrid`) for ``(images, attributes)``.
