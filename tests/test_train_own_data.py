@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kgan import configs, export
+from kgan import configs, export, serving
 from train import train_lib
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -76,6 +76,9 @@ def test_conditional_gan_smoke_learns_the_class_folders_names(tmp_path, garments
     assert summary["data"]["class_names"] == ["bag", "trouser"]
     assert np.isfinite(summary["evaluation"]["intra_fid"]) and len(summary["evaluation"]["intra_fid_per_class"]) == 2
     assert export.read_metadata(summary["export_path"])["class_names"] == ["bag", "trouser"]
+    # The per-request cap every signature enforces, for clients to split larger requests by.
+    assert export.read_metadata(summary["export_path"])["max_batch_size"] == serving.MAX_SAMPLED_IMAGES
+    assert read_json(tmp_path / "run" / "export.json")["max_batch_size"] == serving.MAX_SAMPLED_IMAGES
 
 
 def test_wgan_gp_smoke_on_a_folder_and_wgan_on_an_npz(tmp_path, garments):

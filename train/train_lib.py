@@ -12,7 +12,7 @@ do not draw from a latent space (CycleGAN, StarGAN) also pass their own
     checkpoints/       TrainingCheckpoint: ckpt-<train_steps>/ + latest
     samples/           epoch_0001.png, ..., final.png
     logs/              TensorBoard: train/ (epoch metrics), samples/ (grids)
-    export.json        where the last export went, and at which train step
+    export.json        where the last export went, at which train step, and its per-request cap (max_batch_size)
     summary.json       the end-of-run summary printed by the binary (steps, speed, repairs, evaluation)
     .lock              held while a process trains here (kgan.saving.RunLock): one writer per run
 
@@ -667,11 +667,16 @@ def _export(config, model, train_steps, trained: bool = True, data=None):
             and isinstance(record.get("path"), str) and os.path.isdir(record["path"])):
         logging.info("Step %d was already exported to %s.", train_steps, record["path"])
         return record["path"]
-    metadata = None
+    from kgan import serving
+
+    # Every signature refuses requests of more examples than this; clients read it to split theirs.
+    cap = serving.MAX_SAMPLED_IMAGES
+    metadata = {"max_batch_size": cap}
     if data is not None:  # Clients map label indices to names with it (assets.extra/kgan.json).
-        metadata = {k: data[k] for k in ("dataset", "image_shape", "class_names", "attributes") if k in data}
-    path = kgan_export.export_saved_model(model, config.export_dir, name=config.export_name, metadata=metadata)
-    _write_json(record_path, {"path": path, "train_steps": train_steps})
+        metadata.update({k: data[k] for k in ("dataset", "image_shape", "class_names", "attributes") if k in data})
+    path = kgan_export.export_saved_model(model, config.export_dir, name=config.export_name, metadata=metadata,
+                                          max_batch_size=cap)
+    _write_json(record_path, {"path": path, "train_steps": train_steps, "max_batch_size": cap})
     return path
 
 
