@@ -61,7 +61,7 @@ def evaluate(config, model):
     numbers["clustering"] = code_scores.test_split_clustering(
         model, config.dataset, split, config.clustering_images, config.data_options())
     table += "\nkgan: " + code_scores.format_clustering(numbers["clustering"])
-    if config.dataset in FASHION_MNIST_SOURCES and tuple(info.image_shape) == (28, 28, 1):
+    if config.evaluation_samples and config.dataset in FASHION_MNIST_SOURCES and tuple(info.image_shape) == (28, 28, 1):
         numbers["code_samples"] = code_sample_view(config, model, info)
         table += "\nkgan: " + code_scores.format_code_sample_scores(numbers["code_samples"])
     return numbers, table

@@ -47,7 +47,7 @@ import time
 import keras
 from absl import logging
 
-from kgan import atomic_files, distribute, registry, saving
+from kgan import atomic_files, distribute, registry, saving, serving
 from kgan import callbacks as kgan_callbacks
 from kgan import data as kgan_data
 from kgan import export as kgan_export
@@ -667,8 +667,6 @@ def _export(config, model, train_steps, trained: bool = True, data=None):
             and isinstance(record.get("path"), str) and os.path.isdir(record["path"])):
         logging.info("Step %d was already exported to %s.", train_steps, record["path"])
         return record["path"]
-    from kgan import serving
-
     # Every signature refuses requests of more examples than this; clients read it to split theirs.
     cap = serving.MAX_SAMPLED_IMAGES
     metadata = {"max_batch_size": cap}

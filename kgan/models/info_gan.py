@@ -107,12 +107,21 @@ class LatentCodes:
         so any ``prod(K)`` consecutive samples hold every combination once
         (and any K_0 consecutive samples every value of code 0).
         """
-        index = np.arange(num_samples, dtype=np.int64) + int(offset)
+        columns = self.combination_columns(np.arange(num_samples, dtype=np.int64) + int(offset))
+        return np.stack(columns, axis=1).astype(np.int32) if columns else np.zeros((num_samples, 0), np.int32)
+
+    def combination_columns(self, index) -> list:
+        """Code j of combination ``index`` (an integer array or tensor ``[N]``), one ``[N]`` column per code.
+
+        ``(index // prod(K_0 .. K_{j-1})) % K_j``: numpy arrays and tensors
+        alike, so `enumerate_categorical` and the exported ``sample_prior``
+        enumerate the same way.
+        """
         columns, stride = [], 1
         for k in self.categorical:
             columns.append((index // stride) % k)
             stride *= k
-        return np.stack(columns, axis=1).astype(np.int32) if columns else np.zeros((num_samples, 0), np.int32)
+        return columns
 
     def split_q(self, q):
         """``(logits, mean, log_std)`` of Q's output ``[B, q_width]``.
@@ -270,9 +279,10 @@ class InfoGAN(GAN):
         joined = tf.concat([tf.cast(z, tf.float32), self.codes.encode(categorical, continuous)], axis=-1)
         return tf.cast(self.sampling_generator(joined, training=training), tf.float32)
 
-    def _continuous_codes(self, num_samples: int, seed: int):
-        """float32 ``[num_samples, n_cont]``: ``stateless_uniform(seed=[seed, 1])`` in [-1, 1)."""
-        return tf.random.stateless_uniform([num_samples, self.codes.continuous], seed=[seed, 1], minval=-1.0, maxval=1.0)
+    def _continuous_codes(self, num_samples, seed):
+        """float32 ``[num_samples, n_cont]``: ``stateless_uniform(seed=[seed, 1])`` in [-1, 1) (ints or scalar tensors)."""
+        seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(1, tf.int64)])
+        return tf.random.stateless_uniform(tf.stack([num_samples, self.codes.continuous]), seed=seed, minval=-1.0, maxval=1.0)
 
     def sampling_inputs(self, num_samples: int, seed: int = 0, offset: int = 0):
         """``[z, categorical, continuous]`` of `generate`-equal samples.
@@ -548,20 +558,13 @@ class InfoGAN(GAN):
             z = tf.random.stateless_normal(tf.stack([count, latent_dim]), seed=seed)
             return serving.generator_outputs(self([z, categorical, continuous], training=False))
 
-        categorical_counts, continuous_width = self.codes.categorical, self.codes.continuous
-
         def serve_prior(named):
             count = serving.checked_count(named["num_images"])
             seed = named["seed"]
             z = tf.random.stateless_normal(tf.stack([count, latent_dim]), seed=tf.stack([seed, tf.constant(0, tf.int64)]))
-            index, columns, stride = tf.range(count), [], 1
-            for k in categorical_counts:  # LatentCodes.enumerate_categorical, in the graph.
-                columns.append((index // stride) % k)
-                stride *= k
+            columns = self.codes.combination_columns(tf.range(count))  # As sampling_inputs enumerates them.
             categorical = tf.stack(columns, axis=1) if columns else tf.zeros([count, 0], tf.int32)
-            continuous = tf.random.stateless_uniform(tf.stack([count, continuous_width]), seed=tf.stack([seed, tf.constant(1, tf.int64)]),
-                                                     minval=-1.0, maxval=1.0)
-            return serving.generator_outputs(self([z, categorical, continuous], training=False))
+            return serving.generator_outputs(self([z, categorical, self._continuous_codes(count, seed)], training=False))
 
         return {
             "serving_default": self._endpoint(serve_default, [tf.TensorSpec([None, None], tf.float32, name="z"), *code_specs]),
