@@ -19,6 +19,7 @@ from kgan import atomic_files
 from kgan.data.ranges import to_uint8
 
 __all__ = [
+    "cluster_grid",
     "image_grid",
     "point_plot",
     "save_image_grid",
@@ -75,6 +76,42 @@ def image_grid(images, rows: int | None = None, border: int = _BORDER) -> np.nda
         left = border + c * (width + border)
         grid[top : top + height, left : left + width] = pixels[index]
     return grid
+
+
+def cluster_grid(images, probabilities, per_cluster: int = 10, order=None) -> np.ndarray:
+    """One row per cluster: the ``per_cluster`` images a model is surest belong to it.
+
+    For looking at what an unsupervised classifier (CatGAN's D, InfoGAN's Q)
+    puts together: row k holds the members of cluster k (argmax of
+    ``probabilities``) with the highest probability of k, most confident
+    first; a cluster with fewer members leaves its remaining cells white.
+
+    Args:
+      images: ``[N, H, W, C]`` float in [-1, 1], C = 1 or 3.
+      probabilities: ``[N, K]`` cluster probabilities (or any scores; argmax
+        decides membership).
+      per_cluster: images per row (>= 1).
+      order: the clusters to draw, top to bottom (default ``range(K)``), e.g.
+        sorted by the class each is assigned to.
+
+    Returns:
+      uint8 grid as `image_grid` returns, ``len(order)`` rows of ``per_cluster``.
+    """
+    images, probabilities = np.asarray(images), np.asarray(probabilities)
+    if probabilities.ndim != 2 or len(probabilities) != len(images):
+        raise ValueError(f"cluster_grid expects probabilities [N, K] for the N = {len(images)} images; got shape {probabilities.shape}.")
+    if per_cluster < 1:
+        raise ValueError(f"per_cluster must be >= 1; got {per_cluster}.")
+    order = list(range(probabilities.shape[1]) if order is None else order)
+    members = np.argmax(probabilities, axis=1)
+    blank = np.ones(images.shape[1:], images.dtype)  # White in [-1, 1].
+    tiles = []
+    for cluster in order:
+        chosen = np.flatnonzero(members == cluster)
+        chosen = chosen[np.argsort(-probabilities[chosen, cluster], kind="stable")][:per_cluster]
+        tiles.extend(images[chosen])
+        tiles.extend([blank] * (per_cluster - len(chosen)))
+    return image_grid(np.stack(tiles), rows=len(order))
 
 
 def point_plot(points, extent: float = 5.0, size: int = 256) -> np.ndarray:

@@ -72,6 +72,27 @@ def test_image_grid_rejects_bad_shapes():
         rendering.image_grid(np.zeros((4, 8, 8, 2), np.float32))
 
 
+def test_cluster_grid_rows_hold_each_clusters_surest_members_in_order():
+    # Image i is the constant value i / 10 - 0.9; its cluster is i % 3, with confidence rising in i.
+    images = (np.arange(9, dtype=np.float32)[:, None, None, None] / 10 - 0.9) * np.ones((9, 4, 4, 1), np.float32)
+    probabilities = np.full((9, 3), 0.0, np.float32)
+    probabilities[np.arange(9), np.arange(9) % 3] = 0.5 + np.arange(9) / 100
+    grid = rendering.cluster_grid(images, probabilities, per_cluster=2, order=[2, 0, 1])
+    assert grid.shape == (3 * 4 + 4 * 2, 2 * 4 + 3 * 2, 1)
+
+    def tile(row, col):
+        return grid[2 + row * 6, 2 + col * 6, 0]
+
+    value = lambda i: rendering.image_grid(images[i : i + 1])[2, 2, 0]  # noqa: E731
+    assert [tile(0, 0), tile(0, 1)] == [value(8), value(5)]  # Cluster 2, most confident first.
+    assert [tile(1, 0), tile(1, 1), tile(2, 0), tile(2, 1)] == [value(6), value(3), value(7), value(4)]
+    few = rendering.cluster_grid(images[:2], probabilities[:2], per_cluster=3)  # Clusters 0, 1: one member each; 2: none.
+    assert few[2, 2, 0] == value(0) != 255 and few[2 + 6, 2, 0] == value(1)
+    assert few[2, 2 + 6, 0] == 255 and few[2 + 12, 2, 0] == 255  # Missing members are white.
+    with pytest.raises(ValueError, match=r"\[N, K\]"):
+        rendering.cluster_grid(images, probabilities[:5])
+
+
 def test_point_plot_draws_points_inside_extent():
     plot = rendering.point_plot(np.array([[0.0, 0.0], [4.9, 4.9], [50.0, 0.0]]), extent=5.0, size=64)
     assert plot.shape == (64, 64, 3)

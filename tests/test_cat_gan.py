@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from absl import flags
+from PIL import Image
 
 import kgan
 from kgan.configs import cat_gan as cat_gan_configs
@@ -346,6 +347,8 @@ def test_binary_smoke_run_writes_clustering_scores(tmp_path):
     assert clustering["num_examples"] == 200 and 0.0 <= clustering["accuracy"] <= 1.0
     assert {"nmi", "ari", "assignment"} <= set(clustering) and "fid" in evaluation
     assert "D's 10 clusters on 200 embedded_fashion_mnist test images" in result.stdout
+    with Image.open(clustering["picture"]) as picture:  # One row of ten per cluster.
+        assert picture.size == (10 * 28 + 11 * 2, 10 * 28 + 11 * 2)
     loaded = tf.saved_model.load(str(tmp_path / "saved_models" / "cat_gan_smoke" / "1"))
     out = loaded.signatures["classify_uint8"](images=tf.zeros([2, 28, 28, 1], tf.uint8))
     assert out["probabilities"].shape == (2, 10) and out["classes"].dtype == tf.int32

@@ -15,7 +15,9 @@ the clustering scores of D -- accuracy under the best one-to-one cluster ->
 class assignment, NMI, ARI (`kgan.metrics.clustering_scores`) -- on the test
 split (points: on mixture samples against their mode), plus D's plain test
 accuracy in the semi-supervised mode (``train/cat_gan_evaluation.py``); all in ``summary.json`` under
-``"evaluation"``. The SavedModel serves ``serving_default(z)``,
+``"evaluation"``. For images, ``samples/test_clusters.png`` shows D's clusters:
+one row per cluster (in the order of the classes they are assigned to), its
+ten surest test images. The SavedModel serves ``serving_default(z)``,
 ``sample(num_images, seed)`` and ``classify(images)`` (``classify_uint8``)
 -> ``probabilities`` and ``classes``. Resuming, outputs and export work as
 in ``train/gan.py``.
