@@ -324,6 +324,7 @@ def test_clustering_evaluation_of_images_and_points():
     model = kgan.registry.get("cat_gan").build(config, (28, 28, 1))
     numbers, text = cat_gan_evaluation.clustering_evaluation(config, model)
     assert numbers["num_examples"] == config.clustering_images and "test_accuracy" in numbers
+    assert np.sum(numbers["contingency"]) == config.clustering_images
     images, labels = next(iter(kgan.data.load_images("embedded_fashion_mnist", "test", 200, shuffle=False, with_labels=True)))
     clusters = model.predict_clusters(images.numpy())
     expected = clustering_scores(labels.numpy(), clusters)

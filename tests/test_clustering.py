@@ -27,6 +27,7 @@ def test_hand_computed_example():
     labels, clusters = [0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 1, 2]
     scores = clustering.clustering_scores(labels, clusters)
     assert scores.accuracy == pytest.approx(4 / 6)
+    assert scores.as_dict()["contingency"] == [[2, 0], [1, 2], [0, 1]]
     # Contingency rows (clusters) [[2,0],[1,2],[0,1]]: sum C(n_ij,2) = 1 + 1 = 2; clusters 1 + 3 + 0 = 4;
     # classes 3 + 3 = 6; expected 4 * 6 / 15 = 1.6; max 5: ARI = (2 - 1.6) / (5 - 1.6).
     assert scores.ari == pytest.approx(0.4 / 3.4)

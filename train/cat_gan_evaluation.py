@@ -56,7 +56,8 @@ def clustering_evaluation(config, model, picture_path=None):
 
     Returns:
       ``numbers`` holds ``accuracy``, ``nmi``, ``ari``, ``assignment`` (cluster
-      -> class), ``num_examples`` and ``examples`` (what was scored), with a
+      -> class), ``contingency`` (counts, a row per cluster, a column per
+      class), ``num_examples`` and ``examples`` (what was scored), with a
       picture ``picture`` (its path); in the semi-supervised mode also
       ``test_accuracy`` (D's class equals the true one, no reassignment).
       Data without labels: ``{"skipped": reason}``.

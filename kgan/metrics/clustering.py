@@ -34,16 +34,20 @@ class ClusteringScores:
       nmi: normalised mutual information, in [0, 1].
       ari: adjusted Rand index, in [-1, 1] (~0 by chance).
       assignment: cluster id -> class it maps to (clusters mapped to no class are absent).
+      contingency: `contingency`'s ``[num_clusters, num_classes]`` counts, which
+        show what each cluster holds (which classes merge or split).
     """
 
     accuracy: float
     nmi: float
     ari: float
     assignment: dict
+    contingency: np.ndarray
 
     def as_dict(self) -> dict:
         return {"accuracy": self.accuracy, "nmi": self.nmi, "ari": self.ari,
-                "assignment": {int(k): int(v) for k, v in self.assignment.items()}}
+                "assignment": {int(k): int(v) for k, v in self.assignment.items()},
+                "contingency": self.contingency.tolist()}
 
 
 def _check(labels, clusters):
@@ -105,4 +109,4 @@ def clustering_scores(labels, clusters) -> ClusteringScores:
     expected = a * b / _pairs(np.array([n])) if n > 1 else 0.0
     maximum = (a + b) / 2
     ari = 1.0 if maximum == expected else (index - expected) / (maximum - expected)
-    return ClusteringScores(accuracy, float(nmi), float(ari), assignment)
+    return ClusteringScores(accuracy, float(nmi), float(ari), assignment, table)
