@@ -83,12 +83,12 @@ def _samples_per_code_value(model, samples_per_value: int, seed: int, code: int)
     return np.asarray(model.generate(categorical=categorical, continuous=continuous, seed=seed)), chosen
 
 
-def _code_value_scores(labels, chosen, num_labels: int, samples_per_value: int) -> dict:
+def _code_value_scores(labels, chosen, samples_per_value: int) -> dict:
     """Clustering scores of code values (clusters) against the samples' ``labels``, plus purity and labels picked."""
-    values = int(chosen.max()) + 1
-    counts = np.stack([np.bincount(labels[chosen == k], minlength=num_labels) for k in range(values)])
+    scores = clustering_scores(labels, chosen)
+    counts = scores.contingency  # A row per code value (each has samples), a column per label seen.
     return {
-        **clustering_scores(labels, chosen).as_dict(),
+        **scores.as_dict(),
         "purity": float(np.mean(counts.max(axis=1) / samples_per_value)),
         "modes_hit": int(len(set(counts.argmax(axis=1)))),
         "samples_per_value": int(samples_per_value),
@@ -119,7 +119,7 @@ def mixture_code_scores(model, mixture, samples_per_value: int = 500, seed: int 
     """
     points, chosen = _samples_per_code_value(model, samples_per_value, seed, code)
     distances = np.linalg.norm(points[:, None, :] - mixture.centers[None], axis=-1)
-    scores = _code_value_scores(distances.argmin(axis=1), chosen, mixture.num_modes, samples_per_value)
+    scores = _code_value_scores(distances.argmin(axis=1), chosen, samples_per_value)
     rng = np.random.default_rng(seed + 1)
     modes = rng.integers(0, mixture.num_modes, len(chosen))
     real = (mixture.centers[modes] + rng.normal(0.0, mixture.std, (len(chosen), 2))).astype(np.float32)
@@ -158,8 +158,7 @@ def code_sample_scores(model, classifier, samples_per_value: int = 1000, seed: i
 
     images, chosen = _samples_per_code_value(model, samples_per_value, seed, code)
     predicted = predict_classes(classifier, images)
-    num_classes = int(classifier.output_shape[-1])
-    scores = {**_code_value_scores(predicted, chosen, num_classes, samples_per_value), "code": int(code)}
+    scores = {**_code_value_scores(predicted, chosen, samples_per_value), "code": int(code)}
     if class_names is not None:
         scores["majority_names"] = [str(class_names[c]) for c in scores["majority"]]
     return scores
