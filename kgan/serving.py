@@ -495,6 +495,35 @@ def translation_endpoints(name: str, translate, shape, condition=None) -> dict:
     return {name: endpoint(tf.float32), f"{name}_uint8": endpoint(tf.uint8)}
 
 
+def sample_input_endpoints(name: str, fn, shape) -> dict:
+    """Endpoints that take a batch shaped like the training data and return ``fn`` of it.
+
+    For images (``shape`` ``(H, W, C)``): ``{name: float32 [N, H, W, C] in
+    [-1, 1], name + "_uint8": uint8 [N, H, W, C]}``, each checked with
+    `checked_images`; for points (``shape`` ``(D,)``): ``{name: float32
+    points [N, D]}`` checked with `checked_vectors`. ``fn`` takes the checked
+    float32 batch (in the model's range) and returns the signature's outputs
+    (a dict of tensors). CatGAN's ``classify``, BiGAN's ``encode`` and
+    ``reconstruct`` are built here.
+    """
+    shape = tuple(shape)
+    if len(shape) != 3:
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="points")])
+        def serve_points(points):
+            return fn(checked_vectors(points, shape[0], "points"))
+
+        return {name: serve_points}
+
+    def image_endpoint(dtype):
+        @tf.function(input_signature=[image_spec(dtype)])
+        def serve_images(images):
+            return fn(checked_images(images, shape))
+
+        return serve_images
+
+    return {name: image_endpoint(tf.float32), f"{name}_uint8": image_endpoint(tf.uint8)}
+
+
 def bounded_endpoint(fn, max_batch_size=MAX_SAMPLED_IMAGES):
     """Wraps a serving endpoint so that every input is checked before ``fn`` runs; traces it.
 

@@ -208,6 +208,20 @@ register_contract_case(ContractCase(
              r"labels must be -1 \(unlabelled\) or class indices in \[0, 3\); got values in \[-2, 2\]"),
 ))
 
+def _bigan():
+    from kgan.networks.bigan import joint_mlp_discriminator, mlp_encoder
+
+    # ALI's Gaussian encoder: its epsilon is one more noise draw the replicas must share out like z.
+    return kgan.BiGAN(mlp_generator(4, 2, (16,)), mlp_encoder(2, 4, (16,), gaussian=True), joint_mlp_discriminator(2, 4, (16,)), 4,
+                      encoder_type="gaussian", seed=1)
+
+
+register_contract_case(ContractCase(
+    "bigan", _bigan, _points, _BAD_POINTS,
+    {**_Z, "encode": {"points": _points(3, seed=4)}, "reconstruct": {"points": _points(3, seed=4)}},
+    _nan_points,
+))
+
 _TRANSLATION_SHAPE = (8, 8, 1)
 
 

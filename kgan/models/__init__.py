@@ -1,6 +1,7 @@
 """kgan's adversarial models."""
 
 from kgan.models.base import AdversarialModel, Phase
+from kgan.models.bigan import BiGAN
 from kgan.models.cat_gan import CatGAN
 from kgan.models.conditional_gan import ConditionalGAN
 from kgan.models.cycle_gan import CycleGAN
@@ -9,4 +10,4 @@ from kgan.models.info_gan import InfoGAN
 from kgan.models.star_gan import StarGAN
 from kgan.models.wgan import WGAN, WGANGP
 
-__all__ = ["AdversarialModel", "Phase", "CatGAN", "ConditionalGAN", "CycleGAN", "GAN", "InfoGAN", "StarGAN", "WGAN", "WGANGP"]
+__all__ = ["AdversarialModel", "Phase", "BiGAN", "CatGAN", "ConditionalGAN", "CycleGAN", "GAN", "InfoGAN", "StarGAN", "WGAN", "WGANGP"]

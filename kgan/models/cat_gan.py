@@ -415,21 +415,7 @@ class CatGAN(GAN):
             probabilities = tf.nn.softmax(self.discriminate(samples, training=False)[0])
             return {"probabilities": probabilities, "classes": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
 
-        def image_endpoint(dtype):
-            @tf.function(input_signature=[serving.image_spec(dtype)])
-            def classify(images):
-                return classified(serving.checked_images(images, shape))
-
-            return classify
-
-        if len(shape) == 3:
-            endpoints.update(classify=image_endpoint(tf.float32), classify_uint8=image_endpoint(tf.uint8))
-        else:
-            @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="points")])
-            def classify(points):
-                return classified(serving.checked_vectors(points, shape[0], "points"))
-
-            endpoints["classify"] = classify
+        endpoints.update(serving.sample_input_endpoints("classify", classified, shape))
         return endpoints
 
     # ------------------------------------------------------------------ config

@@ -1,5 +1,6 @@
 """Network builders: functional `keras.Model`s the adversarial models wrap."""
 
+from kgan.networks.bigan import dcgan_encoder, joint_dcgan_discriminator, joint_mlp_discriminator, mlp_encoder
 from kgan.networks.categorical import categorical_dcgan_discriminator, categorical_mlp_discriminator
 from kgan.networks.conditional import (
     conditional_dcgan_discriminator,
@@ -34,6 +35,10 @@ __all__ = [
     "receptive_field",
     "residual_block",
     "resnet_generator",
+    "dcgan_encoder",
+    "joint_dcgan_discriminator",
+    "joint_mlp_discriminator",
+    "mlp_encoder",
     "categorical_dcgan_discriminator",
     "categorical_mlp_discriminator",
     "conditional_dcgan_discriminator",
