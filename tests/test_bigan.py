@@ -192,11 +192,36 @@ def test_g_of_e_of_x_lands_on_the_mode_of_x_on_the_ring():
     x = mixture.sample(2000, seed=7)
     reconstructed = model.reconstruct(x)
     distance = np.linalg.norm(reconstructed - x, axis=1).mean()
-    angles = np.arange(8) * 2 * np.pi / 8
-    centres = 2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-
-    def mode(points):
-        return np.argmin(((points[:, None] - centres[None]) ** 2).sum(-1), axis=1)
-
-    kept = float(np.mean(mode(reconstructed) == mode(x)))
+    kept = float(np.mean(mixture.nearest_modes(reconstructed) == mixture.nearest_modes(x)))
     assert distance < 0.5 and kept >= 0.9, (distance, kept)
+
+
+# ---------------------------------------------------------------------- the binary
+
+
+def test_binary_smoke_run_writes_the_representation_scores_and_serves_encode(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_case import REPO
+
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO, "train", "bigan.py"), "--preset=smoke", f"--model_dir={tmp_path / 'run'}",
+         f"--export_dir={tmp_path / 'saved_models'}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    evaluation = json.loads((tmp_path / "run" / "summary.json").read_text())["evaluation"]
+    found = evaluation["representation"]
+    assert (found["num_train"], found["num_test"]) == (300, 100) and "fid" in evaluation
+    assert {v["width"] for k, v in found.items() if k in ("encoder", "random_encoder")} == {8} and found["pixels"]["width"] == 784
+    for view in ("encoder", "pixels", "random_encoder"):
+        assert 0.0 <= found[view]["linear_probe"] <= 1.0 and 0.0 <= found[view]["nearest_neighbour"] <= 1.0
+    assert {"l1", "mse", "class_kept", "class_of_input"} <= set(found["reconstruction"]) and "floor" in found["prior"]
+    assert "what E(x) gives on 100 embedded_fashion_mnist test images" in result.stdout
+    assert os.path.exists(found["picture"])
+    loaded = tf.saved_model.load(str(tmp_path / "saved_models" / "bigan_smoke" / "1"))
+    assert loaded.signatures["encode_uint8"](images=tf.zeros([2, 28, 28, 1], tf.uint8))["z"].shape == (2, 8)
+    assert loaded.signatures["reconstruct"](images=tf.zeros([2, 28, 28, 1]))["images"].shape == (2, 28, 28, 1)

@@ -34,12 +34,7 @@ def _test_examples(config):
     if not info.has_labels:
         return None, None, f"{config.dataset} has no class labels"
     split = "test" if "test" in info.splits else "train"
-    batches = kgan.data.load_images(
-        config.dataset, split, 500, **config.data_options(), limit=config.clustering_images, shuffle=False,
-        drop_remainder=False, with_labels=True,
-    )
-    pairs = [(images.numpy(), labels.numpy()) for images, labels in batches]
-    images, labels = np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+    images, labels = kgan.data.load_labelled_arrays(config.dataset, split, limit=config.clustering_images, **config.data_options())
     return images, labels, f"{len(labels)} {config.dataset} {split} images"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional
 
 from kgan.configs.base import TrainingConfig, _field
 from kgan.configs.gan import GANConfig
@@ -24,6 +25,13 @@ class BiGANConfig(GANConfig):
     encoder_type: str = _field("deterministic", "deterministic (BiGAN's E(x)) or gaussian (ALI's q(z|x), reparameterised).")
     joint_hidden_units: tuple = _field(
         (512,), "Widths of the discriminator's layers after x's features and z are joined (points: the whole MLP on [x, z])."
+    )
+    representation_train_images: Optional[int] = _field(
+        None, "End-of-run probes: training images encoded to fit the linear probe and the 1-NN index; unset: the whole split."
+    )
+    representation_test_images: Optional[int] = _field(
+        None, "End-of-run probes and reconstructions: test images scored (points: mixture samples, 2,000 if unset); unset: "
+        "the whole test split."
     )
     model_dir: str = _field("runs/bigan", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
     export_name: str = _field("bigan", "Model name of the export (TF Serving's model name).")
@@ -66,17 +74,28 @@ class BiGANConfig(GANConfig):
         for name in ("label_smoothing", "feature_matching", "consensus"):
             if self._finite(name):
                 problems.append(f"--{name} does not apply to BiGAN; set it to 0.")
+        self._check_positive(problems, "representation_train_images", allow_none=True)
+        self._check_positive(problems, "representation_test_images", allow_none=True)
         if not self.joint_hidden_units or any(int(u) < 1 for u in self.joint_hidden_units):
             problems.append(f"--joint_hidden_units must be a comma-separated list of positive widths; got {self.joint_hidden_units!r}.")
         return problems
 
 
 PRESETS = {
+    # The embedded Fashion-MNIST subset (6,000 training images, 1,000 test images, no network): a few minutes.
+    "demo": BiGANConfig(
+        base_filters=32, epochs=20, checkpoint_every_n_steps=200, model_dir="runs/bigan_demo", export_name="bigan_demo",
+    ),
     # Seconds: smoke tests and CI.
     "smoke": BiGANConfig(
         latent_dim=8, base_filters=8, joint_hidden_units=(16,), batch_size=16, epochs=2, steps_per_epoch=5, limit=256,
-        checkpoint_every_n_steps=3, num_samples=16, evaluation_samples=100, model_dir="runs/bigan_smoke",
-        export_name="bigan_smoke",
+        checkpoint_every_n_steps=3, num_samples=16, evaluation_samples=100, representation_train_images=300,
+        representation_test_images=100, model_dir="runs/bigan_smoke", export_name="bigan_smoke",
+    ),
+    # The full training split, scored on the 10,000 test images.
+    "fashion_mnist": BiGANConfig(
+        dataset="fashion_mnist", epochs=25, evaluation_samples=10000, model_dir="runs/bigan_fashion_mnist",
+        export_name="bigan_fashion_mnist",
     ),
     # x on the ring of 8, z 2-D, ALI's Gaussian encoder: the recipe tests/test_bigan.py checks (G(E(x)) lands on
     # the mode of x; the deterministic encoder needs more than twice the steps, and not every seed gets there).

@@ -21,7 +21,7 @@ from kgan.data.catalog import KNOWN_DATASETS, ImageDatasetInfo, dataset_info
 from kgan.data.embedded import load_embedded_fashion_mnist
 from kgan.data.mixtures import GaussianMixture, gaussian_mixture, grid_of_gaussians, ring_of_gaussians
 from kgan.data.offline import DEBIAN_FASHION_MNIST_DIR, prepare_offline_fashion_mnist
-from kgan.data.pipeline import load_images
+from kgan.data.pipeline import load_images, load_labelled_arrays
 from kgan.data.ranges import to_model_range, to_uint8
 from kgan.data.sources import DatasetNotPreparedError
 from kgan.data.unpaired import UnpairedInfo, load_paired, load_unpaired, paired_arrays, unpaired_info
@@ -42,6 +42,7 @@ __all__ = [
     "load_embedded_fashion_mnist",
     "load_attribute_images",
     "load_images",
+    "load_labelled_arrays",
     "load_paired",
     "load_unpaired",
     "paired_arrays",

@@ -41,6 +41,11 @@ class GaussianMixture:
         noise = rng.normal(0.0, self.std, (num_samples, 2))
         return (self.centers[modes] + noise).astype(np.float32)
 
+    def nearest_modes(self, points) -> np.ndarray:
+        """int64 ``[N]``: the index of the centre nearest each point ``[N, 2]`` (its mode)."""
+        points = np.asarray(points, np.float64)
+        return np.argmin(((points[:, None, :] - self.centers[None].astype(np.float64)) ** 2).sum(-1), axis=1)
+
     def dataset(self, batch_size: int, seed: int = 0, with_labels: bool = False) -> tf.data.Dataset:
         """An infinite `tf.data.Dataset` of batches ``[batch_size, 2]`` float32.
 

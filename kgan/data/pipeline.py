@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import tensorflow as tf
 
 from kgan.data import sources, specs, user_data
@@ -206,6 +207,25 @@ def load_images(
 
     ds = ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def load_labelled_arrays(name: str, split: str = "test", *, limit: int | None = None, **options) -> tuple[np.ndarray, np.ndarray]:
+    """Every image of a labelled split (or its first ``limit``) in order, with its label, as numpy arrays.
+
+    What evaluations read (clusters, probes, reconstructions): `load_images`
+    with ``with_labels=True``, no shuffle, no dropped remainder.
+
+    Args:
+      name, split, limit: as for `load_images`.
+      **options: the other reading options of `load_images` (``image_size``,
+        ``channels``, ``crop``, ``data_dir``, ...), as training read the data.
+
+    Returns:
+      ``(images float32 [N, H, W, C] in [-1, 1], labels int32 [N])``.
+    """
+    pairs = [(images.numpy(), labels.numpy()) for images, labels in load_images(
+        name, split, 500, with_labels=True, shuffle=False, drop_remainder=False, limit=limit, **options)]
+    return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
 
 
 def _example_bytes(info: ImageDatasetInfo) -> int:

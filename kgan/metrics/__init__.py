@@ -28,9 +28,14 @@ from kgan.metrics.kernel_distance import KernelDistance, kernel_distance
 from kgan.metrics.mode_coverage import ModeCoverage, mode_coverage
 from kgan.metrics.precision_recall import PrecisionRecall, precision_recall
 from kgan.metrics.quality import evaluate_generator, format_report
+from kgan.metrics.representation import linear_probe_accuracy, nearest_neighbour_accuracy, prior_distance, reconstruction_scores
 from kgan.metrics.translation import format_translation_errors, paired_translation_errors
 
 __all__ = [
+    "linear_probe_accuracy",
+    "nearest_neighbour_accuracy",
+    "prior_distance",
+    "reconstruction_scores",
     "ClusteringScores",
     "clustering_scores",
     "ClassBalance",

@@ -59,13 +59,8 @@ def test_split_clustering(model, dataset: str, split: str = "test", limit: int |
     """
     from kgan import data
 
-    batches = data.load_images(dataset, split, 500, with_labels=True, shuffle=False, drop_remainder=False, limit=limit,
-                               **(data_options or {}))
-    images, labels = [], []
-    for batch_images, batch_labels in batches:
-        images.append(batch_images.numpy())
-        labels.append(batch_labels.numpy())
-    scores = labelled_clustering(model, np.concatenate(images), np.concatenate(labels), code)
+    images, labels = data.load_labelled_arrays(dataset, split, limit=limit, **(data_options or {}))
+    scores = labelled_clustering(model, images, labels, code)
     return {**scores, "dataset": dataset, "split": split}
 
 

@@ -1,0 +1,130 @@
+"""The end of a ``train/bigan.py`` run: what the encoder learned (`kgan.metrics.representation`).
+
+Beside `train_lib.evaluate_samples` (FID/KID of G's samples; points: mode
+coverage), ``evaluation.representation`` holds:
+
+* images with labels: the linear-probe and 1-nearest-neighbour accuracies of
+  E(x) (training split -> test split), each beside the same numbers for the
+  raw pixels and for a randomly initialised encoder of the same architecture
+  (what the architecture alone gives); the reconstruction errors of G(E(x))
+  on the test split and, for Fashion-MNIST-like data, how often kgan's
+  classifier gives G(E(x)) the class of x; and the kernel distance between
+  the encoded test images and prior samples beside the prior-vs-prior floor.
+  A picture of test images beside their reconstructions goes to
+  ``samples/reconstructions.png``;
+* point mixtures: the mean distance of G(E(x)) to x, how often it stays on
+  x's mode, and the codes against the prior, on mixture samples.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+
+import kgan
+from kgan import rendering
+from kgan.metrics import representation
+from train import train_lib
+
+# Data whose classes are kgan's Fashion-MNIST classifier's, so its predictions on reconstructions mean the data's classes.
+FASHION_MNIST_SOURCES = ("fashion_mnist", "embedded_fashion_mnist")
+_MIXTURE_EXAMPLES = 2000
+_PICTURE_PAIRS = 32
+
+
+def _normal_prior(width):
+    return lambda count, seed: np.random.default_rng(seed).normal(size=(count, width))
+
+
+def _random_encoder_codes(config, model, shape):
+    """``images -> codes`` of an untrained encoder built as the run's was (its mean half, if gaussian)."""
+    keras.utils.set_random_seed(config.seed + 1)
+    encoder = config.build_networks(shape)["encoder"]
+    width = model.latent_dim
+
+    def codes(images):
+        return np.concatenate([np.asarray(encoder(images[i : i + 500], training=False))[:, :width]
+                               for i in range(0, len(images), 500)])
+
+    return codes
+
+
+def _mixture_evaluation(config, model):
+    mixture = kgan.data.gaussian_mixture(config.dataset)
+    points = mixture.sample(config.representation_test_images or _MIXTURE_EXAMPLES, seed=config.seed + 1)
+    reconstructed = model.reconstruct(points)
+    numbers = {
+        "mean_distance": float(np.linalg.norm(reconstructed - points, axis=1).mean()),
+        "mode_kept": float(np.mean(mixture.nearest_modes(reconstructed) == mixture.nearest_modes(points))),
+        "prior": representation.prior_distance(model.encode(points), _normal_prior(model.latent_dim), seed=config.seed),
+        "num_examples": len(points),
+    }
+    text = (f"kgan: G(E(x)) on {len(points)} {config.dataset} points: mean distance to x {numbers['mean_distance']:.3f}, "
+            f"on x's mode {numbers['mode_kept']:.3f}; codes vs the prior: KID {numbers['prior']['kid']:.4f} "
+            f"(prior vs prior {numbers['prior']['floor']:.4f}).")
+    return numbers, text
+
+
+def _classify(config, shape):
+    """``images -> classes`` with kgan's Fashion-MNIST classifier, or None where its classes are not the data's."""
+    if config.dataset not in FASHION_MNIST_SOURCES or tuple(shape) != (28, 28, 1):
+        return None
+    from kgan.metrics import classifier
+
+    network = classifier.load_classifier(train_lib.classifier_at_hand())
+    return lambda images: classifier.predict_classes(network, images)
+
+
+def representation_evaluation(config, model, picture_path=None):
+    """``(numbers, text)``: the encoder's features, reconstructions and codes (see the module docstring)."""
+    if config.is_points:
+        return _mixture_evaluation(config, model)
+    info = kgan.data.dataset_info(config.dataset, **config.data_options())
+    if not info.has_labels or "train" not in info.splits:
+        return {"skipped": f"{config.dataset} has no labelled training split"}, "kgan: no representation evaluation (no labels)."
+    test_split = "test" if "test" in info.splits else "train"
+    train_x, train_y = kgan.data.load_labelled_arrays(config.dataset, "train", limit=config.representation_train_images,
+                                                      **config.data_options())
+    test_x, test_y = kgan.data.load_labelled_arrays(config.dataset, test_split, limit=config.representation_test_images,
+                                                    **config.data_options())
+    random_codes = _random_encoder_codes(config, model, tuple(info.image_shape))
+    views = {
+        "encoder": (model.encode(train_x), model.encode(test_x)),
+        "pixels": (train_x, test_x),
+        "random_encoder": (random_codes(train_x), random_codes(test_x)),
+    }
+    numbers = {"num_train": len(train_y), "num_test": len(test_y), "test_split": test_split}
+    for name, (train_features, test_features) in views.items():
+        numbers[name] = {
+            "linear_probe": representation.linear_probe_accuracy(train_features, train_y, test_features, test_y),
+            "nearest_neighbour": representation.nearest_neighbour_accuracy(train_features, train_y, test_features, test_y),
+            "width": int(np.prod(train_features.shape[1:])),
+        }
+    reconstructions = model.reconstruct(test_x)
+    numbers["reconstruction"] = representation.reconstruction_scores(test_x, reconstructions, test_y, _classify(config, info.image_shape))
+    numbers["prior"] = representation.prior_distance(views["encoder"][1], _normal_prior(model.latent_dim), seed=config.seed)
+    lines = [f"kgan: what E(x) gives on {len(test_y)} {config.dataset} {test_split} images ({len(train_y)} training images):",
+             "  features          width  linear probe  1-NN"]
+    for name in views:
+        row = numbers[name]
+        lines.append(f"  {name:<16} {row['width']:>6}  {row['linear_probe']:>12.3f}  {row['nearest_neighbour']:.3f}")
+    rec = numbers["reconstruction"]
+    kept = f", class kept {rec['class_kept']:.3f} (the classifier on x itself: {rec['class_of_input']:.3f})" if "class_kept" in rec else ""
+    lines.append(f"  G(E(x)): L1 {rec['l1']:.3f}, MSE {rec['mse']:.3f}{kept}")
+    lines.append(f"  E(x) vs the N(0, I) prior: KID {numbers['prior']['kid']:.4f} (prior vs prior {numbers['prior']['floor']:.4f})")
+    if picture_path is not None:
+        pairs = min(_PICTURE_PAIRS, len(test_x))
+        interleaved = np.stack([test_x[:pairs], reconstructions[:pairs]], axis=1).reshape(-1, *test_x.shape[1:])
+        numbers["picture"] = rendering.write_png(rendering.image_grid(interleaved, rows=max(1, pairs // 8)), picture_path)
+        lines.append(f"  test images (odd columns) and G(E(x)) (even columns): {picture_path}")
+    return numbers, "\n".join(lines)
+
+
+def evaluate(config, model):
+    """`train_lib.evaluate_samples` plus ``"representation"`` (`representation_evaluation`)."""
+    numbers, table = train_lib.evaluate_samples(config, model)
+    picture = os.path.join(config.model_dir, train_lib.SAMPLES, "reconstructions.png")
+    found, text = representation_evaluation(config, model, picture)
+    return {**numbers, "representation": found}, f"{table}\n{text}"
