@@ -222,6 +222,24 @@ register_contract_case(ContractCase(
     _nan_points,
 ))
 
+def _aae():
+    from kgan.networks.bigan import mlp_encoder
+
+    # The clustering variant (Sec. 6): four networks, the category discriminator too.
+    return kgan.AdversarialAutoencoder(
+        mlp_encoder(2, 3 + 2, (16,)), mlp_generator(3 + 2, 2, (16,), name="decoder"), mlp_discriminator(2, (16,)), 2,
+        category_discriminator=mlp_discriminator(3, (16,), name="category_discriminator"), num_clusters=3, seed=1,
+    )
+
+
+register_contract_case(ContractCase(
+    "aae", _aae, _points, _BAD_POINTS,
+    {"serving_default": {"codes": np.random.default_rng(5).normal(size=(3, 5)).astype(np.float32)},
+     "sample": {"num_images": np.array(3, np.int32), "seed": np.array(3, np.int64)},
+     "encode": {"points": _points(3, seed=4)}, "reconstruct": {"points": _points(3, seed=4)}},
+    _nan_points,
+))
+
 _TRANSLATION_SHAPE = (8, 8, 1)
 
 

@@ -8,7 +8,7 @@ r"""Trains `kgan.BiGAN` (Donahue et al. 2017) or ALI (Dumoulin et al. 2017): a g
 
 Batches are the samples alone, as for ``train/gan.py``. The run ends with
 FID/KID of G's samples (points: mode coverage) and what the encoder learned
-(``train/bigan_evaluation.py``): linear-probe and 1-NN accuracy of E(x) beside
+(``train/encoder_evaluation.py``): linear-probe and 1-NN accuracy of E(x) beside
 raw pixels and an untrained encoder, G(E(x))'s reconstruction errors and
 class kept, and E(x) against the prior; all in ``summary.json`` under
 ``"evaluation"``, and ``samples/reconstructions.png`` (test images beside
@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 
 import kgan  # noqa: E402
-from train import bigan_evaluation  # noqa: E402
+from train import encoder_evaluation  # noqa: E402
 from train import flags as config_flags  # noqa: E402
 from train import train_lib  # noqa: E402
 
@@ -34,7 +34,7 @@ SPEC = kgan.registry.get("bigan")
 config_flags.define_config_flags(SPEC.config_class, SPEC.presets)
 flags.adopt_module_key_flags(config_flags)
 
-RECIPE = train_lib.Recipe(SPEC, evaluate=bigan_evaluation.evaluate)
+RECIPE = train_lib.Recipe(SPEC, evaluate=encoder_evaluation.evaluate)
 
 if __name__ == "__main__":
     app.run(train_lib.main_for(SPEC.config_class, SPEC.presets, RECIPE))

@@ -1,5 +1,6 @@
 """kgan's adversarial models."""
 
+from kgan.models.adversarial_autoencoder import AdversarialAutoencoder
 from kgan.models.base import AdversarialModel, Phase
 from kgan.models.bigan import BiGAN
 from kgan.models.cat_gan import CatGAN
@@ -10,4 +11,4 @@ from kgan.models.info_gan import InfoGAN
 from kgan.models.star_gan import StarGAN
 from kgan.models.wgan import WGAN, WGANGP
 
-__all__ = ["AdversarialModel", "Phase", "BiGAN", "CatGAN", "ConditionalGAN", "CycleGAN", "GAN", "InfoGAN", "StarGAN", "WGAN", "WGANGP"]
+__all__ = ["AdversarialAutoencoder", "AdversarialModel", "Phase", "BiGAN", "CatGAN", "ConditionalGAN", "CycleGAN", "GAN", "InfoGAN", "StarGAN", "WGAN", "WGANGP"]

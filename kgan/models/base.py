@@ -245,8 +245,8 @@ class AdversarialModel(keras.Model):
         """Raises ValueError when a training batch does not fit the model.
 
         The default serves models that train on samples alone: the batch is
-        one array whose examples have the shape the ``"generator"`` network
-        makes, if the model has one (images are also checked for dtype and
+        one array whose examples have the model's ``sample_shape`` (what its
+        generator or decoder makes), if it has one (images are also checked for dtype and
         the [-1, 1] range), and
         it holds at least one example per minibatch. Models whose batches are
         tuples override it and call `check_minibatch_count`.
@@ -254,8 +254,8 @@ class AdversarialModel(keras.Model):
         batch = self.unpack_batch(batch)
         if isinstance(batch, (tuple, list, dict)):
             raise ValueError(f"{type(self).__name__} trains on one array of samples per batch; got a {type(batch).__name__}.")
-        generator = getattr(self, "generator", None)  # Models without one have nothing to compare with.
-        made = tuple(generator.output_shape[1:]) if generator is not None else None
+        made = getattr(self, "sample_shape", None)  # What the model makes (GAN: G's output); None: nothing to compare with.
+        made = tuple(made) if made is not None else None
         if made is not None and len(made) == 3:
             check_image_batch(batch, expected_shape=made)
         elif made is not None and tuple(batch.shape[1:]) != made:

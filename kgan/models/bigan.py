@@ -28,6 +28,7 @@ the sample); ``encode`` returns mu.
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from kgan import serving
@@ -157,6 +158,10 @@ class BiGAN(GAN):
         """G(E(x)) with the sampling generator (its EMA, if any): float32 numpy, shaped like ``samples``."""
         codes = self.encode(samples, batch_size)
         return serving.in_chunks(lambda z: self(z, training=False), tf.constant(codes)).numpy()
+
+    def prior_samples(self, count: int, seed: int = 0) -> np.ndarray:
+        """z from the prior N(0, I), float32 numpy ``[count, latent_dim]`` (`latent_vectors`)."""
+        return self.latent_vectors(count, seed).numpy()
 
     # ------------------------------------------------------------------ losses
 

@@ -1,4 +1,4 @@
-"""The end of a ``train/bigan.py`` run: what the encoder learned (`kgan.metrics.representation`).
+"""The end of a ``train/bigan.py`` or ``train/aae.py`` run: what the encoder learned (`kgan.metrics.representation`).
 
 Beside `train_lib.evaluate_samples` (FID/KID of G's samples; points: mode
 coverage), ``evaluation.representation`` holds:
@@ -8,8 +8,12 @@ coverage), ``evaluation.representation`` holds:
   raw pixels and for a randomly initialised encoder of the same architecture
   (what the architecture alone gives); the reconstruction errors of G(E(x))
   on the test split and, for Fashion-MNIST-like data, how often kgan's
-  classifier gives G(E(x)) the class of x; and the kernel distance between
-  the encoded test images and prior samples beside the prior-vs-prior floor.
+  classifier gives G(E(x)) the class of x; the kernel distance between
+  the encoded test images and prior samples (the model's ``prior_samples``)
+  beside the prior-vs-prior floor; and, for a model that clusters
+  (``num_clusters``, the adversarial autoencoder's Sec. 6 variant), its
+  clusters of the test images against their classes
+  (`kgan.metrics.clustering_scores`).
   A picture of test images beside their reconstructions goes to
   ``samples/reconstructions.png``;
 * point mixtures: the mean distance of G(E(x)) to x, how often it stays on
@@ -24,7 +28,7 @@ import keras
 import numpy as np
 
 import kgan
-from kgan import rendering
+from kgan import metrics, rendering
 from kgan.metrics import representation
 from train import train_lib
 
@@ -34,21 +38,11 @@ _MIXTURE_EXAMPLES = 2000
 _PICTURE_PAIRS = 32
 
 
-def _normal_prior(width):
-    return lambda count, seed: np.random.default_rng(seed).normal(size=(count, width))
-
-
 def _random_encoder_codes(config, model, shape):
-    """``images -> codes`` of an untrained encoder built as the run's was (its mean half, if gaussian)."""
+    """``images -> codes`` of an untrained encoder built as the run's was: its z (BiGAN: the mean half, if gaussian)."""
     keras.utils.set_random_seed(config.seed + 1)
-    encoder = config.build_networks(shape)["encoder"]
-    width = model.latent_dim
-
-    def codes(images):
-        return np.concatenate([np.asarray(encoder(images[i : i + 500], training=False))[:, :width]
-                               for i in range(0, len(images), 500)])
-
-    return codes
+    untrained = type(model)(**config.build_networks(shape), **config.model_options(shape))  # What ModelSpec.build makes.
+    return untrained.encode
 
 
 def _mixture_evaluation(config, model):
@@ -58,7 +52,7 @@ def _mixture_evaluation(config, model):
     numbers = {
         "mean_distance": float(np.linalg.norm(reconstructed - points, axis=1).mean()),
         "mode_kept": float(np.mean(mixture.nearest_modes(reconstructed) == mixture.nearest_modes(points))),
-        "prior": representation.prior_distance(model.encode(points), _normal_prior(model.latent_dim), seed=config.seed),
+        "prior": representation.prior_distance(model.encode(points), model.prior_samples, seed=config.seed),
         "num_examples": len(points),
     }
     text = (f"kgan: G(E(x)) on {len(points)} {config.dataset} points: mean distance to x {numbers['mean_distance']:.3f}, "
@@ -104,7 +98,7 @@ def representation_evaluation(config, model, picture_path=None):
         }
     reconstructions = model.reconstruct(test_x)
     numbers["reconstruction"] = representation.reconstruction_scores(test_x, reconstructions, test_y, _classify(config, info.image_shape))
-    numbers["prior"] = representation.prior_distance(views["encoder"][1], _normal_prior(model.latent_dim), seed=config.seed)
+    numbers["prior"] = representation.prior_distance(views["encoder"][1], model.prior_samples, seed=config.seed)
     lines = [f"kgan: what E(x) gives on {len(test_y)} {config.dataset} {test_split} images ({len(train_y)} training images):",
              "  features          width  linear probe  1-NN"]
     for name in views:
@@ -112,13 +106,18 @@ def representation_evaluation(config, model, picture_path=None):
         lines.append(f"  {name:<16} {row['width']:>6}  {row['linear_probe']:>12.3f}  {row['nearest_neighbour']:.3f}")
     rec = numbers["reconstruction"]
     kept = f", class kept {rec['class_kept']:.3f} (the classifier on x itself: {rec['class_of_input']:.3f})" if "class_kept" in rec else ""
-    lines.append(f"  G(E(x)): L1 {rec['l1']:.3f}, MSE {rec['mse']:.3f}{kept}")
-    lines.append(f"  E(x) vs the N(0, I) prior: KID {numbers['prior']['kid']:.4f} (prior vs prior {numbers['prior']['floor']:.4f})")
+    lines.append(f"  reconstructions: L1 {rec['l1']:.3f}, MSE {rec['mse']:.3f}{kept}")
+    lines.append(f"  E(x) vs the prior: KID {numbers['prior']['kid']:.4f} (prior vs prior {numbers['prior']['floor']:.4f})")
+    if getattr(model, "num_clusters", 0):
+        numbers["clustering"] = metrics.clustering_scores(test_y, model.predict_clusters(test_x)).as_dict()
+        found = numbers["clustering"]
+        lines.append(f"  {model.num_clusters} clusters vs the classes: accuracy {found['accuracy']:.3f} (best one-to-one "
+                     f"assignment), NMI {found['nmi']:.3f}, ARI {found['ari']:.3f}")
     if picture_path is not None:
         pairs = min(_PICTURE_PAIRS, len(test_x))
         interleaved = np.stack([test_x[:pairs], reconstructions[:pairs]], axis=1).reshape(-1, *test_x.shape[1:])
         numbers["picture"] = rendering.write_png(rendering.image_grid(interleaved, rows=max(1, pairs // 8)), picture_path)
-        lines.append(f"  test images (odd columns) and G(E(x)) (even columns): {picture_path}")
+        lines.append(f"  test images (odd columns) and their reconstructions (even columns): {picture_path}")
     return numbers, "\n".join(lines)
 
 
