@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 from kgan.configs.base import _field
+from kgan.configs.encoder_evaluation import EncoderEvaluationOptions
 from kgan.configs.gan import GANConfig
 
 
 @dataclasses.dataclass(frozen=True)
-class AdversarialAutoencoderConfig(GANConfig):
+class AdversarialAutoencoderConfig(GANConfig, EncoderEvaluationOptions):
     """A run of ``train/aae.py``: `kgan.AdversarialAutoencoder` (Makhzani et al. 2016).
 
     Networks: an encoder with the DCGAN discriminator's trunk
@@ -31,13 +31,6 @@ class AdversarialAutoencoderConfig(GANConfig):
     )
     code_hidden_units: tuple = _field((512, 512), "Hidden widths of the code discriminators (the paper: two layers of 1,000).")
     reconstruction_weight: float = _field(1.0, "Weight of the reconstruction MSE.")
-    representation_train_images: Optional[int] = _field(
-        None, "End-of-run probes: training images encoded to fit the linear probe and the 1-NN index; unset: the whole split."
-    )
-    representation_test_images: Optional[int] = _field(
-        None, "End-of-run probes and reconstructions: test images scored (points: mixture samples, 2,000 if unset); unset: "
-        "the whole test split."
-    )
     model_dir: str = _field("runs/aae", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
     export_name: str = _field("aae", "Model name of the export (TF Serving's model name).")
 
@@ -82,8 +75,7 @@ class AdversarialAutoencoderConfig(GANConfig):
         if self.num_clusters < 0 or self.num_clusters == 1:
             problems.append(f"--num_clusters must be 0 (off) or >= 2; got {self.num_clusters}.")
         self._check_weights(problems, "reconstruction_weight", positive=True)
-        self._check_positive(problems, "representation_train_images", allow_none=True)
-        self._check_positive(problems, "representation_test_images", allow_none=True)
+        self.representation_problems(problems)
         if not self.code_hidden_units or any(int(u) < 1 for u in self.code_hidden_units):
             problems.append(f"--code_hidden_units must be a comma-separated list of positive widths; got {self.code_hidden_units!r}.")
         for name in ("label_smoothing", "feature_matching", "consensus", "generator_ema"):

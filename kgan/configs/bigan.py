@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 from kgan.configs.base import TrainingConfig, _field
+from kgan.configs.encoder_evaluation import EncoderEvaluationOptions
 from kgan.configs.gan import GANConfig
 
 
 @dataclasses.dataclass(frozen=True)
-class BiGANConfig(GANConfig):
+class BiGANConfig(GANConfig, EncoderEvaluationOptions):
     """A run of `kgan.BiGAN` (Donahue et al. 2017) or ALI (Dumoulin et al. 2017, ``--encoder_type=gaussian``).
 
     Networks: GAN's generator (`kgan.networks.dcgan_generator`,
@@ -25,13 +25,6 @@ class BiGANConfig(GANConfig):
     encoder_type: str = _field("deterministic", "deterministic (BiGAN's E(x)) or gaussian (ALI's q(z|x), reparameterised).")
     joint_hidden_units: tuple = _field(
         (512,), "Widths of the discriminator's layers after x's features and z are joined (points: the whole MLP on [x, z])."
-    )
-    representation_train_images: Optional[int] = _field(
-        None, "End-of-run probes: training images encoded to fit the linear probe and the 1-NN index; unset: the whole split."
-    )
-    representation_test_images: Optional[int] = _field(
-        None, "End-of-run probes and reconstructions: test images scored (points: mixture samples, 2,000 if unset); unset: "
-        "the whole test split."
     )
     model_dir: str = _field("runs/bigan", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
     export_name: str = _field("bigan", "Model name of the export (TF Serving's model name).")
@@ -74,8 +67,7 @@ class BiGANConfig(GANConfig):
         for name in ("label_smoothing", "feature_matching", "consensus"):
             if self._finite(name):
                 problems.append(f"--{name} does not apply to BiGAN; set it to 0.")
-        self._check_positive(problems, "representation_train_images", allow_none=True)
-        self._check_positive(problems, "representation_test_images", allow_none=True)
+        self.representation_problems(problems)
         if not self.joint_hidden_units or any(int(u) < 1 for u in self.joint_hidden_units):
             problems.append(f"--joint_hidden_units must be a comma-separated list of positive widths; got {self.joint_hidden_units!r}.")
         return problems
