@@ -114,33 +114,54 @@ def cluster_grid(images, probabilities, per_cluster: int = 10, order=None) -> np
     return image_grid(np.stack(tiles), rows=len(order))
 
 
-def point_plot(points, extent: float = 5.0, size: int = 256) -> np.ndarray:
+# Ten distinguishable colours (matplotlib's "tab10"), for points coloured by class.
+_PALETTE = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
+                     (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)], np.uint8)
+
+
+def _pixels(points, extent, size):
+    """``(rows, cols)`` of the finite points inside ``[-extent, extent]^2`` (y up), and which points those are."""
+    finite = np.all(np.isfinite(points), axis=1)
+    safe = np.where(finite[:, None], points, 0.0)
+    cols = np.round((safe[:, 0] + extent) / (2 * extent) * (size - 1)).astype(np.int64)
+    rows = np.round((extent - safe[:, 1]) / (2 * extent) * (size - 1)).astype(np.int64)
+    inside = finite & (cols >= 0) & (cols < size) & (rows >= 0) & (rows < size)
+    return rows[inside], cols[inside], inside
+
+
+def point_plot(points, extent: float = 5.0, size: int = 256, labels=None, background=None) -> np.ndarray:
     """Renders 2-D points as a uint8 RGB scatter plot (numpy only, no matplotlib).
 
     The square ``[-extent, extent]^2`` maps to ``size x size`` pixels (y up);
-    light-grey axes cross at the origin and each point is a 3x3 blue dot.
-    Points outside the square are not drawn.
+    light-grey axes cross at the origin and each point is a 3x3 dot, blue, or
+    coloured by its label (ten colours, repeating). Points outside the square
+    are not drawn.
 
     Args:
       points: ``[N, 2]`` floats.
       extent: half the side of the plotted square, in data units.
       size: side of the image in pixels.
+      labels: optional int ``[N]``: each point's class, for its colour.
+      background: optional ``[M, 2]`` points drawn first, as grey single
+        pixels (e.g. prior samples under an encoder's codes, Makhzani et al.
+        2016, Fig. 2).
     """
     points = np.asarray(points, dtype=np.float64)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"point_plot expects points of shape [N, 2]; got {points.shape}.")
+    if labels is not None and np.shape(labels) != (len(points),):
+        raise ValueError(f"point_plot: labels must be [N] = [{len(points)}]; got shape {np.shape(labels)}.")
     image = np.full((size, size, 3), 255, dtype=np.uint8)
     middle = size // 2
     image[middle, :] = image[:, middle] = (210, 210, 210)
-    finite = points[np.all(np.isfinite(points), axis=1)]
-    cols = np.round((finite[:, 0] + extent) / (2 * extent) * (size - 1)).astype(np.int64)
-    rows = np.round((extent - finite[:, 1]) / (2 * extent) * (size - 1)).astype(np.int64)
-    inside = (cols >= 0) & (cols < size) & (rows >= 0) & (rows < size)
+    if background is not None:
+        rows, cols, _ = _pixels(np.asarray(background, np.float64).reshape(-1, 2), extent, size)
+        image[rows, cols] = (170, 170, 170)
+    rows, cols, inside = _pixels(points, extent, size)
+    colours = _PALETTE[0] if labels is None else _PALETTE[np.asarray(labels, np.int64)[inside] % len(_PALETTE)]
     for dr in (-1, 0, 1):
         for dc in (-1, 0, 1):
-            r = np.clip(rows[inside] + dr, 0, size - 1)
-            c = np.clip(cols[inside] + dc, 0, size - 1)
-            image[r, c] = (31, 119, 180)
+            image[np.clip(rows + dr, 0, size - 1), np.clip(cols + dc, 0, size - 1)] = colours
     return image
 
 

@@ -101,6 +101,16 @@ def test_point_plot_draws_points_inside_extent():
     assert blue.sum() <= 2 * 9  # the point outside the extent is not drawn
 
 
+def test_point_plot_colours_points_by_label_over_grey_background_points():
+    plot = rendering.point_plot(np.array([[0.0, 0.0], [4.9, 4.9], [np.nan, 1.0]]), extent=5.0, size=64, labels=np.array([1, 12, 3]),
+                                background=np.array([[-4.0, -4.0]]))
+    assert tuple(plot[32, 32]) == (255, 127, 14) and tuple(plot[1, 62]) == (44, 160, 44)  # Labels 1 and 12 (= 2 mod 10).
+    grey = np.argwhere(np.all(plot == (170, 170, 170), axis=-1))
+    assert len(grey) == 1 and tuple(grey[0]) == (57, 6)  # One background pixel; the NaN point is not drawn.
+    with pytest.raises(ValueError, match="labels must be"):
+        rendering.point_plot(np.zeros((2, 2)), labels=np.zeros(3, int))
+
+
 class CompareWithGenerate(keras.callbacks.Callback):
     """Checks that each epoch's grid renders z = stateless_normal(seed): the fixed z."""
 

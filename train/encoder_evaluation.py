@@ -15,7 +15,8 @@ coverage), ``evaluation.representation`` holds:
   clusters of the test images against their classes
   (`kgan.metrics.clustering_scores`).
   A picture of test images beside their reconstructions goes to
-  ``samples/reconstructions.png``;
+  ``samples/reconstructions.png`` and, for a 2-D code, one of the encoded
+  test images (a colour per class) over prior samples to ``samples/codes.png``;
 * point mixtures: the mean distance of G(E(x)) to x, how often it stays on
   x's mode, and the codes against the prior, on mixture samples.
 """
@@ -118,6 +119,13 @@ def representation_evaluation(config, model, picture_path=None):
         interleaved = np.stack([test_x[:pairs], reconstructions[:pairs]], axis=1).reshape(-1, *test_x.shape[1:])
         numbers["picture"] = rendering.write_png(rendering.image_grid(interleaved, rows=max(1, pairs // 8)), picture_path)
         lines.append(f"  test images (odd columns) and their reconstructions (even columns): {picture_path}")
+        if model.latent_dim == 2:  # The paper's Fig. 2: q(z) of the test images, by class, over the prior.
+            codes, prior = views["encoder"][1], model.prior_samples(len(test_y), seed=config.seed)
+            extent = 1.1 * float(max(np.quantile(np.abs(prior), 0.999), np.quantile(np.abs(codes), 0.99)))
+            scatter = os.path.join(os.path.dirname(picture_path), "codes.png")
+            numbers["codes_picture"] = rendering.write_png(
+                rendering.point_plot(codes, extent, 512, labels=test_y, background=prior), scatter)
+            lines.append(f"  E(x) of the test images, one colour per class, over prior samples (grey): {scatter}")
     return numbers, "\n".join(lines)
 
 
