@@ -9,7 +9,7 @@ from kgan.metrics import classifier as classifier_metrics
 from kgan.metrics.density_coverage import density_coverage
 from kgan.metrics.frechet import FeatureStatistics, frechet_distance
 from kgan.metrics.intra_fid import intra_class_fid
-from kgan.metrics.kernel_distance import kernel_distance, polynomial_kernel, unbiased_mmd2
+from kgan.metrics.kernel_distance import gaussian_kernel, kernel_distance, mmd_permutation_test, polynomial_kernel, unbiased_mmd2
 from kgan.metrics.precision_recall import knn_radii, precision_recall
 
 
@@ -100,6 +100,20 @@ def test_polynomial_kernel_by_hand():
     x, y = np.array([[1.0, 2.0]]), np.array([[3.0, -1.0], [0.0, 0.0]])
     # (x.y / 2 + 1)^3: x.y = 1 -> 1.5^3; 0 -> 1.
     np.testing.assert_allclose(polynomial_kernel(x, y), [[3.375, 1.0]])
+
+
+def test_gaussian_kernel_by_hand():
+    x, y = np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [0.0, 0.0]])
+    # exp(-||x - y||^2 / (2 b^2)): distance^2 25 at bandwidth 5 -> exp(-0.5); the point itself -> 1.
+    np.testing.assert_allclose(gaussian_kernel(x, y, bandwidth=5.0), [[np.exp(-0.5), 1.0]])
+
+
+def test_the_permutation_test_keeps_one_distribution_and_rejects_a_shift():
+    rng = np.random.default_rng(3)
+    same = [mmd_permutation_test(rng.normal(size=(100, 2)), rng.normal(size=(100, 2)), num_permutations=50, seed=k) for k in range(20)]
+    assert np.mean(np.array(same) <= 0.05) <= 0.2  # About 5 % false rejections expected; 20 draws.
+    assert min(same) >= 1 / 51  # p is never below 1 / (1 + permutations).
+    assert mmd_permutation_test(rng.normal(size=(100, 2)), rng.normal(size=(100, 2)) + 1.0, num_permutations=50) == 1 / 51
 
 
 def test_unbiased_mmd_is_unbiased_on_a_discrete_case():
