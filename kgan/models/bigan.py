@@ -119,10 +119,9 @@ class BiGAN(GAN):
                 f"The encoder takes samples of shape {tuple(encoder.input_shape[1:])} but the generator makes "
                 f"{tuple(generator.output_shape[1:])}; build both for the data's shape."
             )
-        super().__init__(
-            generator, discriminator, latent_dim, loss=loss, discriminator_steps=discriminator_steps, seed=seed,
-            historical_averaging=historical_averaging, generator_ema=generator_ema, diff_augment=diff_augment,
-            extra_networks={"encoder": encoder}, **kwargs,
+        self._init_gan(
+            {"generator": generator, "encoder": encoder, "discriminator": discriminator}, latent_dim, loss, discriminator_steps,
+            0.0, seed, 0.0, None, historical_averaging, 0.0, generator_ema, diff_augment, **kwargs,
         )
         self.encoder_type = encoder_type
 

@@ -63,9 +63,6 @@ class GAN(AdversarialModel):
         subset of ``color,translation,cutout``: every image D sees, real or
         generated, in D's and G's steps, is augmented differentiably
         (`kgan.remedies.diff_augment`). ``""`` disables it. Images only.
-      extra_networks: ``{constructor argument: keras.Model}`` of a subclass's
-        further networks (those its ``groups`` name beside the generator and
-        the discriminator, e.g. `BiGAN`'s encoder).
       **kwargs: `keras.Model` arguments (``name``).
 
     Metrics (epoch means): ``d_loss``, ``g_loss``, ``d_real`` and ``d_fake``
@@ -96,9 +93,17 @@ class GAN(AdversarialModel):
         consensus: float = 0.0,
         generator_ema: float = 0.0,
         diff_augment: str = "",
-        extra_networks: dict | None = None,
         **kwargs,
     ):
+        self._init_gan(
+            {"generator": generator, "discriminator": discriminator}, latent_dim, loss, discriminator_steps, label_smoothing,
+            seed, feature_matching, feature_matching_layer, historical_averaging, consensus, generator_ema, diff_augment, **kwargs,
+        )
+
+    def _init_gan(self, networks: dict, latent_dim, loss, discriminator_steps, label_smoothing, seed, feature_matching,
+                  feature_matching_layer, historical_averaging, consensus, generator_ema, diff_augment, **kwargs):
+        """`__init__`'s work on ``networks`` (``{argument: network}``), which a subclass with more groups than
+        the generator and the discriminator (`BiGAN`'s encoder) hands in whole."""
         feature_matching = check_weight("feature_matching", feature_matching)
         consensus = check_weight("consensus", consensus)
         if consensus and int(discriminator_steps) != 1:
@@ -114,7 +119,7 @@ class GAN(AdversarialModel):
             raise ValueError(f"discriminator_steps must be >= 1; got {discriminator_steps}.")
         self.discriminator_steps = int(discriminator_steps)
         super().__init__(
-            {"generator": generator, "discriminator": discriminator, **(extra_networks or {})}, seed=seed, generator_ema=generator_ema,
+            networks, seed=seed, generator_ema=generator_ema,
             historical_averaging=historical_averaging, diff_augment=diff_augment, **kwargs,
         )
         self.loss_family = losses.get_loss_family(loss)
