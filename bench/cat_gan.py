@@ -145,10 +145,7 @@ def main(argv):
             rows.append(_row(preset, seed, summary, plain))
             runs.append({"preset": preset, "seed": seed, "dataset": dataset, "summary": summary, "plain_classifier": plain})
             print(f"{preset} seed {seed}: {json.dumps(rows[-1])}", flush=True)
-    print(format_table(rows, note), flush=True)
-    if FLAGS.json_out:
-        with open(FLAGS.json_out, "w", encoding="utf-8") as f:
-            json.dump({"note": note, "max_minutes": FLAGS.max_minutes, "rows": rows, "runs": runs}, f, indent=1, default=str)
+    seed_tables.finish(rows, runs, format_table(rows, note), note, FLAGS.max_minutes, FLAGS.json_out)
 
 
 if __name__ == "__main__":

@@ -74,3 +74,11 @@ def spread_rows(rows, group: str, columns, leading_blanks: int = 2) -> list:
         lines.append(f"| {name} mean (min-max) | {len(mine)} seeds |" + " |" * leading_blanks + " "
                      + " | ".join(cells) + " | |")
     return lines
+
+
+def finish(rows: list, runs: list, table: str, note: str, max_minutes: float, json_out) -> None:
+    """Prints a bench's table and, with ``json_out``, writes its rows and every run's summary there."""
+    print(table, flush=True)
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as f:
+            json.dump({"note": note, "max_minutes": max_minutes, "rows": rows, "runs": runs}, f, indent=1, default=str)
