@@ -3,18 +3,23 @@ r"""Trains `kgan.AdversarialAutoencoder` (Makhzani et al. 2016): an autoencoder 
     python train/aae.py --preset=demo                        # embedded Fashion-MNIST, a few minutes, no network
     python train/aae.py --preset=fashion_mnist               # the full set, a Gaussian prior on an 8-d code
     python train/aae.py --preset=clustering_fashion_mnist    # Sec. 6: 16 clusters beside the style code
+    python train/aae.py --preset=supervised_demo             # Sec. 5: the label given to the decoder, z the style
+    python train/aae.py --preset=supervised_demo --prior=mixture   # Sec. 4: each class's codes pushed to its own component
     python train/aae.py --prior=mixture --latent_dim=2 ...   # the paper's mixture of 10 2-D Gaussians
     python train/aae.py --help                               # every flag (one per AdversarialAutoencoderConfig field)
 
-Batches are the images alone. The run ends with FID/KID of decoded prior
+Batches are the images alone (``--supervised``: ``(images, labels)``). The run ends with FID/KID of decoded prior
 samples and what the encoder learned (``train/encoder_evaluation.py``):
 linear-probe and 1-NN accuracy of E(x) beside raw pixels and an untrained
 encoder, the reconstructions' errors and class kept, E(x) against the prior
 and, with ``--num_clusters``, the clusters against the classes; all in
 ``summary.json`` under ``"evaluation"``, and ``samples/reconstructions.png``
-(test images beside their reconstructions). The SavedModel serves
+(test images beside their reconstructions); ``--supervised`` adds how often
+each test image's z decoded with every class is classified as that class
+(``style``), intra-class FID and ``samples/styles.png``. The SavedModel serves
 ``decode(codes)`` (= ``serving_default``), ``sample(num_images, seed)``,
-``encode(images)`` and ``reconstruct(images)`` (and their ``_uint8`` forms).
+``encode(images)`` and ``reconstruct(images)`` (supervised: ``reconstruct(images,
+classes)``; and their ``_uint8`` forms).
 Resuming, outputs and export work as in ``train/gan.py``.
 """
 

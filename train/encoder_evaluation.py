@@ -13,12 +13,19 @@ coverage), ``evaluation.representation`` holds:
   beside the prior-vs-prior floor; and, for a model that clusters
   (``num_clusters``, the adversarial autoencoder's Sec. 6 variant), its
   clusters of the test images against their classes
-  (`kgan.metrics.clustering_scores`).
+  (`kgan.metrics.clustering_scores`). For the supervised adversarial
+  autoencoder (``num_classes``, Sec. 5) reconstructions are decoded with x's
+  own label, and ``"style"`` scores each test image's z decoded with every
+  class: how often the classifier sees the class asked for
+  (``class_control``; ``_other`` for the classes other than x's), with a
+  picture (``samples/styles.png``: each row a test image, then its style in
+  every class, the paper's Fig. 7).
   A picture of test images beside their reconstructions goes to
   ``samples/reconstructions.png`` and, for a 2-D code, one of the encoded
   test images (a colour per class) over prior samples to ``samples/codes.png``;
 * point mixtures: the mean distance of G(E(x)) to x, how often it stays on
-  x's mode, and the codes against the prior, on mixture samples.
+  x's mode, and the codes against the prior, on mixture samples (supervised:
+  the label is x's mode, and ``style`` asks for every mode).
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ from train import train_lib
 FASHION_MNIST_SOURCES = ("fashion_mnist", "embedded_fashion_mnist")
 _MIXTURE_EXAMPLES = 2000
 _PICTURE_PAIRS = 32
+_STYLE_IMAGES = 2000  # Test images whose z is decoded with every class (x K decodes).
+_STYLE_ROWS = 10
 
 
 def _random_encoder_codes(config, model, shape):
@@ -46,19 +55,57 @@ def _random_encoder_codes(config, model, shape):
     return untrained.encode
 
 
+def _labels_for(model, labels):
+    """The labels `reconstruct` takes: x's own for a supervised model, none otherwise."""
+    return labels if getattr(model, "num_classes", 0) else None
+
+
+def style_scores(model, samples, labels, classify) -> dict:
+    """A supervised model's z of each sample decoded with every class, scored by ``classify``.
+
+    Args:
+      model: with ``num_classes`` K and ``reconstruct(samples, labels)``.
+      samples, labels: N examples and their int classes ``[N]``.
+      classify: ``samples -> int classes [N]`` (kgan's classifier; a mixture's nearest mode).
+
+    Returns:
+      ``{"class_control"``: the fraction of the N x K decodes classified as
+      the class asked for; ``"class_control_other"``: the same over the
+      classes other than x's own; ``"num_examples"``: N}``.
+    """
+    hits = np.zeros([len(labels), model.num_classes], bool)
+    for k in range(model.num_classes):
+        asked = np.full(len(labels), k, np.int32)
+        hits[:, k] = np.asarray(classify(model.reconstruct(samples, asked))) == k
+    other = np.arange(model.num_classes)[None, :] != np.asarray(labels)[:, None]
+    return {"class_control": float(hits.mean()), "class_control_other": float(hits[other].mean()), "num_examples": len(labels)}
+
+
+def _style_picture(model, images, path):
+    """Rows: a test image, then its z decoded with class 0, 1, ..., K-1 (Fig. 7)."""
+    rows = [np.concatenate([images[i : i + 1], model.reconstruct(np.repeat(images[i : i + 1], model.num_classes, 0),
+                                                                 np.arange(model.num_classes, dtype=np.int32))])
+            for i in range(min(_STYLE_ROWS, len(images)))]
+    return rendering.write_png(rendering.image_grid(np.concatenate(rows), rows=len(rows)), path)
+
+
 def _mixture_evaluation(config, model):
     mixture = kgan.data.gaussian_mixture(config.dataset)
     points = mixture.sample(config.representation_test_images or _MIXTURE_EXAMPLES, seed=config.seed + 1)
-    reconstructed = model.reconstruct(points)
+    modes = mixture.nearest_modes(points)
+    reconstructed = model.reconstruct(points, _labels_for(model, modes))
     numbers = {
         "mean_distance": float(np.linalg.norm(reconstructed - points, axis=1).mean()),
-        "mode_kept": float(np.mean(mixture.nearest_modes(reconstructed) == mixture.nearest_modes(points))),
+        "mode_kept": float(np.mean(mixture.nearest_modes(reconstructed) == modes)),
         "prior": representation.prior_distance(model.encode(points), model.prior_samples, seed=config.seed),
         "num_examples": len(points),
     }
     text = (f"kgan: G(E(x)) on {len(points)} {config.dataset} points: mean distance to x {numbers['mean_distance']:.3f}, "
             f"on x's mode {numbers['mode_kept']:.3f}; codes vs the prior: KID {numbers['prior']['kid']:.4f} "
             f"(prior vs prior {numbers['prior']['floor']:.4f}).")
+    if getattr(model, "num_classes", 0):
+        numbers["style"] = style_scores(model, points, modes, mixture.nearest_modes)
+        text += f" Each point's z decoded with every mode lands on the mode asked for {numbers['style']['class_control']:.3f}."
     return numbers, text
 
 
@@ -97,8 +144,9 @@ def representation_evaluation(config, model, picture_path=None):
             "nearest_neighbour": representation.nearest_neighbour_accuracy(train_features, train_y, test_features, test_y),
             "width": int(np.prod(train_features.shape[1:])),
         }
-    reconstructions = model.reconstruct(test_x)
-    numbers["reconstruction"] = representation.reconstruction_scores(test_x, reconstructions, test_y, _classify(config, info.image_shape))
+    reconstructions = model.reconstruct(test_x, _labels_for(model, test_y))
+    classify = _classify(config, info.image_shape)
+    numbers["reconstruction"] = representation.reconstruction_scores(test_x, reconstructions, test_y, classify)
     numbers["prior"] = representation.prior_distance(views["encoder"][1], model.prior_samples, seed=config.seed)
     lines = [f"kgan: what E(x) gives on {len(test_y)} {config.dataset} {test_split} images ({len(train_y)} training images):",
              "  features          width  linear probe  1-NN"]
@@ -114,6 +162,17 @@ def representation_evaluation(config, model, picture_path=None):
         found = numbers["clustering"]
         lines.append(f"  {model.num_clusters} clusters vs the classes: accuracy {found['accuracy']:.3f} (best one-to-one "
                      f"assignment), NMI {found['nmi']:.3f}, ARI {found['ari']:.3f}")
+    if getattr(model, "num_classes", 0):
+        lines.append("  (supervised: z is meant to hold the style alone, so its probes falling short of the pixels' is the aim)")
+        if classify is not None:
+            numbers["style"] = style_scores(model, test_x[:_STYLE_IMAGES], test_y[:_STYLE_IMAGES], classify)
+            lines.append(f"  z of {numbers['style']['num_examples']} test images decoded with each class: the classifier sees the "
+                         f"class asked for {numbers['style']['class_control']:.3f} (classes other than x's: "
+                         f"{numbers['style']['class_control_other']:.3f})")
+        if picture_path is not None:
+            styles = os.path.join(os.path.dirname(picture_path), "styles.png")
+            numbers["styles_picture"] = _style_picture(model, test_x, styles)
+            lines.append(f"  test images (first column) and their z decoded with each class: {styles}")
     if picture_path is not None:
         pairs = min(_PICTURE_PAIRS, len(test_x))
         interleaved = np.stack([test_x[:pairs], reconstructions[:pairs]], axis=1).reshape(-1, *test_x.shape[1:])

@@ -6,7 +6,8 @@ import dataclasses
 
 from kgan.configs.base import _field
 from kgan.configs.encoder_evaluation import EncoderEvaluationOptions
-from kgan.configs.gan import GANConfig
+from kgan.configs.gan import GANConfig, dataset_classes
+from kgan.data import KNOWN_DATASETS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,6 +20,11 @@ class AdversarialAutoencoderConfig(GANConfig, EncoderEvaluationOptions):
     (`kgan.networks.mlp_discriminator` on z; on the cluster softmax in the
     clustering variant, ``--num_clusters``). Every optimizer but the
     discriminators' uses ``--generator_learning_rate``.
+
+    ``--supervised`` (Sec. 5) trains on ``(images, labels)`` batches and gives
+    the label to the decoder (``num_classes`` comes from the dataset); with
+    ``--prior=mixture`` as well, one component per class, the prior is
+    label-conditioned (Sec. 4) and the discriminator sees the label.
     """
 
     latent_dim: int = _field(8, "Size of z (the style code with --num_clusters).")
@@ -29,28 +35,47 @@ class AdversarialAutoencoderConfig(GANConfig, EncoderEvaluationOptions):
     num_clusters: int = _field(
         0, "The unsupervised-clustering variant (Sec. 6): K cluster logits beside z, a categorical prior on them; 0: off."
     )
+    supervised: bool = _field(
+        False, "The supervised variant (Sec. 5): (images, labels) batches, the label given to the decoder so z holds the style."
+    )
     code_hidden_units: tuple = _field((512, 512), "Hidden widths of the code discriminators (the paper: two layers of 1,000).")
     reconstruction_weight: float = _field(1.0, "Weight of the reconstruction MSE.")
     model_dir: str = _field("runs/aae", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
     export_name: str = _field("aae", "Model name of the export (TF Serving's model name).")
+
+    @property
+    def with_labels(self) -> bool:
+        """train_lib.make_dataset yields (samples, labels) batches for the supervised variant."""
+        return self.supervised
+
+    @property
+    def num_classes(self) -> int:
+        """The supervised variant's classes (the dataset's; `dataset_classes`), else 0."""
+        return (dataset_classes(self) or 0) if self.supervised else 0
+
+    @property
+    def label_conditioned_prior(self) -> bool:
+        return self.supervised and self.prior == "mixture"
 
     def build_networks(self, sample_shape) -> dict:
         """``{"encoder", "decoder", "discriminator"}`` (and ``"category_discriminator"`` with ``--num_clusters``)."""
         from kgan import networks
 
         code_width = self.num_clusters + self.latent_dim
+        num_classes = self.num_classes
         if len(sample_shape) == 3:
             found = {
                 "encoder": networks.dcgan_encoder(sample_shape, code_width, self.base_filters, self.normalization),
-                "decoder": networks.dcgan_generator(code_width, sample_shape, self.base_filters,
+                "decoder": networks.dcgan_generator(code_width + num_classes, sample_shape, self.base_filters,
                                                     normalization=self.generator_normalization, name="decoder"),
             }
         else:
             found = {
                 "encoder": networks.mlp_encoder(sample_shape[0], code_width, self.hidden_units),
-                "decoder": networks.mlp_generator(code_width, sample_shape[0], self.hidden_units, name="decoder"),
+                "decoder": networks.mlp_generator(code_width + num_classes, sample_shape[0], self.hidden_units, name="decoder"),
             }
-        found["discriminator"] = networks.mlp_discriminator(self.latent_dim, self.code_hidden_units)
+        judged = self.latent_dim + (num_classes if self.label_conditioned_prior else 0)
+        found["discriminator"] = networks.mlp_discriminator(judged, self.code_hidden_units)
         if self.num_clusters:
             found["category_discriminator"] = networks.mlp_discriminator(
                 self.num_clusters, self.code_hidden_units, name="category_discriminator")
@@ -59,7 +84,7 @@ class AdversarialAutoencoderConfig(GANConfig, EncoderEvaluationOptions):
     def model_options(self, sample_shape=None) -> dict:
         """`kgan.AdversarialAutoencoder`'s constructor arguments other than the networks."""
         return dict(
-            latent_dim=self.latent_dim, num_clusters=self.num_clusters, prior=self.prior, prior_components=self.prior_components,
+            latent_dim=self.latent_dim, num_clusters=self.num_clusters, num_classes=self.num_classes, prior=self.prior, prior_components=self.prior_components,
             prior_radius=self.prior_radius, prior_std=self.prior_std, reconstruction_weight=self.reconstruction_weight,
             seed=self.seed, historical_averaging=self.historical_averaging,
         )
@@ -74,6 +99,14 @@ class AdversarialAutoencoderConfig(GANConfig, EncoderEvaluationOptions):
             problems.append(f"--prior / --prior_components / --prior_radius / --prior_std / --latent_dim: {error}")
         if self.num_clusters < 0 or self.num_clusters == 1:
             problems.append(f"--num_clusters must be 0 (off) or >= 2; got {self.num_clusters}.")
+        if self.supervised:
+            if self.num_clusters:
+                problems.append("--supervised (labels given) and --num_clusters (clusters found without them) exclude each other.")
+            if self.dataset in KNOWN_DATASETS and not self.num_classes:
+                problems.append(f"--supervised needs labels; --dataset={self.dataset} has none.")
+            elif self.label_conditioned_prior and self.dataset in KNOWN_DATASETS and self.prior_components != self.num_classes:
+                problems.append(f"--supervised with --prior=mixture conditions the prior on the label, one component per "
+                                f"class: set --prior_components={self.num_classes} (the classes of {self.dataset}).")
         self._check_weights(problems, "reconstruction_weight", positive=True)
         self.representation_problems(problems)
         if not self.code_hidden_units or any(int(u) < 1 for u in self.code_hidden_units):
@@ -104,6 +137,15 @@ PRESETS = {
     "fashion_mnist": AdversarialAutoencoderConfig(
         dataset="fashion_mnist", epochs=25, evaluation_samples=10000, model_dir="runs/aae_fashion_mnist",
         export_name="aae_fashion_mnist",
+    ),
+    # Sec. 5 on the embedded subset: the label given to the decoder, z the style.
+    "supervised_demo": AdversarialAutoencoderConfig(
+        supervised=True, base_filters=32, epochs=20, checkpoint_every_n_steps=200, model_dir="runs/aae_supervised_demo",
+        export_name="aae_supervised_demo",
+    ),
+    "supervised_fashion_mnist": AdversarialAutoencoderConfig(
+        dataset="fashion_mnist", supervised=True, epochs=25, evaluation_samples=10000,
+        model_dir="runs/aae_supervised_fashion_mnist", export_name="aae_supervised_fashion_mnist",
     ),
     # Sec. 6: 16 clusters beside a style code of 8 (the paper's MNIST clustering setting).
     "clustering_fashion_mnist": AdversarialAutoencoderConfig(

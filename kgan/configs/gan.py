@@ -304,6 +304,22 @@ WASSERSTEIN_PRESETS = {
 }
 
 
+def dataset_classes(config):
+    """Classes of ``config.dataset`` (mixture modes for point datasets), or None if it has no labels.
+
+    User folders and files are read (headers only) for it: call once the run starts.
+    """
+    if config.is_points:
+        from kgan.data import gaussian_mixture
+
+        return gaussian_mixture(config.dataset).num_modes
+    from kgan.data import dataset_info
+
+    if specs.is_user_source(config.dataset):
+        return dataset_info(config.dataset, **config.data_options()).num_classes
+    return dataset_info(config.dataset).num_classes if config.dataset in KNOWN_DATASETS else None
+
+
 @dataclasses.dataclass(frozen=True)
 class ConditionalGANConfig(GANConfig):
     """A run of ``train/conditional_gan.py``: `kgan.ConditionalGAN` on labelled data.
@@ -339,15 +355,7 @@ class ConditionalGANConfig(GANConfig):
     @property
     def num_classes(self):
         """Classes of the dataset (mixture modes for point datasets), or None if it has no labels."""
-        if self.is_points:
-            from kgan.data import gaussian_mixture
-
-            return gaussian_mixture(self.dataset).num_modes
-        from kgan.data import dataset_info
-
-        if specs.is_user_source(self.dataset):  # Checks the data: call once the run starts (folders: headers only).
-            return dataset_info(self.dataset, **self.data_options()).num_classes
-        return dataset_info(self.dataset).num_classes if self.dataset in KNOWN_DATASETS else None
+        return dataset_classes(self)
 
     def build_networks(self, sample_shape) -> dict:
         """Conditional DCGAN networks for images, conditional MLPs for points (`kgan.networks.conditional`)."""

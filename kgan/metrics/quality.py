@@ -123,7 +123,7 @@ def _model_sampler(model):
 
     # Only a kgan conditional model says which label each sample has; any other object counts as unconditional.
     classes = getattr(model, "num_classes", None) if kgan_model else None
-    return draw, (int(classes) if classes is not None else None)
+    return draw, (int(classes) if classes else None)  # 0: unconditional (an unsupervised autoencoder)
 
 
 def _sampler(source, num_classes):

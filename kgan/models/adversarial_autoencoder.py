@@ -21,6 +21,15 @@ outputs K logits y beside the style code z; the decoder reconstructs from
 ``[softmax(y), z]``; a second discriminator (``category_discriminator``)
 pushes softmax(y) to one-hot samples of a uniform categorical prior while the
 first pushes z to the prior. argmax y is then x's cluster.
+
+Supervised (Sec. 5, Fig. 6-7): with ``num_classes=K`` batches are ``(x,
+labels)`` and the decoder reconstructs from ``[one_hot(label), z]``, so z
+need not carry the class and holds the *style*: decoding one z with each
+label draws one style in every class. With a ``"mixture"`` prior of K
+components as well, the prior is label-conditioned (Sec. 4, Fig. 4): a
+prior draw comes from the component of its (random) label, x's code is
+pushed to the component of x's label, and the discriminator sees the
+one-hot label beside z.
 """
 
 from __future__ import annotations
@@ -33,7 +42,9 @@ import numpy as np
 import tensorflow as tf
 
 from kgan import losses, serving
+from kgan.data import graph_checks
 from kgan.models.base import AdversarialModel, Phase, stream
+from kgan.models.conditional_gan import check_label_batch
 
 #: The latent priors `AdversarialAutoencoder` takes.
 PRIORS = ("gaussian", "mixture")
@@ -88,15 +99,24 @@ class LatentPrior:
         """
         if self.kind == "gaussian":
             return normal
-        k = self.num_components
-        component = tf.minimum(tf.cast(uniform * k, tf.int32), k - 1)
-        return tf.gather(tf.constant(self.means), component) + self.std * normal
+        return self.from_components(normal, uniform_categories(uniform, self.num_components))
+
+    def from_components(self, normal, components):
+        """Mixture: z = mean of component ``components`` (int ``[B]``) + std * normal; Gaussian: z = normal."""
+        if self.kind == "gaussian":
+            return normal
+        return tf.gather(tf.constant(self.means), components) + self.std * normal
 
     def sample(self, count: int, seed: int = 0) -> np.ndarray:
         """``count`` draws, float32 numpy ``[count, latent_dim]``, from the stateless seed ``seed``."""
         normal = tf.random.stateless_normal([count, self.latent_dim], seed=[seed, 0])
         uniform = tf.random.stateless_uniform([count], seed=[seed, 1])
         return self.from_noise(normal, uniform).numpy()
+
+
+def uniform_categories(uniform, count: int):
+    """int32 ``[B]`` categories, uniform over ``0..count-1``, from uniform noise ``[B]`` in [0, 1)."""
+    return tf.minimum(tf.cast(uniform * count, tf.int32), count - 1)
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -113,14 +133,21 @@ class AdversarialAutoencoder(AdversarialModel):
         ``[B, num_clusters + latent_dim]``, cluster logits first);
         `kgan.networks.bigan.dcgan_encoder`, `kgan.networks.bigan.mlp_encoder`.
       decoder: `keras.Model` codes ``[B, latent_dim]`` (clustering: ``[B,
-        num_clusters + latent_dim]``, the softmax first) -> samples (images
-        ``[B, H, W, C]`` in [-1, 1], or points); GAN's generators.
+        num_clusters + latent_dim]``, the softmax first; supervised: ``[B,
+        num_classes + latent_dim]``, the one-hot label first) -> samples
+        (images ``[B, H, W, C]`` in [-1, 1], or points); GAN's generators.
       discriminator: `keras.Model` z ``[B, latent_dim]`` -> logits ``[B, 1]``
-        (e.g. `kgan.networks.mlp_discriminator(latent_dim)`).
+        (e.g. `kgan.networks.mlp_discriminator(latent_dim)`; with a
+        label-conditioned prior ``[B, num_classes + latent_dim]``, the one-hot
+        label first).
       latent_dim: size of z (the style code in the clustering variant).
       category_discriminator: clustering only: `keras.Model` ``[B,
         num_clusters]`` -> logits ``[B, 1]``, judging softmax(y) against one-hot samples.
       num_clusters: K >= 2 for the clustering variant (Sec. 6); 0 for none.
+      num_classes: K >= 2 for the supervised variant (Sec. 5: batches
+        ``(samples, labels int [B] in [0, K))``, the label given to the
+        decoder; with a mixture prior of K components, also Sec. 4's
+        label-conditioned prior); 0 for none.
       prior: ``"gaussian"`` or ``"mixture"`` (`LatentPrior`).
       prior_components, prior_radius, prior_std: the mixture's (`LatentPrior`).
       reconstruction_weight: weight of the reconstruction loss (> 0).
@@ -145,6 +172,7 @@ class AdversarialAutoencoder(AdversarialModel):
         latent_dim: int,
         category_discriminator: keras.Model | None = None,
         num_clusters: int = 0,
+        num_classes: int = 0,
         prior: str = "gaussian",
         prior_components: int = 10,
         prior_radius: float = 4.0,
@@ -159,23 +187,35 @@ class AdversarialAutoencoder(AdversarialModel):
         if isinstance(num_clusters, bool) or int(num_clusters) < 0 or int(num_clusters) == 1:
             raise ValueError(f"num_clusters must be 0 (no clustering) or >= 2; got {num_clusters!r}.")
         self.num_clusters = int(num_clusters)
+        if isinstance(num_classes, bool) or int(num_classes) < 0 or int(num_classes) == 1:
+            raise ValueError(f"num_classes must be 0 (unsupervised) or >= 2; got {num_classes!r}.")
+        self.num_classes = int(num_classes)
+        if self.num_classes and self.num_clusters:
+            raise ValueError("num_clusters (clusters found without labels) and num_classes (labels given) exclude each other.")
+        # Sec. 4: the label picks the mixture component its codes are pushed to.
+        self.label_conditioned_prior = bool(self.num_classes) and self.prior.kind == "mixture"
+        if self.label_conditioned_prior and self.prior.num_components != self.num_classes:
+            raise ValueError(f"A label-conditioned mixture prior has one component per class: prior_components must be "
+                             f"num_classes ({self.num_classes}); got {self.prior.num_components}.")
         if (category_discriminator is None) != (self.num_clusters == 0):
             raise ValueError("The clustering variant takes num_clusters >= 2 and a category_discriminator; give both or neither.")
         if not (math.isfinite(reconstruction_weight) and reconstruction_weight > 0):
             raise ValueError(f"reconstruction_weight must be a finite number > 0; got {reconstruction_weight!r}.")
         self.reconstruction_weight = float(reconstruction_weight)
         code_width = self.num_clusters + self.latent_dim
-        for name, network, axis in (("encoder", encoder, "outputs"), ("decoder", decoder, "inputs")):
-            width = getattr(network, axis)[0].shape[-1]
-            if len(getattr(network, axis)) != 1 or width != code_width:
+        widths = (("encoder", encoder, "outputs", code_width), ("decoder", decoder, "inputs", code_width + self.num_classes))
+        for name, network, axis, width in widths:
+            if len(getattr(network, axis)) != 1 or getattr(network, axis)[0].shape[-1] != width:
                 raise ValueError(
-                    f"The {name}'s codes must be [B, {code_width}] (num_clusters {self.num_clusters} + latent_dim "
+                    f"The {name}'s codes must be [B, {width}] (num_clusters {self.num_clusters}"
+                    f"{f' + num_classes {self.num_classes}' if name == 'decoder' and self.num_classes else ''} + latent_dim "
                     f"{self.latent_dim}); {network.name!r} has {[tuple(t.shape) for t in getattr(network, axis)]}."
                 )
         if tuple(encoder.input_shape[1:]) != tuple(decoder.output_shape[1:]):
             raise ValueError(f"The encoder takes samples of shape {tuple(encoder.input_shape[1:])} but the decoder makes "
                              f"{tuple(decoder.output_shape[1:])}; build both for the data's shape.")
-        for name, network, width in (("discriminator", discriminator, self.latent_dim),
+        judged_width = self.latent_dim + (self.num_classes if self.label_conditioned_prior else 0)
+        for name, network, width in (("discriminator", discriminator, judged_width),
                                      ("category_discriminator", category_discriminator, self.num_clusters)):
             if network is not None and (len(network.inputs) != 1 or network.inputs[0].shape[-1] != width):
                 raise ValueError(f"The {name} judges codes [B, {width}]; {network.name!r} takes "
@@ -213,9 +253,24 @@ class AdversarialAutoencoder(AdversarialModel):
             return None, codes
         return codes[:, : self.num_clusters], codes[:, self.num_clusters :]
 
-    def decoder_codes(self, cluster_logits, z):
-        """The decoder's input: z, or ``[softmax(cluster logits), z]`` in the clustering variant."""
+    def decoder_codes(self, cluster_logits, z, labels=None):
+        """The decoder's input: z; ``[softmax(cluster logits), z]`` (clustering); ``[one_hot(labels), z]`` (supervised)."""
+        if self.num_classes:
+            if labels is None:
+                raise ValueError(f"The supervised autoencoder decodes with labels (int [N] in [0, {self.num_classes})); pass them.")
+            return tf.concat([self.one_hot(labels), z], axis=-1)
         return z if cluster_logits is None else tf.concat([tf.nn.softmax(cluster_logits), z], axis=-1)
+
+    def one_hot(self, labels):
+        """float32 ``[B, num_classes]`` of int labels ``[B]``."""
+        return tf.one_hot(tf.cast(labels, tf.int32), self.num_classes, dtype=tf.float32)
+
+    def sample_parts(self, minibatch):
+        """``(samples, labels int32 [B] or None)`` of a training minibatch (``(samples, labels)`` when supervised)."""
+        if self.num_classes:
+            samples, labels = minibatch
+            return samples, tf.cast(labels, tf.int32)
+        return minibatch, None
 
     def encode(self, samples, batch_size: int = 500):
         """E's z of real samples, float32 numpy ``[N, latent_dim]`` (the style code in the clustering variant)."""
@@ -236,14 +291,22 @@ class AdversarialAutoencoder(AdversarialModel):
             logits.append(None if y is None else y.numpy())
         return (None if logits[0] is None else np.concatenate(logits)), np.concatenate(codes)
 
-    def reconstruct(self, samples, batch_size: int = 500):
-        """Dec(E(x)): float32 numpy shaped like ``samples``."""
+    def reconstruct(self, samples, labels=None, batch_size: int = 500):
+        """Dec(E(x)) (supervised: Dec(label, E(x)), int ``labels`` ``[N]``, e.g. other classes' for x's style in them).
+
+        Returns float32 numpy shaped like ``samples``.
+        """
         samples = tf.convert_to_tensor(samples, tf.float32)
-        return np.concatenate([
-            self.decoder(self.decoder_codes(*self.split_codes(self.encoder(samples[i : i + batch_size], training=False))),
-                         training=False).numpy()
-            for i in range(0, int(samples.shape[0]), batch_size)
-        ])
+        if self.num_classes:
+            if labels is None:
+                raise ValueError(f"The supervised autoencoder decodes with labels (int [N] in [0, {self.num_classes})); pass them.")
+            check_label_batch(labels, self.num_classes, int(samples.shape[0]))
+        chunks = []
+        for i in range(0, int(samples.shape[0]), batch_size):
+            logits, z = self.split_codes(self.encoder(samples[i : i + batch_size], training=False))
+            chunk_labels = None if labels is None else np.asarray(labels)[i : i + batch_size]
+            chunks.append(self.decoder(self.decoder_codes(logits, z, chunk_labels), training=False).numpy())
+        return np.concatenate(chunks)
 
     def prior_samples(self, count: int, seed: int = 0) -> np.ndarray:
         """z from the prior, float32 numpy ``[count, latent_dim]`` (`LatentPrior.sample`)."""
@@ -252,23 +315,31 @@ class AdversarialAutoencoder(AdversarialModel):
     # ------------------------------------------------------------------ sampling
 
     def call(self, codes, training=False):
-        """The decoder on its codes ``[B, num_clusters + latent_dim]`` (one-hot cluster first): samples, float32."""
+        """The decoder on its codes ``[B, K + latent_dim]`` (one-hot cluster or class first, if any): samples, float32."""
         return tf.cast(self.decoder(codes, training=training), tf.float32)
 
+    @property
+    def num_categories(self) -> int:
+        """K of the one-hot part of the decoder's codes: clusters, classes, or 0."""
+        return self.num_clusters or self.num_classes
+
     def _prior_codes(self, normal, uniform, categories):
-        """The decoder's input for prior draws: z, or ``[one-hot category, z]``."""
-        z = self.prior.from_noise(normal, uniform)
-        if not self.num_clusters:
+        """The decoder's input for prior draws: z, or ``[one-hot category, z]`` (a class's own component, if conditioned)."""
+        if self.label_conditioned_prior:
+            z = self.prior.from_components(normal, categories)
+        else:
+            z = self.prior.from_noise(normal, uniform)
+        if not self.num_categories:
             return z
-        return tf.concat([tf.one_hot(categories, self.num_clusters, dtype=tf.float32), z], axis=-1)
+        return tf.concat([tf.one_hot(categories, self.num_categories, dtype=tf.float32), z], axis=-1)
 
     def sampling_inputs(self, num_samples: int, seed: int = 0, offset: int = 0):
-        """Decoder inputs of `generate`: prior z (clustering: categories cycling ``0..K-1`` from ``offset``)."""
+        """Decoder inputs of `generate`: prior z (clusters or classes: categories cycling ``0..K-1`` from ``offset``)."""
         num_samples = serving.check_num_samples(num_samples, self.latent_dim + int(np.prod(self.sample_shape)))
         seed = serving.check_seed(seed)
         normal = tf.random.stateless_normal([num_samples, self.latent_dim], seed=[seed, 0])
         uniform = tf.random.stateless_uniform([num_samples], seed=[seed, 1])
-        categories = (tf.range(num_samples) + int(offset)) % max(self.num_clusters, 1)
+        categories = (tf.range(num_samples) + int(offset)) % max(self.num_categories, 1)
         return self._prior_codes(normal, uniform, categories)
 
     def generate(self, num_samples: int, seed: int = 0):
@@ -276,8 +347,8 @@ class AdversarialAutoencoder(AdversarialModel):
         return serving.in_chunks(lambda codes: self(codes, training=False), self.sampling_inputs(num_samples, seed))
 
     def preview_inputs(self, num_samples: int, seed: int = 0):
-        """``(inputs, rows)`` of a progress grid: `sampling_inputs` (clustering: one row per cluster)."""
-        return self.sampling_inputs(num_samples, seed), (self.num_clusters or None)
+        """``(inputs, rows)`` of a progress grid: `sampling_inputs` (clusters or classes: one row per category)."""
+        return self.sampling_inputs(num_samples, seed), (self.num_categories or None)
 
     # ------------------------------------------------------------------ phases
 
@@ -300,11 +371,9 @@ class AdversarialAutoencoder(AdversarialModel):
             "normal": self.normal_noise(batch_size, (self.latent_dim,), stream("latent", index), training),
             "uniform": self.uniform_noise(batch_size, (), stream("labels", index), training),
         }
-        if self.num_clusters:
-            inputs["categories"] = tf.minimum(
-                tf.cast(self.uniform_noise(batch_size, (), stream("code", index), training) * self.num_clusters, tf.int32),
-                self.num_clusters - 1,
-            )
+        if self.num_clusters or self.label_conditioned_prior:
+            inputs["categories"] = uniform_categories(
+                self.uniform_noise(batch_size, (), stream("code", index), training), self.num_categories)
         return inputs
 
     def regularization_inputs(self, minibatch, index, state=None, training=True):
@@ -315,10 +384,17 @@ class AdversarialAutoencoder(AdversarialModel):
         """None: the reconstruction reads the minibatch alone."""
         return {}
 
+    def _judge_z(self, z, labels, training):
+        """D's logits on codes z ``[B, latent_dim]`` (label-conditioned prior: on ``[one_hot(labels), z]``)."""
+        if self.label_conditioned_prior:
+            z = tf.concat([self.one_hot(labels), z], axis=-1)
+        return tf.cast(self.discriminator(z, training=training), tf.float32)
+
     def _judged_codes(self, minibatch, training):
-        """``(D's logits on E(x)'s z, the category D's on softmax(y) or None, the codes)``."""
-        logits, z = self.split_codes(self.encoder(minibatch, training=training))
-        z_logits = tf.cast(self.discriminator(z, training=training), tf.float32)
+        """``(D's logits on E(x)'s z, the category D's on softmax(y) or None)``."""
+        samples, labels = self.sample_parts(minibatch)
+        logits, z = self.split_codes(self.encoder(samples, training=training))
+        z_logits = self._judge_z(z, labels, training)
         y_logits = None
         if self.num_clusters:
             y_logits = tf.cast(self.category_discriminator(tf.nn.softmax(logits), training=training), tf.float32)
@@ -327,8 +403,11 @@ class AdversarialAutoencoder(AdversarialModel):
     def discriminator_loss(self, minibatch, inputs, training=True):
         """D's cross-entropy: prior samples real, codes fake (plus the category D's, clustering)."""
         fake_z, fake_y = self._judged_codes(minibatch, training)
-        prior = self.prior.from_noise(inputs["normal"], inputs["uniform"])
-        real_z = tf.cast(self.discriminator(prior, training=training), tf.float32)
+        if self.label_conditioned_prior:  # Each prior draw from the component of its label, shown with the label.
+            prior = self.prior.from_components(inputs["normal"], inputs["categories"])
+            real_z = self._judge_z(prior, inputs["categories"], training)
+        else:
+            real_z = self._judge_z(self.prior.from_noise(inputs["normal"], inputs["uniform"]), None, training)
         loss = self.loss_family.discriminator(real_z, fake_z, 0.0)
         extras = {"d_real": tf.reduce_mean(real_z), "d_fake": tf.reduce_mean(fake_z)}
         if self.num_clusters:
@@ -346,10 +425,11 @@ class AdversarialAutoencoder(AdversarialModel):
         return loss, {}
 
     def reconstruction_loss(self, minibatch, inputs, training=True):
-        """``reconstruction_weight`` x the mean squared error of Dec(E(x)) against x (logged unweighted)."""
-        logits, z = self.split_codes(self.encoder(minibatch, training=training))
-        reconstructed = tf.cast(self.decoder(self.decoder_codes(logits, z), training=training), tf.float32)
-        error = tf.reduce_mean(tf.square(tf.cast(minibatch, tf.float32) - reconstructed))
+        """``reconstruction_weight`` x the mean squared error of Dec(E(x)) (supervised: Dec(label, E(x))) against x (logged unweighted)."""
+        samples, labels = self.sample_parts(minibatch)
+        logits, z = self.split_codes(self.encoder(samples, training=training))
+        reconstructed = tf.cast(self.decoder(self.decoder_codes(logits, z, labels), training=training), tf.float32)
+        error = tf.reduce_mean(tf.square(tf.cast(samples, tf.float32) - reconstructed))
         return self.reconstruction_weight * error, {"reconstruction_loss": error}
 
     # ------------------------------------------------------------------ serving
@@ -357,19 +437,23 @@ class AdversarialAutoencoder(AdversarialModel):
     def serving_endpoints(self):
         """Named `tf.function`s for `kgan.export`.
 
-        * ``decode(codes float32 [N, num_clusters + latent_dim])`` (also
+        * ``decode(codes float32 [N, K + latent_dim])`` (also
           ``serving_default``) -> `kgan.serving.generator_outputs` of the
-          decoder (clustering: the one-hot cluster first, then z);
+          decoder (clustering or supervised: the one-hot cluster or class
+          first, then z; K = 0 otherwise);
         * ``sample(num_images int32 [], seed int64 [])`` -> the same for prior
-          draws (clustering: clusters cycling 0..K-1); equals `generate`;
+          draws (clusters or classes cycling 0..K-1); equals `generate`;
         * ``encode(images)`` (``encode_uint8``; points: ``encode(points)``) ->
           ``z`` float32 ``[N, latent_dim]`` (clustering: also ``cluster``
           int32 ``[N]`` and ``cluster_probabilities`` ``[N, K]``);
-        * ``reconstruct(images)`` (``reconstruct_uint8``) -> the decoder's outputs on E(x).
+        * ``reconstruct(images)`` (``reconstruct_uint8``) -> the decoder's
+          outputs on E(x); supervised: ``reconstruct(images, classes float32
+          [N, K] in [0, 1])``, the decoder on ``[classes, E(x)]`` (one-hot
+          rows: x's style drawn in those classes).
 
         Inputs are checked in the graph and fail with InvalidArgument naming them.
         """
-        width = self.num_clusters + self.latent_dim
+        width = self.num_categories + self.latent_dim
         shape = tuple(self.encoder.input_shape[1:])
 
         @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="codes")])
@@ -381,7 +465,7 @@ class AdversarialAutoencoder(AdversarialModel):
             num_images = serving.checked_count(num_images)
             normal = tf.random.stateless_normal(tf.stack([num_images, self.latent_dim]), seed=tf.stack([seed, tf.constant(0, tf.int64)]))
             uniform = tf.random.stateless_uniform(tf.reshape(num_images, [1]), seed=tf.stack([seed, tf.constant(1, tf.int64)]))
-            categories = tf.range(num_images) % max(self.num_clusters, 1)
+            categories = tf.range(num_images) % max(self.num_categories, 1)
             return serving.generator_outputs(self(self._prior_codes(normal, uniform, categories), training=False))
 
         def encoded(samples):
@@ -398,8 +482,54 @@ class AdversarialAutoencoder(AdversarialModel):
 
         endpoints = {"serving_default": decode, "decode": decode, "sample": sample}
         endpoints.update(serving.sample_input_endpoints("encode", encoded, shape))
-        endpoints.update(serving.sample_input_endpoints("reconstruct", reconstructed, shape))
+        if self.num_classes:
+            endpoints.update(self._restyle_endpoints(shape))
+        else:
+            endpoints.update(serving.sample_input_endpoints("reconstruct", reconstructed, shape))
         return endpoints
+
+    def _restyle_endpoints(self, shape):
+        """Supervised ``reconstruct(images or points, classes)``: the decoder on ``[classes, z of E(x)]``."""
+
+        def restyled(samples, classes):
+            return self(tf.concat([classes, self.split_codes(self.encoder(samples, training=False))[1]], axis=-1), training=False)
+
+        condition = ("classes", self.num_classes, 0.0, 1.0)
+        if len(shape) == 3:
+            return serving.translation_endpoints("reconstruct", restyled, shape, condition=condition)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="points"),
+                                      tf.TensorSpec([None, None], tf.float32, name="classes")])
+        def reconstruct_points(points, classes):
+            points = serving.checked_vectors(points, shape[0], "points")
+            classes = serving.checked_vectors(classes, self.num_classes, "classes", minimum=0.0, maximum=1.0)
+            points, classes = serving.checked_batch_sizes({"points": points, "classes": classes})
+            return serving.generator_outputs(restyled(points, classes))
+
+        return {"reconstruct": reconstruct_points}
+
+    # ------------------------------------------------------------------ batches
+
+    def check_batch(self, batch):
+        """Supervised: ``(samples, labels int [B] in [0, num_classes))``; otherwise the samples alone (the base's)."""
+        if not self.num_classes:
+            return super().check_batch(batch)
+        batch = self.unpack_batch(batch)
+        if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+            raise ValueError(
+                f"The supervised adversarial autoencoder (num_classes={self.num_classes}) trains on (samples, labels) "
+                f"batches with int labels [batch]; got {type(batch).__name__}. Use kgan.data.load_images(name, "
+                "with_labels=True) or model.fit(images, labels)."
+            )
+        samples, labels = batch
+        super().check_batch(samples)
+        check_label_batch(labels, self.num_classes, int(samples.shape[0]))
+
+    def batch_value_checks(self, batch):
+        if not self.num_classes:
+            return super().batch_value_checks(batch)
+        samples, labels = batch
+        return super().batch_value_checks(samples) + [graph_checks.ValueCheck("labels", labels, "labels", num_classes=self.num_classes)]
 
     # ------------------------------------------------------------------ config
 
@@ -412,6 +542,7 @@ class AdversarialAutoencoder(AdversarialModel):
             "category_discriminator": config.get("category_discriminator"),
             "latent_dim": self.latent_dim,
             "num_clusters": self.num_clusters,
+            "num_classes": self.num_classes,
             "prior": self.prior.kind,
             "prior_components": self.prior.num_components,
             "prior_radius": self.prior.radius,
