@@ -38,5 +38,8 @@ setuptools.setup(
             # serving contract tests (tests/test_serving.py).
             "tensorflow-serving-api",
         ],
+        # Figures drawn by bench/ scripts (bench/generator_losses.py): curves, not image grids,
+        # which kgan.rendering draws with pillow alone. Never needed by the library or tests.
+        "bench": ["matplotlib"],
     },
 )

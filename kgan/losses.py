@@ -13,6 +13,11 @@ Families (``<family>_discriminator_loss`` / ``<family>_generator_loss``):
   saturates when D rejects samples confidently.
 * ``non_saturating`` -- same D loss; G maximises ``log D(G(z))`` instead
   (the paper's practical recommendation).
+* ``maximum_likelihood`` -- same D loss; G minimises
+  ``-1/2 E[exp(sigma^-1(D(G(z))))]`` (Goodfellow 2016, "NIPS 2016 Tutorial:
+  Generative Adversarial Networks", Sec. 3.2.3, eq. 16): with an optimal D
+  its expected gradient is that of KL(p_data || p_model), i.e. maximum
+  likelihood.
 * ``least_squares`` -- Mao et al. (2017), LSGAN with targets a=0, b=1, c=1.
 * ``hinge`` -- Lim & Ye (2017) / Miyato et al. (2018).
 * ``wasserstein`` -- Arjovsky et al. (2017): the critic estimates
@@ -95,6 +100,28 @@ def non_saturating_generator_loss(fake_logits):
       Scalar float32, >= 0.
     """
     return _mean(_sigmoid_cross_entropy(fake_logits, 1.0))
+
+
+maximum_likelihood_discriminator_loss = minimax_discriminator_loss
+
+
+def maximum_likelihood_generator_loss(fake_logits):
+    """``-1/2 E[exp(logits)]``, since ``sigma^-1(D(G(z)))`` is D's logit (Goodfellow 2016, eq. 16).
+
+    With D = D*, ``exp(logit) = p_data / p_model``, so G's expected gradient
+    is the maximum-likelihood one. Its gradient in the logit, ``-exp(l) / 2``,
+    is ~0 for samples D rejects (like the minimax loss) and grows without
+    bound for those D accepts: a few samples carry most of it (the tutorial's
+    Fig. 16; ``bench/generator_losses.py`` draws the three). Computed in float32
+    without clipping; logits above ~88 overflow, as the formula does.
+
+    Args:
+      fake_logits: D's logits on generated data, any shape ``[B, ...]``.
+
+    Returns:
+      Scalar float32, < 0; minimised by G.
+    """
+    return -0.5 * _mean(tf.exp(tf.cast(fake_logits, tf.float32)))
 
 
 # --- least squares (Mao et al. 2017) ------------------------------------------
@@ -292,6 +319,9 @@ LOSS_FAMILIES = {
     "minimax": LossFamily("minimax", minimax_discriminator_loss, minimax_generator_loss, True),
     "non_saturating": LossFamily(
         "non_saturating", non_saturating_discriminator_loss, non_saturating_generator_loss, True
+    ),
+    "maximum_likelihood": LossFamily(
+        "maximum_likelihood", maximum_likelihood_discriminator_loss, maximum_likelihood_generator_loss, True
     ),
     "least_squares": LossFamily(
         "least_squares", least_squares_discriminator_loss, least_squares_generator_loss, True

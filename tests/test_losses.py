@@ -35,6 +35,27 @@ def test_non_saturating_generator_loss_is_minus_log_d():
     assert losses.non_saturating_generator_loss(FAKE).numpy() == pytest.approx(-np.mean(np.log(sigmoid)), rel=1e-5)
 
 
+def test_maximum_likelihood_generator_loss_is_minus_half_exp_of_d_inverse_sigmoid():
+    sigmoid = 1 / (1 + np.exp(-FAKE))
+    inverse = np.log(sigmoid / (1 - sigmoid))  # sigma^-1(D(G(z))), Goodfellow 2016 eq. 16
+    assert losses.maximum_likelihood_generator_loss(FAKE).numpy() == pytest.approx(-0.5 * np.mean(np.exp(inverse)), rel=1e-5)
+    family = losses.get_loss_family("maximum_likelihood")
+    assert family.discriminator is losses.minimax_discriminator_loss
+
+
+def test_the_three_generator_losses_share_their_optimum_direction_but_not_their_gradients():
+    import tensorflow as tf
+
+    # dJ/dl at D(G(z)) = sigmoid(l): minimax -sigmoid(l), non-saturating -(1 - sigmoid(l)), ML -exp(l) / 2.
+    logits = tf.constant([[-6.0], [0.0], [3.0]])
+    for name, expected in (("minimax", lambda l: -1 / (1 + np.exp(-l))), ("non_saturating", lambda l: -1 / (1 + np.exp(l))),
+                           ("maximum_likelihood", lambda l: -0.5 * np.exp(l))):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            loss = losses.get_loss_family(name).generator(logits) * 3  # Undo the mean over 3.
+        np.testing.assert_allclose(tape.gradient(loss, logits).numpy()[:, 0], expected(logits.numpy()[:, 0]), rtol=1e-5)
+
+
 def test_one_sided_label_smoothing_changes_real_target_only():
     smoothing = 0.1
     target = 1 - smoothing

@@ -38,7 +38,7 @@ class GANConfig(TrainingConfig):
         "or 'discrimination' (Salimans et al. 2016)."
     )
     spectral_norm: bool = _field(False, "Spectrally normalise every discriminator layer (Miyato et al. 2018).")
-    loss: str = _field("non_saturating", "GAN loss: minimax, non_saturating, least_squares, hinge or wasserstein.")
+    loss: str = _field("non_saturating", "GAN loss: minimax, non_saturating, maximum_likelihood (G: -exp(logit) / 2, Goodfellow 2016), least_squares, hinge or wasserstein.")
     discriminator_steps: int = _field(1, "Discriminator updates per generator update (k).")
     label_smoothing: float = _field(0.0, "One-sided label smoothing: real targets become 1 - label_smoothing.")
     # Training-side remedies (kgan.remedies; see the GAN docstring).
