@@ -13,6 +13,9 @@ One recipe per model family, used unchanged on both mixtures (see RECIPES):
 * ``gan``: non-saturating GAN, MLP G and D 2x256, latent 64, k=1, batch 256,
   Adam(beta_1=0.5) with PolynomialDecay(1e-3 -> 1e-4) over the run (the
   recipe of the ring-of-8 learning test in tests/test_gan.py).
+  ``gan_minimax`` and ``gan_maximum_likelihood``: the same with the other two
+  generator losses of Goodfellow (2016), Sec. 3.2 (``loss="minimax"``,
+  ``"maximum_likelihood"``; D's cross-entropy unchanged).
 * ``wgan``: weight clipping at 0.01, n_critic=5, minibatch 64, RMSprop(5e-5)
   for both networks (Arjovsky et al. 2017); ``wgan_fast``: the same with
   RMSprop(5e-4). Networks as for ``wgangp``.
@@ -105,6 +108,9 @@ RECIPES = {
         one_sided_penalty=True,
     ),
 }
+# The lectures' three generator losses side by side: the gan recipe otherwise unchanged.
+RECIPES["gan_minimax"] = dict(RECIPES["gan"], label="GAN (minimax)", loss="minimax")
+RECIPES["gan_maximum_likelihood"] = dict(RECIPES["gan"], label="GAN (maximum likelihood)", loss="maximum_likelihood")
 # WGAN at 10x the paper's rate; the same recipe otherwise.
 RECIPES["wgan_fast"] = dict(
     RECIPES["wgan"], label="WGAN (clip 0.01, RMSprop 5e-4)", learning_rate=5e-4, final_learning_rate=5e-4
@@ -151,7 +157,7 @@ def build_model(recipe, seed, model_options=None, network_options=None):
     k = recipe["discriminator_steps"]
     options = dict(discriminator_steps=k, seed=seed, **(model_options or {}))
     if recipe["family"] == "GAN":
-        model = kgan.GAN(generator, critic, latent_dim, loss="non_saturating", **options)
+        model = kgan.GAN(generator, critic, latent_dim, loss=recipe.get("loss", "non_saturating"), **options)
     elif recipe["family"] == "WGAN":
         model = kgan.WGAN(generator, critic, latent_dim, clip_value=recipe["clip_value"], **options)
     elif recipe["family"] == "WGANGP":
