@@ -240,6 +240,31 @@ register_contract_case(ContractCase(
     _nan_points,
 ))
 
+def _lapgan():
+    from kgan.networks import lapgan
+
+    # Two levels (4x4, then the 8x8 residual): a network pair per level, each its own two groups.
+    return kgan.LapGAN(
+        [lapgan.coarse_generator(3, (4, 4, 1), (16,)), lapgan.residual_generator((8, 8, 1), 2, 4, name="generator_1")],
+        [lapgan.coarse_discriminator((4, 4, 1), (16,)), lapgan.residual_discriminator((8, 8, 1), 4, name="discriminator_1")],
+        seed=1,
+    )
+
+
+def _nan_images():
+    images = random_images(8, (8, 8, 1))
+    images[5, 2, 3, 0] = np.nan
+    return images, r"images contain NaN or Inf values \(1 of 512\)"
+
+
+register_contract_case(ContractCase(
+    "lapgan", _lapgan, lambda: random_images(8, (8, 8, 1)), lambda: (random_images(8, (8, 8, 3)), "channel"),
+    {"serving_default": {"z": np.random.default_rng(5).normal(size=(3, 5)).astype(np.float32)},
+     "sample": {"num_images": np.array(3, np.int32), "seed": np.array(3, np.int64)},
+     "level_0": {"num_images": np.array(3, np.int32), "seed": np.array(3, np.int64)}},
+    _nan_images,
+))
+
 _TRANSLATION_SHAPE = (8, 8, 1)
 
 

@@ -158,7 +158,7 @@ def learning_rates(config, model) -> dict:
     updates = model.updates_per_step()
     schedules = {}
     for group, rate in rates.items():
-        total = train_steps * updates[group]
+        total = train_steps * max(updates[group], 1)  # A group no phase updates (LapGAN's untrained levels) keeps its rate.
         schedules[group] = ConstantThenLinearDecay(
             rate, total, int(config.learning_rate_decay_start * total), config.learning_rate_final_fraction
         )

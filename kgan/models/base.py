@@ -416,9 +416,17 @@ class AdversarialModel(keras.Model):
 
     # ------------------------------------------------------------------ the step
 
+    def phase_function(self, phase: Phase, kind: str):
+        """The model's ``<phase name>_<kind>`` method (kind ``"inputs"`` or ``"loss"``).
+
+        A model whose phases are made per instance (`LapGAN`: one pair per
+        pyramid level) overrides this instead of defining a method per phase.
+        """
+        return getattr(self, f"{phase.name}_{kind}")
+
     def phase_loss(self, phase: Phase, minibatch, inputs, training: bool = True):
         """``<name>_loss`` of a phase, plus the historical-averaging penalty of each group in training."""
-        loss, extras = getattr(self, f"{phase.name}_loss")(minibatch, inputs, training=training)
+        loss, extras = self.phase_function(phase, "loss")(minibatch, inputs, training=training)
         if training and self.historical_averaging:
             if isinstance(loss, dict):
                 loss = {g: l + self.historical_averaging * getattr(self, f"{g}_history").penalty() for g, l in loss.items()}
@@ -450,7 +458,7 @@ class AdversarialModel(keras.Model):
             if not found:
                 raise ValueError(f"{type(self).__name__} has no phase {phase!r}; its phases: {[p.name for p in self.phases()]}.")
             phase = found[0]
-        inputs = getattr(self, f"{phase.name}_inputs")(minibatch, index, {} if state is None else state, training=True)
+        inputs = self.phase_function(phase, "inputs")(minibatch, index, {} if state is None else state, training=True)
         loss, extras = self.run_phase(phase, lambda: self.phase_loss(phase, minibatch, inputs, training=True))
         self.after_update(phase)
         return loss, extras
@@ -481,7 +489,7 @@ class AdversarialModel(keras.Model):
         batch = self.prepare_batch(batch)
         state = {}
         for phase in self.phases():
-            inputs = getattr(self, f"{phase.name}_inputs")(batch, 0, state, training=False)
+            inputs = self.phase_function(phase, "inputs")(batch, 0, state, training=False)
             loss, extras = self.phase_loss(phase, batch, inputs, training=False)
             self._track(phase, loss, extras)
             state.update(extras)

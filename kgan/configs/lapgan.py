@@ -1,0 +1,95 @@
+"""Config and presets of `kgan.LapGAN` (``train/lapgan.py``)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from kgan.configs.base import _field
+from kgan.configs.gan import GANConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class LapGANConfig(GANConfig):
+    """A run of ``train/lapgan.py``: `kgan.LapGAN` (Denton et al. 2015) on images.
+
+    ``--levels`` pyramid levels halve the image from the full size down
+    (28 -> 14 -> 7 for Fashion-MNIST, 32 -> 16 -> 8 for 32-px data). Level 0:
+    MLPs (`kgan.networks.lapgan.coarse_generator` / ``_discriminator``, widths
+    ``--coarse_hidden_units``) on a z of ``--latent_dim``; every finer level:
+    convolutional nets of ``--base_filters`` on the upsampled coarser image and
+    a z of ``--level_noise_dim``. Every generator uses
+    ``--generator_learning_rate``, every discriminator
+    ``--discriminator_learning_rate``.
+    """
+
+    levels: int = _field(3, "Pyramid levels, the full size the finest; each coarser level halves it.")
+    levels_to_train: tuple = _field((), "Levels each step trains, 0 the coarsest (default: all), e.g. --levels_to_train=1,2.")
+    latent_dim: int = _field(100, "Size of z_0, the coarsest level's noise.")
+    level_noise_dim: int = _field(16, "Size of z_k of each finer level (one learned input plane).")
+    coarse_hidden_units: tuple = _field((512, 512), "Hidden widths of level 0's MLP generator and discriminator.")
+    model_dir: str = _field("runs/lapgan", "Run directory: checkpoints/, samples/ (PNG grids) and logs/ (TensorBoard).")
+    export_name: str = _field("lapgan", "Model name of the export (TF Serving's model name).")
+
+    def build_networks(self, sample_shape) -> dict:
+        """``{"generators": [...], "discriminators": [...]}``, coarsest level first."""
+        from kgan.networks import lapgan
+
+        height, width, channels = sample_shape
+        sizes = lapgan.pyramid_sizes(height, width, self.levels)
+        generators = [lapgan.coarse_generator(self.latent_dim, (*sizes[0], channels), self.coarse_hidden_units)]
+        discriminators = [lapgan.coarse_discriminator((*sizes[0], channels), self.coarse_hidden_units)]
+        for k, size in enumerate(sizes[1:], start=1):
+            shape = (*size, channels)
+            generators.append(lapgan.residual_generator(shape, self.level_noise_dim, self.base_filters, name=f"generator_{k}"))
+            discriminators.append(lapgan.residual_discriminator(shape, self.base_filters, name=f"discriminator_{k}"))
+        return {"generators": generators, "discriminators": discriminators}
+
+    def model_options(self, sample_shape=None) -> dict:
+        """`kgan.LapGAN`'s constructor arguments other than the networks."""
+        return dict(loss=self.loss, levels_to_train=(self.levels_to_train or None), seed=self.seed,
+                    historical_averaging=self.historical_averaging)
+
+    def problems(self) -> list:
+        from kgan.models.lapgan import LAPGAN_LOSSES
+        from kgan.networks.lapgan import pyramid_sizes
+
+        problems = super().problems()
+        if self.is_points:
+            problems.append(f"LapGAN builds images in a pyramid; --dataset={self.dataset} is 2-D points.")
+        if self.levels < 1:
+            problems.append(f"--levels must be >= 1; got {self.levels}.")
+        elif self.image_size is not None:
+            try:
+                pyramid_sizes(self.image_size, self.image_size, self.levels)
+            except ValueError as error:
+                problems.append(f"--image_size / --levels: {error}")
+        if any(not 0 <= int(k) < max(self.levels, 1) for k in self.levels_to_train):
+            problems.append(f"--levels_to_train must name levels in [0, {self.levels}); got {self.levels_to_train!r}.")
+        self._check_positive(problems, "level_noise_dim")
+        if not self.coarse_hidden_units or any(int(u) < 1 for u in self.coarse_hidden_units):
+            problems.append(f"--coarse_hidden_units must be a comma-separated list of positive widths; got {self.coarse_hidden_units!r}.")
+        if self.loss not in LAPGAN_LOSSES:
+            problems.append(f"--loss={self.loss} does not apply to LapGAN; choose one of {', '.join(LAPGAN_LOSSES)}.")
+        for name in ("label_smoothing", "feature_matching", "consensus", "generator_ema"):
+            if self._finite(name):
+                problems.append(f"--{name} does not apply to LapGAN; set it to 0.")
+        if self.diff_augment or self.discriminator_steps != 1 or self.minibatch != "none" or self.spectral_norm:
+            problems.append("--diff_augment, --discriminator_steps, --minibatch and --spectral_norm do not apply to LapGAN "
+                            "(one D and one G update per level and step, plain networks); leave them unset.")
+        return problems
+
+
+PRESETS = {
+    # The embedded Fashion-MNIST subset (6,000 training images, 1,000 test images, no network): a few minutes.
+    "demo": LapGANConfig(base_filters=32, epochs=20, checkpoint_every_n_steps=200, model_dir="runs/lapgan_demo",
+                         export_name="lapgan_demo"),
+    # Seconds: smoke tests and CI.
+    "smoke": LapGANConfig(
+        latent_dim=8, level_noise_dim=4, base_filters=8, coarse_hidden_units=(16,), batch_size=16, epochs=2,
+        steps_per_epoch=5, limit=256, checkpoint_every_n_steps=3, num_samples=16, evaluation_samples=100,
+        model_dir="runs/lapgan_smoke", export_name="lapgan_smoke",
+    ),
+    # The full training split, scored on the 10,000 test images.
+    "fashion_mnist": LapGANConfig(dataset="fashion_mnist", epochs=25, evaluation_samples=10000,
+                                  model_dir="runs/lapgan_fashion_mnist", export_name="lapgan_fashion_mnist"),
+}
