@@ -1,6 +1,6 @@
 r"""Sample quality after a fixed CPU budget, per model: a README table with its protocol.
 
-For ``gan``, ``wgan_gp``, ``conditional_gan`` and ``lapgan``: train the binary's
+For ``gan``, ``wgan_gp``, ``conditional_gan``, ``lapgan`` and ``gran``: train the binary's
 ``fashion_mnist`` preset (all 60,000 training images) for ``--budget_minutes``
 of ``fit`` (``--max_train_minutes``; a fresh run directory), export, then
 evaluate the export: FID and KID of ``--num_samples`` samples against the first
@@ -13,7 +13,8 @@ demo preset (its own length) and report its end-of-run evaluation (translation
 L1 vs true pairs; target-attribute and content accuracy).
 
     python bench/quality.py --models=gan,wgan_gp --budget_minutes=45      # ~2 h with evaluation
-    python bench/quality.py --models=gan,lapgan --budget_minutes=45       # issue 20: the pyramid beside one GAN
+    python bench/quality.py --models=gan,lapgan,gran --budget_minutes=45  # the pyramid and the canvas beside one GAN
+    python bench/quality.py --models=gran --train_flag=--canvas_steps=5   # GRAN's canvas steps against FID and time
     python bench/quality.py --models=cycle_gan,star_gan                    # ~6 min
 
 Prints a Markdown table and writes every number to ``--json_out``. Training
@@ -34,7 +35,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LATENT_MODELS = {"gan": "gan.py", "wgan_gp": "wgan_gp.py", "conditional_gan": "conditional_gan.py", "lapgan": "lapgan.py"}
+LATENT_MODELS = {"gan": "gan.py", "wgan_gp": "wgan_gp.py", "conditional_gan": "conditional_gan.py", "lapgan": "lapgan.py",
+                 "gran": "gran.py"}
 TRANSLATION_MODELS = {"cycle_gan": "cycle_gan.py", "star_gan": "star_gan.py"}
 
 _MODELS = flags.DEFINE_list("models", ["gan", "wgan_gp"], f"Any of {[*LATENT_MODELS, *TRANSLATION_MODELS]}.")

@@ -4,7 +4,7 @@ Models are `keras.Model` subclasses trained with `model.fit`; see the README.
 """
 
 from kgan import callbacks, data, export, image_pool, latent, losses, metrics, networks, penalties, rendering, saving, serving
-from kgan.models import GAN, WGAN, WGANGP, AdversarialAutoencoder, AdversarialModel, BiGAN, CatGAN, ConditionalGAN, CycleGAN, InfoGAN, LapGAN, Phase, StarGAN
+from kgan.models import GAN, WGAN, WGANGP, AdversarialAutoencoder, AdversarialModel, BiGAN, CatGAN, ConditionalGAN, CycleGAN, GRAN, InfoGAN, LapGAN, Phase, StarGAN
 from kgan import registry  # noqa: E402  (after the models, which register themselves)
 
 __version__ = "0.1.0"
@@ -17,6 +17,7 @@ __all__ = [
     "ConditionalGAN",
     "CycleGAN",
     "GAN",
+    "GRAN",
     "InfoGAN",
     "LapGAN",
     "Phase",

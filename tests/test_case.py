@@ -265,6 +265,21 @@ register_contract_case(ContractCase(
     _nan_images,
 ))
 
+def _gran():
+    from kgan.networks import dcgan_discriminator
+    from kgan.networks.gran import gran_generator
+
+    # Two canvas steps share the encoder and decoder; no batch norm (two replicas must match one device).
+    return kgan.GRAN(gran_generator(4, (8, 8, 1), 2, 8, 4, normalization=False), dcgan_discriminator((8, 8, 1), 4, "none"), 4, seed=1)
+
+
+register_contract_case(ContractCase(
+    "gran", _gran, lambda: random_images(8, (8, 8, 1)), lambda: (random_images(8, (8, 8, 3)), "channel"),
+    {"serving_default": {"z": np.random.default_rng(5).normal(size=(3, 4)).astype(np.float32)},
+     "canvases": {"num_images": np.array(3, np.int32), "seed": np.array(3, np.int64)}},
+    _nan_images,
+))
+
 _TRANSLATION_SHAPE = (8, 8, 1)
 
 
