@@ -32,23 +32,16 @@ flags.adopt_module_key_flags(config_flags)
 _CANVAS_COLUMNS = 8
 
 
-def canvas_picture(model, path, seed: int = 0) -> str:
-    """PNG of ``_CANVAS_COLUMNS`` samples: row t their canvas after step t."""
+def canvas_rows(model, seed: int = 0):
+    """``(images, rows)``: ``_CANVAS_COLUMNS`` samples, row t their canvas after step t."""
     import numpy as np
 
     steps = np.asarray(model.canvas_steps(model.latent_vectors(_CANVAS_COLUMNS, seed)))  # [N, T, H, W, C]
-    rows = np.swapaxes(steps, 0, 1).reshape(-1, *steps.shape[2:])
-    return kgan.rendering.write_png(kgan.rendering.image_grid(rows, rows=steps.shape[1]), path)
+    return np.swapaxes(steps, 0, 1).reshape(-1, *steps.shape[2:]), steps.shape[1]
 
 
-def evaluate(config, model):
-    """`train_lib.evaluate_samples` and ``samples/canvas.png``."""
-    numbers, table = train_lib.evaluate_samples(config, model)
-    path = canvas_picture(model, os.path.join(config.model_dir, train_lib.SAMPLES, "canvas.png"), config.seed)
-    return {**numbers, "canvas_picture": path}, f"{table}\nkgan: {_CANVAS_COLUMNS} samples after each of the {model.num_canvas_steps} canvas steps: {path}"
-
-
-RECIPE = train_lib.Recipe(SPEC, evaluate=evaluate)
+RECIPE = train_lib.Recipe(SPEC, evaluate=train_lib.evaluation_with_picture(
+    "canvas.png", canvas_rows, lambda model: f"{_CANVAS_COLUMNS} samples after each of the {model.num_canvas_steps} canvas steps"))
 
 if __name__ == "__main__":
     app.run(train_lib.main_for(SPEC.config_class, SPEC.presets, RECIPE))

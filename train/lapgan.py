@@ -35,25 +35,17 @@ flags.adopt_module_key_flags(config_flags)
 _PYRAMID_COLUMNS = 8
 
 
-def pyramid_picture(model, path, seed: int = 0) -> str:
-    """PNG of ``_PYRAMID_COLUMNS`` samples: row k their level-k images, enlarged to the full size (nearest)."""
+def pyramid_levels(model, seed: int = 0):
+    """``(images, rows)``: ``_PYRAMID_COLUMNS`` samples, row k their level-k images enlarged to the full size (nearest)."""
     import numpy as np
     import tensorflow as tf
 
     levels = model.sample_levels(model.latent_vectors(_PYRAMID_COLUMNS, seed))
-    size = model.sample_shape[:2]
-    rows = [tf.image.resize(level, size, method="nearest").numpy() for level in levels]
-    return kgan.rendering.write_png(kgan.rendering.image_grid(np.concatenate(rows), rows=len(rows)), path)
+    return np.concatenate([tf.image.resize(level, model.sample_shape[:2], method="nearest").numpy() for level in levels]), len(levels)
 
 
-def evaluate(config, model):
-    """`train_lib.evaluate_samples` and ``samples/pyramid.png``."""
-    numbers, table = train_lib.evaluate_samples(config, model)
-    path = pyramid_picture(model, os.path.join(config.model_dir, train_lib.SAMPLES, "pyramid.png"), config.seed)
-    return {**numbers, "pyramid_picture": path}, f"{table}\nkgan: the pyramid of {_PYRAMID_COLUMNS} samples, coarsest on top: {path}"
-
-
-RECIPE = train_lib.Recipe(SPEC, evaluate=evaluate)
+RECIPE = train_lib.Recipe(SPEC, evaluate=train_lib.evaluation_with_picture(
+    "pyramid.png", pyramid_levels, lambda model: f"the pyramid of {_PYRAMID_COLUMNS} samples, coarsest on top"))
 
 if __name__ == "__main__":
     app.run(train_lib.main_for(SPEC.config_class, SPEC.presets, RECIPE))

@@ -47,7 +47,7 @@ import time
 import keras
 from absl import logging
 
-from kgan import atomic_files, distribute, registry, saving, serving
+from kgan import atomic_files, distribute, registry, rendering, saving, serving
 from kgan import callbacks as kgan_callbacks
 from kgan import data as kgan_data
 from kgan import export as kgan_export
@@ -633,6 +633,25 @@ def evaluate_samples(config, model):
         kid_subset_size=min(1000, count // 2),
     )
     return report, "kgan: end-of-run evaluation\n" + quality.format_report(report)
+
+
+
+def evaluation_with_picture(filename: str, draw, caption):
+    """An ``evaluate`` for a `Recipe`: `evaluate_samples`, then a picture of the model into ``samples/<filename>``.
+
+    Args:
+      filename: e.g. ``"pyramid.png"``; its stem names the summary key (``"pyramid_picture"``).
+      draw: ``(model, seed) -> images [N, H, W, C] in [-1, 1], rows``, laid out as a grid of ``rows`` rows.
+      caption: ``model -> str``, what the printed line says the picture shows.
+    """
+
+    def evaluate(config, model):
+        numbers, table = evaluate_samples(config, model)
+        images, rows = draw(model, config.seed)
+        path = rendering.save_image_grid(images, os.path.join(config.model_dir, SAMPLES, filename), rows=rows)
+        return {**numbers, f"{os.path.splitext(filename)[0]}_picture": path}, f"{table}\nkgan: {caption(model)}: {path}"
+
+    return evaluate
 
 
 def classifier_at_hand() -> str:
