@@ -37,6 +37,8 @@ setuptools.setup(
             # The official PredictRequest / ModelServerConfig protos for the
             # serving contract tests (tests/test_serving.py).
             "tensorflow-serving-api",
+            # tests/test_losses.py redraws bench/generator_losses.py's figure.
+            "matplotlib",
         ],
         # Figures drawn by bench/ scripts (bench/generator_losses.py): curves, not image grids,
         # which kgan.rendering draws with pillow alone. Never needed by the library or tests.

@@ -45,6 +45,16 @@ def test_each_step_adds_a_decoded_update_of_the_canvas_so_far():
     np.testing.assert_allclose(steps[:, -1], model(z).numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_one_step_is_a_plain_generator_tanh_of_one_decoded_update():
+    model = _model(steps=1)
+    canvas = model.generator.get_layer("canvas")
+    z = tf.random.stateless_normal([2, 4], seed=[2, 0])
+    empty = canvas.encoder(tf.zeros([2, 8, 8, 1]))
+    once = np.tanh(canvas.decoder(tf.concat([canvas.projection(z), empty], axis=-1)).numpy())
+    np.testing.assert_allclose(model(z).numpy(), once, rtol=1e-5, atol=1e-6)
+    assert model.canvas_steps(z).shape == (2, 1, 8, 8, 1)
+
+
 def test_bad_canvases_and_generators_are_refused():
     with pytest.raises(ValueError, match="divisible by 4"):
         RecurrentCanvas((30, 30, 1))

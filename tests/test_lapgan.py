@@ -54,6 +54,18 @@ def test_the_pyramid_halves_by_block_means_and_doubles_bilinearly():
     np.testing.assert_allclose(nets.upsample(constant).numpy(), 0.25, rtol=1e-6)  # Bilinear keeps a constant image.
 
 
+def test_the_residual_decomposition_gives_the_image_back_exactly():
+    # A hand case: a 4x4 image whose 2x2 blocks average to 0.5, -0.5, 0 and 0.25.
+    image = np.array([[0.4, 0.6, -0.4, -0.6], [0.6, 0.4, -0.6, -0.4], [0.0, 0.0, 0.5, 0.0], [0.1, -0.1, 0.0, 0.5]], np.float32)
+    pyramid = nets.laplacian_pyramid(image[None, :, :, None], 2)
+    np.testing.assert_allclose(pyramid[0].numpy()[0, :, :, 0], [[0.5, -0.5], [0.0, 0.25]], atol=1e-6)
+    np.testing.assert_allclose(pyramid[1].numpy() + nets.upsample(pyramid[0]).numpy(), image[None, :, :, None], atol=1e-6)
+    images = random_images(3, (16, 16, 1))
+    three = nets.laplacian_pyramid(images, 3)
+    assert [tuple(p.shape[1:3]) for p in three] == [(4, 4), (8, 8), (16, 16)]
+    np.testing.assert_allclose(nets.reconstruct_laplacian(three).numpy(), images, atol=1e-5)
+
+
 # ---------------------------------------------------------------------- the levels' games
 
 

@@ -56,6 +56,19 @@ def test_the_three_generator_losses_share_their_optimum_direction_but_not_their_
         np.testing.assert_allclose(tape.gradient(loss, logits).numpy()[:, 0], expected(logits.numpy()[:, 0]), rtol=1e-5)
 
 
+def test_the_generator_loss_figure_is_drawn_by_its_script(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.test_case import REPO
+
+    out = tmp_path / "generator_losses.png"
+    result = subprocess.run([sys.executable, f"{REPO}/bench/generator_losses.py", f"--out={out}", "--points=101"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "| 0.5 | -0.6931 | 0.6931 | -0.5 |" in result.stdout
+
+
 def test_one_sided_label_smoothing_changes_real_target_only():
     smoothing = 0.1
     target = 1 - smoothing

@@ -8,7 +8,9 @@ the upsampled coarser image ``l_k = upsample(I_{k-1})`` and noise, and whose
 discriminator judges ``(l_k + h_k, l_k)``.
 
 * `downsample` / `upsample`: the pyramid's d(.) (2x2 mean) and u(.)
-  (bilinear 2x); `gaussian_pyramid` builds I_0 .. I_{L-1} of real images.
+  (bilinear 2x); `gaussian_pyramid` builds I_0 .. I_{L-1} of real images,
+  `laplacian_pyramid` their I_0 and residuals h_1 .. h_{L-1}, and
+  `reconstruct_laplacian` sums them back (exactly).
 * `coarse_generator`, `coarse_discriminator`: level 0, MLPs as the paper's
   coarsest CIFAR-10 level (8x8) used.
 * `residual_generator`, `residual_discriminator`: levels >= 1, small
@@ -57,6 +59,20 @@ def gaussian_pyramid(images, levels: int) -> list:
     for _ in range(int(levels) - 1):
         found.insert(0, downsample(found[0]))
     return found
+
+
+def laplacian_pyramid(images, levels: int) -> list:
+    """``[I_0, h_1, ..., h_{L-1}]``: the coarsest image, then each level's band-pass residual h_k = I_k - u(I_{k-1})."""
+    gaussian = gaussian_pyramid(images, levels)
+    return [gaussian[0]] + [gaussian[k] - upsample(gaussian[k - 1]) for k in range(1, int(levels))]
+
+
+def reconstruct_laplacian(pyramid):
+    """The full-size image of `laplacian_pyramid`'s output: I_k = u(I_{k-1}) + h_k, coarse to fine."""
+    image = pyramid[0]
+    for residual in pyramid[1:]:
+        image = upsample(image) + residual
+    return image
 
 
 def coarse_generator(latent_dim: int, image_shape, hidden_units=(512, 512), name: str = "generator_0") -> keras.Model:
