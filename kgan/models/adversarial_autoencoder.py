@@ -43,7 +43,7 @@ import tensorflow as tf
 
 from kgan import losses, serving
 from kgan.data import graph_checks
-from kgan.models.base import AdversarialModel, Phase, stream
+from kgan.models.base import AdversarialModel, Phase, stream, uniform_categories
 from kgan.models.conditional_gan import check_label_batch
 
 #: The latent priors `AdversarialAutoencoder` takes.
@@ -112,11 +112,6 @@ class LatentPrior:
         normal = tf.random.stateless_normal([count, self.latent_dim], seed=[seed, 0])
         uniform = tf.random.stateless_uniform([count], seed=[seed, 1])
         return self.from_noise(normal, uniform).numpy()
-
-
-def uniform_categories(uniform, count: int):
-    """int32 ``[B]`` categories, uniform over ``0..count-1``, from uniform noise ``[B]`` in [0, 1)."""
-    return tf.minimum(tf.cast(uniform * count, tf.int32), count - 1)
 
 
 @keras.saving.register_keras_serializable(package="kgan")

@@ -68,6 +68,11 @@ def stream(kind: str, index: int = 0) -> int:
     return NOISE_BANDS[kind] + int(index)
 
 
+def uniform_categories(uniform, count: int):
+    """int32 ``[B]`` categories, uniform over ``0..count-1``, from uniform noise ``[B]`` in [0, 1) (labels, clusters, components)."""
+    return tf.minimum(tf.cast(uniform * count, tf.int32), count - 1)
+
+
 @dataclasses.dataclass(frozen=True)
 class Phase:
     """One kind of update in a train step.

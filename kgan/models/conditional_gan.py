@@ -9,7 +9,7 @@ import tensorflow as tf
 from kgan import penalties, serving
 from kgan.arguments import check_weight
 from kgan.data import graph_checks
-from kgan.models.base import stream
+from kgan.models.base import stream, uniform_categories
 from kgan.models.gan import GAN
 
 
@@ -242,7 +242,7 @@ class ConditionalGAN(GAN):
 
     def _sample_labels(self, batch_size, index, training):
         uniform = self.uniform_noise(batch_size, (), stream("labels", index), training)
-        return tf.minimum(tf.cast(uniform * self.num_classes, tf.int32), self.num_classes - 1)
+        return uniform_categories(uniform, self.num_classes)
 
     def discriminator_inputs(self, minibatch, index, state=None, training=True):
         """``{"z", "labels"}`` for the fakes of one D update (``+ "epsilon"`` with a gradient penalty)."""
