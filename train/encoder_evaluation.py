@@ -55,9 +55,11 @@ def _random_encoder_codes(config, model, shape):
     return untrained.encode
 
 
-def _labels_for(model, labels):
-    """The labels `reconstruct` takes: x's own for a supervised model, none otherwise."""
-    return labels if getattr(model, "num_classes", 0) else None
+def _reconstruct(model, samples, labels):
+    """G(E(x)) / Dec(E(x)): with x's own labels for a supervised model (it decodes with them), else without."""
+    if getattr(model, "num_classes", 0):
+        return model.reconstruct(samples, labels)
+    return model.reconstruct(samples)
 
 
 def style_scores(model, samples, labels, classify) -> dict:
@@ -93,7 +95,7 @@ def _mixture_evaluation(config, model):
     mixture = kgan.data.gaussian_mixture(config.dataset)
     points = mixture.sample(config.representation_test_images or _MIXTURE_EXAMPLES, seed=config.seed + 1)
     modes = mixture.nearest_modes(points)
-    reconstructed = model.reconstruct(points, _labels_for(model, modes))
+    reconstructed = _reconstruct(model, points, modes)
     numbers = {
         "mean_distance": float(np.linalg.norm(reconstructed - points, axis=1).mean()),
         "mode_kept": float(np.mean(mixture.nearest_modes(reconstructed) == modes)),
@@ -144,7 +146,7 @@ def representation_evaluation(config, model, picture_path=None):
             "nearest_neighbour": representation.nearest_neighbour_accuracy(train_features, train_y, test_features, test_y),
             "width": int(np.prod(train_features.shape[1:])),
         }
-    reconstructions = model.reconstruct(test_x, _labels_for(model, test_y))
+    reconstructions = _reconstruct(model, test_x, test_y)
     classify = _classify(config, info.image_shape)
     numbers["reconstruction"] = representation.reconstruction_scores(test_x, reconstructions, test_y, classify)
     numbers["prior"] = representation.prior_distance(views["encoder"][1], model.prior_samples, seed=config.seed)
