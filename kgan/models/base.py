@@ -166,6 +166,8 @@ class AdversarialModel(keras.Model):
                 raise TypeError(f"{name} must be a keras.Model; got {type(networks[name]).__name__}.")
             setattr(self, name, networks[name])
         self.seed = int(seed)
+        # {network name: weights} while `substituted_weights` is active; plain Python, not tracked by Keras.
+        object.__setattr__(self, "_substituted", {})
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
         # Counts train_step calls; saved with the weights, so resumed runs continue
         # the same noise sequence. Only the first replica's update counts.
@@ -398,10 +400,39 @@ class AdversarialModel(keras.Model):
         None)`` in float32: a second output (an AC-GAN class head, StarGAN's
         domain head) is the auxiliary one.
         """
-        outputs = getattr(self, network)(self.discriminator_view(samples, condition, augment, network), training=training)
+        outputs = self.call_network(network, self.discriminator_view(samples, condition, augment, network), training)
         if isinstance(outputs, (list, tuple)):
             return tf.cast(outputs[0], tf.float32), tf.cast(outputs[1], tf.float32)
         return tf.cast(outputs, tf.float32), None
+
+    def call_network(self, name: str, inputs, training=True):
+        """``getattr(self, name)(inputs, training=training)``, with the weights `substituted_weights` put in place, if any.
+
+        The one place the adversarial losses call a discriminator through
+        (`discriminate`), so a loss can be evaluated against other values of
+        its weights (`GAN`'s unrolled discriminator) without touching the
+        network's variables.
+        """
+        network = getattr(self, name)
+        weights = self._substituted.get(name)
+        if weights is None:
+            return network(inputs, training=training)
+        # The non-trainable state (batch-norm statistics) is read as it is; its updates are dropped.
+        frozen = [tf.convert_to_tensor(v) for v in network.non_trainable_variables]
+        outputs, _ = network.stateless_call(weights, frozen, inputs, training=training)
+        return outputs
+
+    @contextlib.contextmanager
+    def substituted_weights(self, name: str, weights):
+        """Within the block, `call_network` runs network ``name`` with ``weights`` (tensors, one per trainable variable)."""
+        network = getattr(self, name)
+        if len(weights) != len(network.trainable_variables):
+            raise ValueError(f"{name} has {len(network.trainable_variables)} trainable variables; got {len(weights)} values.")
+        self._substituted[name] = list(weights)
+        try:
+            yield
+        finally:
+            del self._substituted[name]
 
     @staticmethod
     def weighted_terms(loss, extras: dict, **terms):
