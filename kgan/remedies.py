@@ -17,6 +17,12 @@ objective or the update:
 * `diff_augment` (Zhao et al. 2020, "Differentiable Augmentation for
   Data-Efficient GAN Training"): colour, translation and cutout applied to
   every image the discriminator sees, real or generated, as differentiable ops.
+* `pack_samples` / `packed_shape` (Lin et al. 2018, "PacGAN: The power of two
+  samples in generative adversarial networks"): the discriminator judges packs
+  of m samples of one kind, joined along the last axis.
+* `unrolled_weights` (Metz et al. 2017, "Unrolled Generative Adversarial
+  Networks"): the discriminator's weights after k differentiable gradient
+  steps, which the generator's surrogate loss is computed against.
 
 Every random choice is an input (``params`` drawn by the model from its
 step-seeded noise streams), so the functions are pure and replica-consistent.
@@ -35,7 +41,10 @@ __all__ = [
     "consensus_gradients",
     "diff_augment",
     "feature_matching_loss",
+    "pack_samples",
+    "packed_shape",
     "parse_augment_policy",
+    "unrolled_weights",
 ]
 
 # ---------------------------------------------------------------- feature matching
@@ -314,3 +323,109 @@ def diff_augment(images, params, policy=DIFF_AUGMENT_OPS, translation_ratio: flo
         cut = tf.logical_and(masks[0][:, :, None], masks[1][:, None, :])  # [B, H, W]
         x = x * tf.cast(tf.logical_not(cut), x.dtype)[..., None]
     return x
+
+
+# ---------------------------------------------------------------- PacGAN
+
+
+def packed_shape(sample_shape, pack: int) -> tuple:
+    """The shape of one pack of ``pack`` samples, what a PacGAN discriminator is built for.
+
+    Lin et al. 2018, "PacGAN", Sec. 3: m samples are concatenated along the
+    feature axis, so a point ``(D,)`` becomes ``(m * D,)`` and an image
+    ``(H, W, C)`` becomes ``(H, W, m * C)``; the discriminator's layers are
+    otherwise unchanged.
+
+    Args:
+      sample_shape: one sample's shape, e.g. ``(2,)`` or ``(28, 28, 1)``.
+      pack: m >= 1 (1: the shape itself).
+
+    Returns:
+      The packed shape as a tuple of ints.
+    """
+    shape = tuple(int(d) for d in sample_shape)
+    pack = _check_pack(pack)
+    if not shape:
+        raise ValueError("packed_shape needs the shape of one sample, e.g. (2,) or (28, 28, 1); got ().")
+    return shape[:-1] + (shape[-1] * pack,)
+
+
+def pack_samples(samples, pack: int):
+    """Joins every ``pack`` consecutive samples into one: ``[B, ..., C]`` -> ``[B / m, ..., m * C]``.
+
+    Pack j holds samples ``j*m .. j*m + m - 1`` in that order (sample i's
+    features at ``[..., (i mod m) * C : (i mod m + 1) * C]``). A batch of real
+    samples gives packs of real samples and a generated batch packs of
+    generated ones, as PacGAN's discriminator sees them (Lin et al. 2018).
+
+    Args:
+      samples: ``[B, ...]`` with ``B`` divisible by ``pack``.
+      pack: m >= 1 (1 returns ``samples`` unchanged).
+
+    Raises:
+      ValueError: ``B`` is known and not a multiple of ``pack`` (a batch whose
+        size is only known when it runs fails with InvalidArgument instead).
+    """
+    pack = _check_pack(pack)
+    if pack == 1:
+        return samples
+    batch = samples.shape[0]
+    message = f"PacGAN with pack={pack} judges packs of {pack} samples: every minibatch's size must be a multiple of {pack}"
+    if batch is not None and batch % pack:
+        raise ValueError(f"{message}; got {batch}. Batch the dataset by a multiple of {pack} (times discriminator_steps).")
+    dynamic = tf.shape(samples)
+    checks = [] if batch is not None else [
+        tf.debugging.assert_equal(dynamic[0] % pack, 0, message=message)
+    ]
+    with tf.control_dependencies(checks):
+        rank = samples.shape.rank
+        feature_shape = dynamic[1:]
+        # [B, ..., C] -> [B/m, m, ..., C] -> [B/m, ..., m, C] -> [B/m, ..., m*C].
+        grouped = tf.reshape(samples, tf.concat([[-1, pack], feature_shape], 0))
+        order = [0] + list(range(2, rank)) + [1, rank]
+        moved = tf.transpose(grouped, order)
+        return tf.reshape(moved, tf.concat([[-1], feature_shape[:-1], [pack * feature_shape[-1]]], 0))
+
+
+def _check_pack(pack) -> int:
+    if isinstance(pack, bool) or int(pack) != pack or int(pack) < 1:
+        raise ValueError(f"pack must be an integer >= 1 (1: no packing); got {pack!r}.")
+    return int(pack)
+
+
+# ---------------------------------------------------------------- unrolled GAN
+
+
+def unrolled_weights(loss_fn, weights, steps_inputs, learning_rate, reduce_gradients=None):
+    """The weights after ``len(steps_inputs)`` differentiable gradient-descent steps on ``loss_fn``.
+
+    Metz et al. 2017, "Unrolled Generative Adversarial Networks", Eq. (4):
+    ``theta^{k+1} = theta^k - eta * d L_D(theta^k) / d theta^k`` (written as
+    descent on the discriminator's loss). Each step's gradient is taken on an
+    inner tape *inside* whatever outer tape is recording, so a loss computed
+    with the returned weights has gradients through every step (the
+    generator's "unrolled" gradient, second-order terms included).
+
+    Args:
+      loss_fn: ``loss_fn(weights, inputs)`` -> float32 scalar: the loss with
+        ``weights`` in place of the network's trainable variables.
+      weights: list of tensors, the starting values (the network's weights).
+      steps_inputs: one ``inputs`` per step (fresh noise each), passed to ``loss_fn``.
+      learning_rate: eta, a float or scalar tensor.
+      reduce_gradients: optional ``list -> list`` applied to each step's
+        gradients (under `tf.distribute`: the mean over replicas, so every
+        replica unrolls the same, global-batch discriminator).
+
+    Returns:
+      A list of tensors like ``weights``.
+    """
+    weights = list(weights)
+    for inputs in steps_inputs:
+        with tf.GradientTape() as tape:
+            tape.watch(weights)
+            loss = loss_fn(weights, inputs)
+        gradients = tape.gradient(loss, weights)
+        if reduce_gradients is not None:
+            gradients = reduce_gradients(gradients)
+        weights = [w if g is None else w - tf.cast(learning_rate, w.dtype) * tf.cast(g, w.dtype) for w, g in zip(weights, gradients)]
+    return weights

@@ -75,6 +75,9 @@ class BiGAN(GAN):
     ``d_real`` and ``d_fake`` (mean logits on (x, E(x)) and (G(z), z)).
     """
 
+    # D(x, z) pairs each sample with its code, and E trains in G's phase: none of GAN's step options fit.
+    training_options = ()
+
     groups = {"generator": ("generator",), "encoder": ("encoder",), "discriminator": ("discriminator",)}
 
     def __init__(

@@ -229,6 +229,9 @@ class CatGAN(GAN):
     a minibatch without labelled examples).
     """
 
+    # D is a per-sample classifier whose entropies define the game: none of GAN's step options fit.
+    training_options = ()
+
     metric_names = ("d_loss", "g_loss", "real_marginal_entropy", "real_conditional_entropy", "fake_conditional_entropy",
                     "fake_marginal_entropy")
 

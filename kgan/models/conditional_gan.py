@@ -129,6 +129,9 @@ class ConditionalGAN(GAN):
     ``wasserstein_estimate``; with a penalty ``gradient_penalty`` (unweighted).
     """
 
+    # PacGAN packs would have to pack the labels too: not defined here.
+    training_options = ("unrolled_steps", "updates")
+
     def __init__(
         self,
         generator: keras.Model,

@@ -63,6 +63,31 @@ class GAN(AdversarialModel):
         subset of ``color,translation,cutout``: every image D sees, real or
         generated, in D's and G's steps, is augmented differentiably
         (`kgan.remedies.diff_augment`). ``""`` disables it. Images only.
+      pack: m of PacGAN (Lin et al. 2018): D judges packs of m real or m
+        generated samples joined along the last axis
+        (`kgan.remedies.pack_samples`), so it must be built for
+        `kgan.remedies.packed_shape` ``(sample_shape, m)``, e.g.
+        ``dcgan_discriminator(packed_shape((28, 28, 1), 2))`` for
+        ``[B/2, 28, 28, 2]``; its outputs are per pack, ``[B/m, ...]``.
+        Every minibatch must hold a multiple of m samples. 1 disables it.
+      unrolled_steps: k of the unrolled GAN (Metz et al. 2017): G's loss is
+        computed against D after k differentiable gradient steps on D's loss
+        (each on the step's last real minibatch and fresh noise;
+        `kgan.remedies.unrolled_weights`), and G's gradient flows through
+        them. The unrolled copies are discarded: D itself takes its usual
+        update. Batch-norm statistics are read, not updated, in the copies;
+        a WGAN's copies are not clipped; feature matching uses D's own
+        weights. 0 disables it.
+      unrolled_learning_rate: eta of the unrolled steps (plain gradient
+        steps, the paper's Eq. 4); None: the discriminator optimizer's
+        current learning rate. Adam moves D further per step than a plain
+        step at the same rate, so a larger eta may be needed for the copies
+        to move as far as D does.
+      updates: ``"alternating"`` (Algorithm 1: D's update, then G's against
+        the updated D) or ``"simultaneous"`` (both networks step at once on
+        one minibatch and one z, each gradient taken at the same parameters;
+        needs ``discriminator_steps=1``). Consensus optimization always steps
+        simultaneously.
       **kwargs: `keras.Model` arguments (``name``).
 
     Metrics (epoch means): ``d_loss``, ``g_loss``, ``d_real`` and ``d_fake``
@@ -77,6 +102,10 @@ class GAN(AdversarialModel):
     """
 
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
+    #: The options of `_init_gan` that change how D sees samples or how the step is made; a
+    #: subclass whose losses or networks do not fit one lists fewer (it is refused with a message).
+    training_options = ("pack", "unrolled_steps", "updates")
+    UPDATE_ORDERS = ("alternating", "simultaneous")
 
     def __init__(
         self,
@@ -93,15 +122,21 @@ class GAN(AdversarialModel):
         consensus: float = 0.0,
         generator_ema: float = 0.0,
         diff_augment: str = "",
+        pack: int = 1,
+        unrolled_steps: int = 0,
+        unrolled_learning_rate: float | None = None,
+        updates: str = "alternating",
         **kwargs,
     ):
         self._init_gan(
             {"generator": generator, "discriminator": discriminator}, latent_dim, loss, discriminator_steps, label_smoothing,
-            seed, feature_matching, feature_matching_layer, historical_averaging, consensus, generator_ema, diff_augment, **kwargs,
+            seed, feature_matching, feature_matching_layer, historical_averaging, consensus, generator_ema, diff_augment,
+            pack=pack, unrolled_steps=unrolled_steps, unrolled_learning_rate=unrolled_learning_rate, updates=updates, **kwargs,
         )
 
     def _init_gan(self, networks: dict, latent_dim, loss, discriminator_steps, label_smoothing, seed, feature_matching,
-                  feature_matching_layer, historical_averaging, consensus, generator_ema, diff_augment, **kwargs):
+                  feature_matching_layer, historical_averaging, consensus, generator_ema, diff_augment, pack=1,
+                  unrolled_steps=0, unrolled_learning_rate=None, updates="alternating", **kwargs):
         """`__init__`'s work on ``networks`` (``{argument: network}``), which a subclass with more groups than
         the generator and the discriminator (`BiGAN`'s encoder) hands in whole."""
         feature_matching = check_weight("feature_matching", feature_matching)
@@ -111,6 +146,7 @@ class GAN(AdversarialModel):
                 f"consensus optimization takes one simultaneous step of both networks; use discriminator_steps=1 "
                 f"(got {discriminator_steps})."
             )
+        self._check_training_options(networks, pack, unrolled_steps, unrolled_learning_rate, updates, discriminator_steps, consensus)
         remedy_metrics = (("feature_matching",) if feature_matching else ()) + (("consensus_penalty",) if consensus else ())
         # Trackers are made from metric_names in AdversarialModel.__init__
         # (a subclass may have set its own instance list already).
@@ -135,6 +171,10 @@ class GAN(AdversarialModel):
         self.feature_matching = feature_matching
         self.feature_matching_layer = feature_matching_layer
         self.consensus = consensus
+        self.pack = int(pack)
+        self.unrolled_steps = int(unrolled_steps)
+        self.unrolled_learning_rate = None if unrolled_learning_rate is None else float(unrolled_learning_rate)
+        self.updates = updates
         if self.feature_matching:
             extractor = keras.Model(
                 self.discriminator.inputs,
@@ -143,6 +183,50 @@ class GAN(AdversarialModel):
             )
             # Behind a function: as an attribute Keras would track (and save) D's layers twice.
             self.discriminator_features = lambda inputs, training=True: extractor(inputs, training=training)
+
+    def _check_training_options(self, networks, pack, unrolled_steps, unrolled_learning_rate, updates, discriminator_steps, consensus):
+        """Raises ValueError for a `pack`, `unrolled_steps` or `updates` this model or its networks cannot take."""
+        name = type(self).__name__
+        remedies.packed_shape((1,), pack)  # Checks pack is an int >= 1.
+        if isinstance(unrolled_steps, bool) or int(unrolled_steps) != unrolled_steps or not 0 <= int(unrolled_steps) < 256:
+            raise ValueError(f"unrolled_steps must be an integer in [0, 256) (0: off); got {unrolled_steps!r}.")
+        if unrolled_learning_rate is not None:
+            check_weight("unrolled_learning_rate", unrolled_learning_rate, positive=True)
+        if updates not in self.UPDATE_ORDERS:
+            raise ValueError(f"updates must be one of {', '.join(self.UPDATE_ORDERS)}; got {updates!r}.")
+        requested = {"pack": int(pack) != 1, "unrolled_steps": int(unrolled_steps) != 0, "updates": updates != "alternating"}
+        for option, on in requested.items():
+            if on and option not in self.training_options:
+                raise ValueError(
+                    f"{name} does not support {option}= (its losses or networks do not fit it); "
+                    f"it supports {', '.join(self.training_options) or 'none of pack, unrolled_steps, updates'}."
+                )
+        if updates == "simultaneous" and int(discriminator_steps) != 1:
+            raise ValueError(f"updates='simultaneous' steps both networks once on one minibatch; use discriminator_steps=1 (got {discriminator_steps}).")
+        if unrolled_steps and consensus:
+            raise ValueError("unrolled_steps and consensus do not combine (consensus would differentiate through the unrolled steps); use one.")
+        if int(pack) > 1:
+            generator, discriminator = networks["generator"], networks["discriminator"]
+            expected = remedies.packed_shape(generator.output_shape[1:], pack)
+            takes = tuple(discriminator.inputs[0].shape[1:])
+            if len(discriminator.inputs) != 1 or takes != expected:
+                raise ValueError(
+                    f"With pack={pack} the discriminator judges {pack} samples at once: it must take one input of shape "
+                    f"{expected} (kgan.remedies.packed_shape({tuple(generator.output_shape[1:])}, {pack})); "
+                    f"{discriminator.name!r} takes {[tuple(i.shape[1:]) for i in discriminator.inputs]}. Build it for that shape, "
+                    f"e.g. kgan.networks.dcgan_discriminator(packed_shape(...)) or mlp_discriminator({expected[-1]})."
+                )
+
+    def check_minibatch_count(self, batch_size: int) -> None:
+        """Also refuses, with ``pack`` m > 1, a batch whose minibatches are not multiples of m (before training starts)."""
+        super().check_minibatch_count(batch_size)
+        minibatch = int(batch_size) // self.minibatches_per_step
+        if self.pack > 1 and minibatch % self.pack:
+            raise ValueError(
+                f"PacGAN with pack={self.pack} judges packs of {self.pack} samples, so every minibatch must hold a multiple of "
+                f"{self.pack}; a batch of {batch_size} gives minibatches of {minibatch}. Batch the dataset by a multiple of "
+                f"{self.pack * self.minibatches_per_step} with drop_remainder=True (kgan.data pipelines drop it by default)."
+            )
 
     # ------------------------------------------------------------------ networks
 
@@ -207,6 +291,11 @@ class GAN(AdversarialModel):
         """``(samples, condition)`` of a real minibatch (condition None here; labels for `ConditionalGAN`)."""
         return minibatch, None
 
+    def discriminator_view(self, samples, condition=None, augment=None, network: str = "discriminator"):
+        """`AdversarialModel.discriminator_view`, then packs of ``pack`` samples (PacGAN) when ``pack > 1``."""
+        seen = super().discriminator_view(samples, condition, augment, network)
+        return remedies.pack_samples(seen, self.pack) if self.pack > 1 else seen
+
     def discriminator_inputs(self, minibatch, index: int, state=None, training: bool = True):
         """Noise of one discriminator update: ``{"z": [m, latent_dim]}`` (+ DiffAugment's parameters)."""
         batch_size = self.batch_size_of(minibatch)
@@ -246,14 +335,20 @@ class GAN(AdversarialModel):
     def generator_inputs(self, minibatch, index: int, state=None, training: bool = True):
         """Noise of one generator update: ``{"z": [m, latent_dim]}`` (+ DiffAugment's parameters).
 
-        For equal ``index`` and ``training``, ``z`` equals `discriminator_inputs`'s.
+        For equal ``index`` and ``training``, ``z`` equals `discriminator_inputs`'s. With
+        ``unrolled_steps`` k, in training, ``"unrolled"`` holds the
+        `discriminator_inputs` of the k unrolled D steps (update indices
+        ``index + 1 ... index + k``: noise no real update of the step uses).
         """
         batch_size = self.batch_size_of(minibatch)
         which = ("real", "fake") if self.feature_matching else ("fake",)
-        return {
+        inputs = {
             "z": self.normal_noise(batch_size, (self.latent_dim,), stream("latent", index), training),
             **self.augment_params(batch_size, index, training, which),
         }
+        if training and self.unrolled_steps:
+            inputs["unrolled"] = [self.discriminator_inputs(minibatch, index + 1 + j, state, training) for j in range(self.unrolled_steps)]
+        return inputs
 
     def generator_noise(self, batch_size, index: int = 0, training: bool = True):
         """`generator_inputs` for ``batch_size`` examples (for tests and tools)."""
@@ -263,8 +358,37 @@ class GAN(AdversarialModel):
         """G's loss for the `generator_inputs`; returns ``(loss, extras)``.
 
         ``minibatch`` (the step's last real minibatch) is used by feature
-        matching only; ``extras`` are logged as metrics of the same names.
+        matching and the unrolled steps only; ``extras`` are logged as metrics
+        of the same names. With ``inputs["unrolled"]`` (training with
+        ``unrolled_steps``), D's outputs come from its unrolled weights
+        (`unrolled_discriminator`): Metz et al.'s surrogate loss.
         """
+        if training and inputs.get("unrolled"):
+            with self.substituted_weights("discriminator", self.unrolled_discriminator(minibatch, inputs["unrolled"])):
+                return self._generator_loss(minibatch, inputs, training)
+        return self._generator_loss(minibatch, inputs, training)
+
+    def unrolled_discriminator(self, minibatch, steps_inputs):
+        """D's trainable weights after one differentiable gradient step on `discriminator_loss` per entry of ``steps_inputs``.
+
+        Metz et al. 2017, Eq. (4), from D's current weights, each step on
+        ``minibatch`` and its own noise; the variables are not changed.
+        Returns a list of tensors, one per ``discriminator.trainable_variables``.
+        """
+        def loss_of(weights, inputs):
+            with self.substituted_weights("discriminator", weights):
+                return self.discriminator_loss(minibatch, inputs, training=True)[0]
+
+        start = [tf.convert_to_tensor(v) for v in self.discriminator.trainable_variables]
+        return remedies.unrolled_weights(loss_of, start, steps_inputs, self.unrolled_rate(), _replica_mean)
+
+    def unrolled_rate(self):
+        """eta of the unrolled steps: ``unrolled_learning_rate``, or the discriminator optimizer's current rate."""
+        if self.unrolled_learning_rate is not None:
+            return self.unrolled_learning_rate
+        return tf.cast(self.discriminator_optimizer.learning_rate, tf.float32)
+
+    def _generator_loss(self, minibatch, inputs, training):
         condition = self.fake_condition(inputs)
         fake = self.generate_batch(inputs["z"], condition, training)
         fake_logits, fake_aux = self.discriminate(fake, condition, inputs.get("augment_fake"), training)
@@ -289,10 +413,12 @@ class GAN(AdversarialModel):
     def phases(self):
         if self.consensus:
             return [Phase("consensus", groups=("discriminator", "generator"))]
+        if self.updates == "simultaneous":
+            return [Phase("simultaneous", groups=("discriminator", "generator"))]
         return super().phases()
 
     def after_update(self, phase):
-        if phase.name in ("discriminator", "consensus"):
+        if phase.name in ("discriminator", "consensus", "simultaneous"):
             self.after_discriminator_update()
 
     def after_discriminator_update(self):
@@ -308,6 +434,14 @@ class GAN(AdversarialModel):
         d_loss, d_extras = self.discriminator_loss(minibatch, inputs["discriminator"], training)
         g_loss, g_extras = self.generator_loss(minibatch, inputs["generator"], training)
         return {"discriminator": d_loss, "generator": g_loss}, {**d_extras, **g_extras, "d_loss": d_loss, "g_loss": g_loss}
+
+    # Simultaneous SGD: the same inputs and losses; `minimize_groups` takes both gradients on one
+    # tape before applying either, so neither network sees the other's update within the step.
+    def simultaneous_inputs(self, minibatch, index, state=None, training=True):
+        return self.consensus_inputs(minibatch, index, state, training)
+
+    def simultaneous_loss(self, minibatch, inputs, training=True):
+        return self.consensus_loss(minibatch, inputs, training)
 
     def run_phase(self, phase, loss_fn):
         if phase.name != "consensus":
@@ -390,7 +524,28 @@ class GAN(AdversarialModel):
             "feature_matching": self.feature_matching,
             "feature_matching_layer": self.feature_matching_layer,
             "consensus": self.consensus,
+            "pack": self.pack,
+            "unrolled_steps": self.unrolled_steps,
+            "unrolled_learning_rate": self.unrolled_learning_rate,
+            "updates": self.updates,
         }
+
+
+def _replica_mean(gradients):
+    """The mean over replicas of per-replica gradients: the global batch's gradient, as D's own update uses.
+
+    `ReplicaContext.all_reduce` defines its gradient (an all-reduce of the
+    incoming gradients), so G's unrolled gradient flows through it.
+    """
+    _, num_replicas = replica_info()
+    if num_replicas == 1:
+        return gradients
+    present = [i for i, g in enumerate(gradients) if g is not None]
+    reduced = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.MEAN, [gradients[i] for i in present])
+    result = list(gradients)
+    for i, g in zip(present, reduced):
+        result[i] = g
+    return result
 
 
 def _register():

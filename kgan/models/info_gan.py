@@ -215,6 +215,9 @@ class InfoGAN(GAN):
     ``gradient_penalty``.
     """
 
+    # Q shares D's trunk, and its codes are per sample: none of GAN's step options fit.
+    training_options = ()
+
     def __init__(
         self,
         generator: keras.Model,

@@ -122,7 +122,7 @@ class WGANGP(_WassersteinGAN):
 
     def discriminator_terms(self, minibatch, fake, inputs, auxiliary, training=True):
         penalty = lambda: penalties.gradient_penalty(  # noqa: E731
-            lambda x: self.discriminator(x, training=training), minibatch, fake, inputs["epsilon"],
+            lambda x: self.discriminate(x, training=training)[0], minibatch, fake, inputs["epsilon"],
             target_norm=self.target_norm, one_sided=self.one_sided_penalty,
         )
         return {"gradient_penalty": (self.gradient_penalty_weight, penalty)}
