@@ -36,7 +36,7 @@ def define_config_flags(config_cls, presets: dict, flag_values=flags.FLAGS) -> N
       flag_values: the `flags.FlagValues` to define them in.
     """
     hints = typing.get_type_hints(config_cls)
-    for field in dataclasses.fields(config_cls):
+    for field in _flag_fields(config_cls):
         kind = _base_type(hints[field.name])
         default = field.default_factory() if field.default is dataclasses.MISSING else field.default
         help_text = field.metadata.get("help", field.name)
@@ -61,6 +61,12 @@ def define_config_flags(config_cls, presets: dict, flag_values=flags.FLAGS) -> N
     )
 
 
+def _flag_fields(config_cls):
+    """The fields that get a flag: all but those the config says do not apply to its model (``flagless_fields``)."""
+    skipped = set(config_cls.flagless_fields()) if hasattr(config_cls, "flagless_fields") else set()
+    return [field for field in dataclasses.fields(config_cls) if field.name not in skipped]
+
+
 def config_from_flags(config_cls, presets: dict, flag_values=flags.FLAGS):
     """Builds the config: the preset (or the defaults) updated by the flags that were given.
 
@@ -71,7 +77,7 @@ def config_from_flags(config_cls, presets: dict, flag_values=flags.FLAGS):
     config = presets[preset] if preset else config_cls()
     hints = typing.get_type_hints(config_cls)
     overrides = {}
-    for field in dataclasses.fields(config_cls):
+    for field in _flag_fields(config_cls):
         flag = flag_values[field.name]
         if not flag.present:
             continue

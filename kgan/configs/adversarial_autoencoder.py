@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 from kgan.configs.base import _field
 from kgan.configs.encoder_evaluation import EncoderEvaluationOptions
@@ -26,6 +27,9 @@ class AdversarialAutoencoderConfig(GANConfig, EncoderEvaluationOptions):
     ``--prior=mixture`` as well, one component per class, the prior is
     label-conditioned (Sec. 4) and the discriminator sees the label.
     """
+
+    #: Not a GAN step: none of the step options apply.
+    STEP_OPTIONS: ClassVar[tuple] = ()
 
     latent_dim: int = _field(8, "Size of z (the style code with --num_clusters).")
     prior: str = _field("gaussian", "p(z): gaussian (N(0, I)) or mixture (--prior_components Gaussians on a circle in dims 0-1).")

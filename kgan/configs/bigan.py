@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 from kgan.configs.base import TrainingConfig, _field
 from kgan.configs.encoder_evaluation import EncoderEvaluationOptions
@@ -20,6 +21,9 @@ class BiGANConfig(GANConfig, EncoderEvaluationOptions):
     ``joint_mlp_discriminator``). The encoder has its own optimizer, with the
     generator's learning rate.
     """
+
+    #: None of GAN's step options fit BiGAN (see kgan.BiGAN.training_options).
+    STEP_OPTIONS: ClassVar[tuple] = ()
 
     latent_dim: int = _field(64, "Size of z, the generator's input and the encoder's output.")
     encoder_type: str = _field("deterministic", "deterministic (BiGAN's E(x)) or gaussian (ALI's q(z|x), reparameterised).")

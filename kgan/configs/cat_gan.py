@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
+from typing import ClassVar, Optional
 
 from kgan.configs.base import _field
 from kgan.configs.gan import ConditionalGANConfig, GANConfig
@@ -26,6 +26,9 @@ class CatGANConfig(GANConfig):
     labelled test split (points: on mixture samples against their mode) and,
     semi-supervised, D's test accuracy.
     """
+
+    #: None of GAN's step options fit CatGAN (see kgan.CatGAN.training_options).
+    STEP_OPTIONS: ClassVar[tuple] = ()
 
     loss: str = _field("non_saturating", "Not used: CatGAN's objective is its entropy game (leave it unset).")
     num_clusters: Optional[int] = _field(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
+from typing import ClassVar, Optional
 
 from kgan import losses
 from kgan.configs.base import TrainingConfig, _field
@@ -44,6 +44,19 @@ class GANConfig(TrainingConfig):
     # Training-side remedies (kgan.remedies; see the GAN docstring).
     feature_matching: float = _field(0.0, "Weight of feature matching on the discriminator's last hidden features (Salimans et al. 2016); 0: off.")
     consensus: float = _field(0.0, "gamma of consensus optimization (Mescheder et al. 2017; needs --discriminator_steps=1); 0: off.")
+    pack: int = _field(
+        1, "PacGAN (Lin et al. 2018): the discriminator judges packs of this many samples (GAN, WGAN/WGAN-GP, GRAN); "
+        "minibatches must be multiples of it; 1: off."
+    )
+    unrolled_steps: int = _field(
+        0, "Unrolled GAN (Metz et al. 2017): the generator's loss is taken against the discriminator after this many "
+        "differentiable gradient steps (GAN, WGAN/WGAN-GP, ConditionalGAN, GRAN); 0: off."
+    )
+    unrolled_learning_rate: Optional[float] = _field(None, "Step size of the unrolled steps; unset: the discriminator's learning rate.")
+    updates: str = _field(
+        "alternating", "alternating (Algorithm 1: D's update, then G's) or simultaneous (both at once on one minibatch; "
+        "needs --discriminator_steps=1)."
+    )
     generator_normalization: str = _field(
         "batch", "DCGAN generator normalisation: 'batch' or 'virtual_batch' (Salimans et al. 2016; image datasets)."
     )
@@ -58,25 +71,45 @@ class GANConfig(TrainingConfig):
         "(classifier for 28x28 gray images, else inception)."
     )
 
+    #: The step options (`kgan.GAN`'s ``pack``, ``unrolled_steps``, ``updates``) this config's model takes.
+    STEP_OPTIONS: ClassVar[tuple] = ("pack", "unrolled_steps", "updates")
+
     def remedy_options(self) -> dict:
-        """The model keyword arguments of the training-side remedies."""
-        return dict(super().remedy_options(), feature_matching=self.feature_matching, consensus=self.consensus)
+        """The model keyword arguments of the training-side remedies (and of the step options, `STEP_OPTIONS`)."""
+        return dict(
+            super().remedy_options(), feature_matching=self.feature_matching, consensus=self.consensus,
+            **{name: getattr(self, name) for name in self.STEP_OPTIONS},
+            **({"unrolled_learning_rate": self.unrolled_learning_rate} if "unrolled_steps" in self.STEP_OPTIONS else {}),
+        )
+
+    @classmethod
+    def flagless_fields(cls) -> tuple:
+        """Fields with no flag in this config's binary: the step options its model does not take."""
+        unsupported = tuple(name for name in ("pack", "unrolled_steps", "updates") if name not in cls.STEP_OPTIONS)
+        return unsupported + (("unrolled_learning_rate",) if "unrolled_steps" in unsupported else ())
+
+    def discriminator_shape(self, sample_shape) -> tuple:
+        """What the discriminator is built for: one sample, or a PacGAN pack of ``pack`` (`kgan.remedies.packed_shape`)."""
+        from kgan.remedies import packed_shape
+
+        return packed_shape(sample_shape, self.pack) if self.pack > 1 else tuple(sample_shape)
 
     def build_networks(self, sample_shape) -> dict:
         """``{"generator", "discriminator"}``: DCGAN networks for images ``(H, W, C)``, MLPs for points ``(D,)``."""
         from kgan import networks
 
         stabilizers = dict(minibatch=self.minibatch, spectral_norm=self.spectral_norm)
+        judged = self.discriminator_shape(sample_shape)
         if len(sample_shape) == 3:
             return {
                 "generator": networks.dcgan_generator(
                     self.latent_dim, sample_shape, self.base_filters, normalization=self.generator_normalization
                 ),
-                "discriminator": networks.dcgan_discriminator(sample_shape, self.base_filters, self.normalization, **stabilizers),
+                "discriminator": networks.dcgan_discriminator(judged, self.base_filters, self.normalization, **stabilizers),
             }
         return {
             "generator": networks.mlp_generator(self.latent_dim, sample_shape[0], self.hidden_units),
-            "discriminator": networks.mlp_discriminator(sample_shape[0], self.hidden_units, **stabilizers),
+            "discriminator": networks.mlp_discriminator(judged[0], self.hidden_units, **stabilizers),
         }
 
     def model_options(self, sample_shape=None) -> dict:
@@ -134,7 +167,30 @@ class GANConfig(TrainingConfig):
             problems.append(f"--generator_normalization=virtual_batch applies to the DCGAN generator; --dataset={self.dataset} trains MLPs.")
         if self.normalization not in NORMALIZATIONS:
             problems.append(f"--normalization must be one of {', '.join(NORMALIZATIONS)}; got {self.normalization!r}.")
+        self._step_option_problems(problems)
         return problems
+
+    def _step_option_problems(self, problems: list) -> None:
+        defaults = {"pack": 1, "unrolled_steps": 0, "updates": "alternating"}
+        for name, default in defaults.items():
+            if getattr(self, name) != default and name not in self.STEP_OPTIONS:
+                problems.append(f"--{name} does not apply to this model (its step options: {', '.join(self.STEP_OPTIONS) or 'none'}); unset it.")
+        if not isinstance(self.pack, int) or self.pack < 1:
+            problems.append(f"--pack must be an integer >= 1 (1: off); got {self.pack!r}.")
+        elif self.pack > 1 and (self.batch_size // max(self.discriminator_steps, 1)) % self.pack:
+            problems.append(
+                f"--pack={self.pack}: every minibatch (--batch_size / --discriminator_steps = "
+                f"{self.batch_size // max(self.discriminator_steps, 1)}) must be a multiple of {self.pack}."
+            )
+        if not isinstance(self.unrolled_steps, int) or not 0 <= self.unrolled_steps < 256:
+            problems.append(f"--unrolled_steps must be an integer in [0, 256) (0: off); got {self.unrolled_steps!r}.")
+        elif self.unrolled_steps and self._finite("consensus"):
+            problems.append("--unrolled_steps and --consensus do not combine; use one.")
+        # unrolled_learning_rate: checked with every *_learning_rate field (TrainingConfig.problems).
+        if self.updates not in ("alternating", "simultaneous"):
+            problems.append(f"--updates must be alternating or simultaneous; got {self.updates!r}.")
+        elif self.updates == "simultaneous" and self.discriminator_steps != 1:
+            problems.append("--updates=simultaneous steps both networks once per minibatch: set --discriminator_steps=1.")
 
 
 # Named presets. "demo" takes about two minutes on 2 CPU cores (~25 steps/s).
@@ -333,6 +389,9 @@ class ConditionalGANConfig(GANConfig):
     --gradient_penalty_weight=10 --normalization=layer --discriminator_steps=5``
     a conditional WGAN-GP.
     """
+
+    #: PacGAN would pack the labels too: not offered for a conditional D.
+    STEP_OPTIONS: ClassVar[tuple] = ("unrolled_steps", "updates")
 
     #: train_lib.make_dataset yields (samples, labels) batches for this config.
     with_labels = True

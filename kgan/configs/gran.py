@@ -33,7 +33,7 @@ class GRANConfig(GANConfig):
         return {
             "generator": gran_generator(self.latent_dim, sample_shape, self.canvas_steps, self.canvas_hidden_units,
                                         self.base_filters, normalization=self.generator_normalization == "batch"),
-            "discriminator": networks.dcgan_discriminator(sample_shape, self.base_filters, self.normalization,
+            "discriminator": networks.dcgan_discriminator(self.discriminator_shape(sample_shape), self.base_filters, self.normalization,
                                                           minibatch=self.minibatch, spectral_norm=self.spectral_norm),
         }
 

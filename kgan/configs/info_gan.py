@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
+from typing import ClassVar, Optional
 
 from kgan.configs.base import _field
 from kgan.configs.gan import GANConfig
@@ -25,6 +25,9 @@ class InfoGANConfig(GANConfig):
     the clustering scores of Q's first categorical code on the labelled test
     split (points: how well each value of that code picks one mode).
     """
+
+    #: None of GAN's step options fit InfoGAN (see kgan.InfoGAN.training_options).
+    STEP_OPTIONS: ClassVar[tuple] = ()
 
     latent_dim: int = _field(62, "Size of the incompressible noise z (the paper: 62 for MNIST).")
     categorical_codes: tuple = _field(

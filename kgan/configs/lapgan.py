@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 from kgan.configs.base import _field
 from kgan.configs.gan import GANConfig
@@ -21,6 +22,9 @@ class LapGANConfig(GANConfig):
     ``--generator_learning_rate``, every discriminator
     ``--discriminator_learning_rate``.
     """
+
+    #: One GAN per pyramid level: the step options are not offered.
+    STEP_OPTIONS: ClassVar[tuple] = ()
 
     levels: int = _field(3, "Pyramid levels, the full size the finest; each coarser level halves it.")
     levels_to_train: tuple = _field((), "Levels each step trains, 0 the coarsest (default: all), e.g. --levels_to_train=1,2.")
