@@ -9,6 +9,7 @@ from kgan.networks.conditional import (
     conditional_mlp_generator,
 )
 from kgan.networks.dcgan import dcgan_discriminator, dcgan_generator
+from kgan.networks.dirac import LearnedConstant, dirac_gan_networks
 from kgan.networks.info_gan import info_dcgan_discriminator, info_mlp_discriminator
 from kgan.networks.layers import ReflectionPadding2D, TileConditions, instance_normalization, residual_block
 from kgan.networks.mlp import mlp_discriminator, mlp_generator
@@ -22,12 +23,14 @@ from kgan.networks.resnet_generator import default_residual_blocks, resnet_gener
 from kgan.networks.stabilizers import MinibatchDiscrimination, MinibatchStddev, VirtualBatchNormalization
 
 __all__ = [
+    "LearnedConstant",
     "MinibatchDiscrimination",
     "MinibatchStddev",
     "ReflectionPadding2D",
     "TileConditions",
     "VirtualBatchNormalization",
     "default_residual_blocks",
+    "dirac_gan_networks",
     "instance_normalization",
     "multi_task_patch_discriminator",
     "patch_discriminator",
