@@ -55,3 +55,14 @@ def test_mixture_dataset_batches_and_labels():
     first, second = list(mixture.dataset(64, seed=0).take(2))
     assert not np.array_equal(first, second)
     np.testing.assert_array_equal(first, next(iter(mixture.dataset(64, seed=0))))
+
+
+def test_reverse_kl_of_the_mode_histogram_is_zero_when_balanced_and_log_k_when_collapsed():
+    mixture = gaussian_mixture("ring8")
+    balanced = mode_coverage(mixture.sample(2500, seed=0), mixture.centers, mixture.std)
+    assert 0 <= balanced.reverse_kl < 0.01
+    collapsed = mode_coverage(np.tile(mixture.centers[:1], (100, 1)), mixture.centers, mixture.std)
+    assert collapsed.reverse_kl == pytest.approx(np.log(8))
+    half = mode_coverage(np.repeat(mixture.centers[:4], 25, axis=0), mixture.centers, mixture.std)
+    assert half.reverse_kl == pytest.approx(np.log(2))
+    assert mode_coverage(np.full((10, 2), 50.0), mixture.centers, mixture.std).reverse_kl is None

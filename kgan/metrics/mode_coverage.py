@@ -30,6 +30,21 @@ class ModeCoverage:
     high_quality_fraction: float
     counts: np.ndarray
 
+    @property
+    def reverse_kl(self) -> float | None:
+        """``KL(q || uniform) = sum_k q_k log(K q_k)`` of the high-quality samples' mode histogram q, in nats.
+
+        PacGAN's (Lin et al. 2018) third column: 0 when every mode gets an
+        equal share, ``log K`` when all samples sit on one mode. None when no
+        sample is of high quality (no histogram to compare).
+        """
+        total = int(np.sum(self.counts))
+        if total == 0:
+            return None
+        shares = np.asarray(self.counts, dtype=np.float64) / total
+        present = shares > 0
+        return float(np.sum(shares[present] * np.log(self.num_modes * shares[present])))
+
 
 def mode_coverage(samples, centers, std: float, num_sigmas: float = 3.0, min_share: float = 0.2) -> ModeCoverage:
     """Counts covered modes and high-quality samples.
