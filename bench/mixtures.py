@@ -63,6 +63,7 @@ flags.DEFINE_integer("epochs", 10, "Epochs per run (the Wasserstein estimate is 
 flags.DEFINE_integer("jobs", 1, "Runs trained in parallel, one process each.")
 flags.DEFINE_integer("threads", 1, "TensorFlow intra- and inter-op threads per run (0: TF default).")
 flags.DEFINE_string("json_out", "mixtures_bench.json", "Where to write all results as JSON.")
+flags.DEFINE_list("print_history", [], "Also print these metrics' epoch means per run (e.g. d_real,d_fake,g_loss).")
 
 # Everything a run needs, as plain data (passed to worker processes).
 RECIPES = {
@@ -153,7 +154,9 @@ def build_model(recipe, seed, model_options=None, network_options=None):
     keras.utils.set_random_seed(seed)
     latent_dim = recipe["latent_dim"]
     generator = mlp_generator(latent_dim, 2, tuple(recipe["generator"]))
-    critic = mlp_discriminator(2, tuple(recipe["critic"]), **(network_options or {}))
+    # PacGAN: the critic judges packs of `pack` points (kgan.remedies.packed_shape).
+    pack = (model_options or {}).get("pack", 1)
+    critic = mlp_discriminator(2 * pack, tuple(recipe["critic"]), **(network_options or {}))
     k = recipe["discriminator_steps"]
     options = dict(discriminator_steps=k, seed=seed, **(model_options or {}))
     if recipe["family"] == "GAN":
@@ -229,12 +232,16 @@ def run_one(model_name, mixture_name, steps, seed, epochs, num_samples, threads,
             modes_covered=coverage.modes_covered,
             num_modes=coverage.num_modes,
             high_quality_fraction=coverage.high_quality_fraction,
+            reverse_kl=coverage.reverse_kl,
             counts=coverage.counts.tolist(),
         )
     else:  # diverged: nothing is covered.
-        result.update(modes_covered=0, num_modes=mixture.num_modes, high_quality_fraction=0.0, diverged=True)
+        result.update(modes_covered=0, num_modes=mixture.num_modes, high_quality_fraction=0.0, reverse_kl=None, diverged=True)
     if "wasserstein_estimate" in history.history:
         result["wasserstein_estimate"] = [float(v) for v in history.history["wasserstein_estimate"]]
+    # Every logged metric's epoch means (d_real, d_fake, g_loss, ...): what went wrong in a failed run.
+    result["history"] = {name: [float(v) for v in values] for name, values in history.history.items()}
+    result["sample_norm_median"] = float(np.median(np.linalg.norm(np.nan_to_num(samples, nan=1e6), axis=1)))
     return result
 
 
@@ -328,9 +335,14 @@ def _report_progress(result):
     print(
         f"{result['mixture']:7s} {result['model']:10s} seed {result['seed']}: "
         f"{result['modes_covered']}/{result['num_modes']} modes, "
-        f"{100 * result['high_quality_fraction']:.1f} % high quality, {result['train_seconds']:.0f} s",
+        f"{100 * result['high_quality_fraction']:.1f} % high quality, {result['train_seconds']:.0f} s, "
+        f"median sample norm {result['sample_norm_median']:.3g}",
         flush=True,
     )
+    for name in FLAGS.print_history:
+        values = result["history"].get(name.strip())
+        if values is not None:
+            print(f"    {name.strip()} per epoch: " + ", ".join(f"{v:.4g}" for v in values), flush=True)
 
 
 if __name__ == "__main__":

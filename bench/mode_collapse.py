@@ -59,16 +59,27 @@ for _name, _default in (("steps", ["2000"]), ("seeds", ["0", "1"]), ("epochs", 4
     FLAGS.set_default(_name, _default)
 
 # name -> (label, model options, critic options, applies to these loss recipes).
+_ALL = ("gan", "gan_minimax", "wgangp")
+_GANS = ("gan", "gan_minimax")
 REMEDIES = {
-    "none": ("none", {}, {}, ("gan", "wgangp")),
-    "label_smoothing": ("one-sided label smoothing 0.2", {"label_smoothing": 0.2}, {}, ("gan",)),
-    "feature_matching": ("feature matching (weight 1)", {"feature_matching": 1.0}, {}, ("gan", "wgangp")),
-    "minibatch_discrimination": ("minibatch discrimination", {}, {"minibatch": "discrimination"}, ("gan", "wgangp")),
-    "minibatch_stddev": ("minibatch stddev", {}, {"minibatch": "stddev"}, ("gan", "wgangp")),
-    "historical_averaging": ("historical averaging (weight 1e-3)", {"historical_averaging": 1e-3}, {}, ("gan", "wgangp")),
-    "consensus": ("consensus optimization (gamma 1)", {"consensus": 1.0}, {}, ("gan", "wgangp")),
-    "spectral_norm": ("spectral normalisation (D)", {}, {"spectral_norm": True}, ("gan", "wgangp")),
-    "generator_ema": ("generator EMA 0.99 (sampling)", {"generator_ema": 0.99}, {}, ("gan", "wgangp")),
+    "none": ("none", {}, {}, _ALL),
+    "label_smoothing": ("one-sided label smoothing 0.2", {"label_smoothing": 0.2}, {}, _GANS),
+    "feature_matching": ("feature matching (weight 1)", {"feature_matching": 1.0}, {}, _ALL),
+    "minibatch_discrimination": ("minibatch discrimination", {}, {"minibatch": "discrimination"}, _ALL),
+    "minibatch_stddev": ("minibatch stddev", {}, {"minibatch": "stddev"}, _ALL),
+    "historical_averaging": ("historical averaging (weight 1e-3)", {"historical_averaging": 1e-3}, {}, _ALL),
+    "consensus": ("consensus optimization (gamma 1)", {"consensus": 1.0}, {}, _ALL),
+    "spectral_norm": ("spectral normalisation (D)", {}, {"spectral_norm": True}, _ALL),
+    "generator_ema": ("generator EMA 0.99 (sampling)", {"generator_ema": 0.99}, {}, _ALL),
+    # PacGAN (Lin et al. 2018): D judges packs of m points; the paper's grid runs use m = 2..4.
+    "pacgan2": ("PacGAN2 (packs of 2)", {"pack": 2}, {}, _ALL),
+    "pacgan4": ("PacGAN4 (packs of 4)", {"pack": 4}, {}, _ALL),
+    # Unrolled GAN (Metz et al. 2017): 5 unrolled D steps, as in its mixture experiments; eta = D's rate,
+    # and 1e-2 (plain gradient steps move less than D's Adam steps at one rate).
+    "unrolled5": ("unrolled GAN, 5 steps", {"unrolled_steps": 5}, {}, _ALL),
+    "unrolled5_eta1e-2": ("unrolled GAN, 5 steps, eta 1e-2", {"unrolled_steps": 5, "unrolled_learning_rate": 1e-2}, {}, _ALL),
+    # Both networks step at once on one minibatch (the lectures' simultaneous SGD); n_critic = 1.
+    "simultaneous": ("simultaneous updates", {"updates": "simultaneous"}, {}, _ALL),
 }
 
 # VEEGAN (Srivastava et al. 2017), Table 1: (modes, % high quality) on 2D ring (8 modes), 2D grid (25 modes).
@@ -89,7 +100,7 @@ def run_combination(loss, remedy, mixture, steps, seed, epochs, num_samples, thr
     """One training run of ``loss`` with ``remedy``; returns `bench/mixtures.py`'s result dict plus the names."""
     _, model_options, network_options, _ = REMEDIES[remedy]
     recipe = dict(mixtures.RECIPES[loss])
-    if remedy == "consensus":
+    if remedy in ("consensus", "simultaneous"):
         recipe["discriminator_steps"] = 1  # one simultaneous step of both networks
     result = mixtures.run_one(
         loss, mixture, steps, seed, epochs, num_samples, threads,
@@ -119,28 +130,38 @@ def contact_sheet(results, pairs, mixture, seeds, path):
 
 def markdown_table(results, pairs, mixture_names, steps):
     lines = [
-        "| loss | remedy | " + " | ".join(f"{m}: modes | {m}: % HQ" for m in mixture_names) + " |",
-        "|---|---|" + "---:|---:|" * len(mixture_names),
+        "| loss | remedy | " + " | ".join(f"{m}: modes | {m}: % HQ | {m}: reverse KL" for m in mixture_names) + " |",
+        "|---|---|" + "---:|---:|---:|" * len(mixture_names),
     ]
     for loss, remedy in pairs:
         cells = []
         for mixture in mixture_names:
             runs = [r for r in results if (r["model"], r["remedy"], r["mixture"]) == (loss, remedy, mixture)]
             if not runs:
-                cells += ["", ""]
+                cells += ["", "", ""]
                 continue
             modes_mean, _ = mixtures.mean_std([r["modes_covered"] for r in runs])
             hq_mean, _ = mixtures.mean_std([100 * r["high_quality_fraction"] for r in runs])
             per_seed = ", ".join(str(r["modes_covered"]) for r in runs)
-            cells += [f"{modes_mean:.1f} ({per_seed})", f"{hq_mean:.1f}"]
+            cells += [f"{modes_mean:.1f} ({per_seed})", f"{hq_mean:.1f}", _reverse_kl_cell(runs)]
         lines.append(f"| {mixtures.RECIPES[loss]['label']} | {REMEDIES[remedy][0]} | " + " | ".join(cells) + " |")
     for name, figures in PUBLISHED.items():
         cells = []
         for mixture in mixture_names:
             modes, hq = figures.get(mixture, ("", ""))
-            cells += [f"{modes}", f"{hq}"]
+            cells += [f"{modes}", f"{hq}", ""]
         lines.append(f"| *published:* {name} (VEEGAN Table 1) | | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _reverse_kl_cell(runs):
+    """Median reverse KL over seeds, and the per-seed values ("-": no high-quality sample in that run)."""
+    import numpy as np
+
+    values = [r.get("reverse_kl") for r in runs]
+    known = [v for v in values if v is not None]
+    per_seed = ", ".join("-" if v is None else f"{v:.2f}" for v in values)
+    return f"{np.median(known):.2f} ({per_seed})" if known else f"- ({per_seed})"
 
 
 def main(argv):
