@@ -66,3 +66,10 @@ def test_reverse_kl_of_the_mode_histogram_is_zero_when_balanced_and_log_k_when_c
     half = mode_coverage(np.repeat(mixture.centers[:4], 25, axis=0), mixture.centers, mixture.std)
     assert half.reverse_kl == pytest.approx(np.log(2))
     assert mode_coverage(np.full((10, 2), 50.0), mixture.centers, mixture.std).reverse_kl is None
+
+
+def test_modes_hit_counts_any_high_quality_sample_as_the_papers_do():
+    mixture = gaussian_mixture("ring8")
+    samples = np.concatenate([np.tile(mixture.centers[:1], (99, 1)), mixture.centers[1:2]])  # one stray sample on mode 1
+    coverage = mode_coverage(samples, mixture.centers, mixture.std)
+    assert coverage.modes_hit == 2 and coverage.modes_covered == 1
