@@ -52,7 +52,7 @@ from absl import app, flags  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("models", ["gan", "wgan", "wgan_fast", "wgangp"], "Recipes to train (keys of RECIPES).")
-flags.DEFINE_list("mixtures", ["ring8", "grid25"], "Mixtures: ring8, grid25.")
+flags.DEFINE_list("mixtures", ["ring8", "grid25"], "Mixtures: ring8, grid25, ring8_unequal (kgan.data.mixtures).")
 flags.DEFINE_list(
     "steps",
     ["ring8=10000", "grid25=5000"],
@@ -122,7 +122,7 @@ RECIPES["wgan_fast"] = dict(
 PROTOCOL = (
     "Protocol: {n:,} samples per run; a sample is high quality within 3 sigma of its nearest mode "
     "(sigma 0.02 for ring8, 0.05 for grid25; VEEGAN/PacGAN); a mode is covered with >= 20 % of its fair "
-    "share N/K of high-quality samples (kgan's rule; the papers count a mode with >= 1). Every model gets "
+    "share N/K (N w_k on ring8_unequal) of high-quality samples (kgan's rule; the papers count a mode with >= 1). Every model gets "
     "the same number of generator steps on a mixture."
 )
 
@@ -208,7 +208,6 @@ def run_one(model_name, mixture_name, steps, seed, epochs, num_samples, threads,
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     from kgan.data.mixtures import gaussian_mixture
-    from kgan.metrics import mode_coverage
 
     recipe = recipe or RECIPES[model_name]
     mixture = gaussian_mixture(mixture_name)
@@ -230,7 +229,7 @@ def run_one(model_name, mixture_name, steps, seed, epochs, num_samples, threads,
         extent = 1.5 * float(np.abs(mixture.centers).max()) + 0.5
         result["plot"] = save_point_plot(np.nan_to_num(samples, nan=1e6), plot_path, extent=extent, size=192)
     if np.all(np.isfinite(samples)):
-        coverage = mode_coverage(samples, mixture.centers, mixture.std)
+        coverage = mixture.coverage(samples)
         result.update(
             modes_covered=coverage.modes_covered,
             num_modes=coverage.num_modes,

@@ -73,3 +73,20 @@ def test_modes_hit_counts_any_high_quality_sample_as_the_papers_do():
     samples = np.concatenate([np.tile(mixture.centers[:1], (99, 1)), mixture.centers[1:2]])  # one stray sample on mode 1
     coverage = mode_coverage(samples, mixture.centers, mixture.std)
     assert coverage.modes_hit == 2 and coverage.modes_covered == 1
+
+
+def test_the_unequal_ring_draws_by_its_weights_and_is_scored_against_them():
+    mixture = gaussian_mixture("ring8_unequal")
+    np.testing.assert_allclose(mixture.probabilities, np.arange(1, 9) / 36)
+    samples = mixture.sample(20000, seed=0)
+    np.testing.assert_allclose(np.bincount(mixture.nearest_modes(samples), minlength=8) / 20000, mixture.probabilities, atol=0.01)
+    streamed = np.concatenate([next(iter(mixture.dataset(5000, seed=1)))])
+    np.testing.assert_allclose(np.bincount(mixture.nearest_modes(streamed), minlength=8) / 5000, mixture.probabilities, atol=0.015)
+    real = mixture.coverage(mixture.sample(2500, seed=2))
+    assert real.modes_covered == 8 and real.reverse_kl < 0.01
+    # Equal shares look balanced to the plain ring but not to the weighted one.
+    balanced = gaussian_mixture("ring8").sample(2500, seed=3)
+    assert mixture.coverage(balanced).reverse_kl > 0.1 > gaussian_mixture("ring8").coverage(balanced).reverse_kl
+    # Dropping the two lightest modes (8 % of the mass) loses two modes.
+    heavy = samples[mixture.nearest_modes(samples) >= 2][:2500]
+    assert mixture.coverage(heavy).modes_covered == 6

@@ -602,7 +602,6 @@ def evaluate_samples(config, model):
     ``--evaluation_features``). Point mixtures: mode coverage
     and high-quality fraction of as many samples (`kgan.metrics.mode_coverage`).
     """
-    from kgan import metrics
     from kgan.metrics import quality
     from kgan.metrics.features import feature_extractor
 
@@ -612,9 +611,10 @@ def evaluate_samples(config, model):
     if config.is_points:
         mixture = mixtures.gaussian_mixture(config.dataset)
         samples = next(quality.generated_batches(model, count, seed=config.seed, batch_size=count))
-        coverage = metrics.mode_coverage(samples, mixture.centers, mixture.std)
-        result = {"modes_covered": coverage.modes_covered, "num_modes": coverage.num_modes,
-                  "high_quality_fraction": coverage.high_quality_fraction, "num_samples": count}
+        coverage = mixture.coverage(samples)
+        result = {"modes_covered": coverage.modes_covered, "modes_hit": coverage.modes_hit, "num_modes": coverage.num_modes,
+                  "high_quality_fraction": coverage.high_quality_fraction, "reverse_kl": coverage.reverse_kl,
+                  "num_samples": count}
         return result, (f"kgan: {count} samples cover {coverage.modes_covered} of {coverage.num_modes} modes; "
                         f"{100 * coverage.high_quality_fraction:.1f} % lie within 3 sigma of a mode.")
     info = kgan_data.dataset_info(config.dataset, **config.data_options())

@@ -11,7 +11,7 @@ from kgan.data import KNOWN_DATASETS, specs
 from kgan.networks.stabilizers import MINIBATCH_FEATURES
 
 # Datasets of 2-D points (kgan.data.mixtures); they train MLP networks.
-POINT_DATASETS = ("ring8", "grid25")
+POINT_DATASETS = ("ring8", "grid25", "ring8_unequal")  # kgan.data.mixtures.MIXTURE_NAMES
 NORMALIZATIONS = ("batch", "layer", "none")
 EVALUATION_FEATURES = ("auto", "inception", "classifier")
 
@@ -24,7 +24,7 @@ class GANConfig(TrainingConfig):
         "embedded_fashion_mnist",
         "Training data: an image dataset of kgan.data.KNOWN_DATASETS (embedded_fashion_mnist ships with kgan "
         "and needs no network), your own images -- folder:PATH (PNG/JPEG/BMP/GIF, class subfolders are labels), "
-        "npz:PATH[:KEY], npy:PATH or tfds:NAME[/CONFIG] -- or a 2-D Gaussian mixture ('ring8', 'grid25'), "
+        "npz:PATH[:KEY], npy:PATH or tfds:NAME[/CONFIG] -- or a 2-D Gaussian mixture ('ring8', 'grid25', 'ring8_unequal'), "
         "which trains MLP networks.",
     )
     image_size: Optional[int] = _field(None, "Resize images to image_size x image_size (DCGAN needs s * 2**n, 4 <= s <= 7).")

@@ -6,6 +6,12 @@ The two standard benchmarks:
   0.02 (Metz et al. 2017, "Unrolled GANs").
 * ``grid25``: 25 modes on the grid {-4, -2, 0, 2, 4}^2, standard deviation 0.05
   (Srivastava et al. 2017, "VEEGAN").
+
+and a harder one, for mode dropping rather than collapse:
+
+* ``ring8_unequal``: the ring of 8 with mode k weighted ``(k + 1) / 36`` (the
+  lightest mode holds 2.8 % of the mass, the heaviest 22 %): a generator that
+  drops the light modes still covers most of the mass.
 """
 
 from __future__ import annotations
@@ -18,26 +24,44 @@ import tensorflow as tf
 
 @dataclasses.dataclass(frozen=True)
 class GaussianMixture:
-    """An equal-weight mixture of isotropic 2-D Gaussians.
+    """A mixture of isotropic 2-D Gaussians.
 
     Attributes:
-      name: ``"ring8"`` or ``"grid25"``.
+      name: ``"ring8"``, ``"grid25"`` or ``"ring8_unequal"``.
       centers: float32 ``[K, 2]`` mode centres.
       std: per-axis standard deviation of every mode.
+      weights: float64 ``[K]`` mode probabilities (summing to 1), or None for equal weights.
     """
 
     name: str
     centers: np.ndarray
     std: float
+    weights: np.ndarray | None = None
 
     @property
     def num_modes(self) -> int:
         return len(self.centers)
 
+    @property
+    def probabilities(self) -> np.ndarray:
+        """float64 ``[K]``: each mode's probability (``1 / K`` each without ``weights``)."""
+        if self.weights is None:
+            return np.full(self.num_modes, 1.0 / self.num_modes)
+        return np.asarray(self.weights, np.float64)
+
+    def coverage(self, samples, **options):
+        """`kgan.metrics.mode_coverage` of ``samples`` against this mixture (its centres, std and weights)."""
+        from kgan.metrics import mode_coverage
+
+        return mode_coverage(samples, self.centers, self.std, weights=self.weights, **options)
+
     def sample(self, num_samples: int, seed: int = 0) -> np.ndarray:
         """Draws ``[num_samples, 2]`` float32 points (numpy, reproducible)."""
         rng = np.random.default_rng(seed)
-        modes = rng.integers(0, self.num_modes, num_samples)
+        if self.weights is None:
+            modes = rng.integers(0, self.num_modes, num_samples)
+        else:
+            modes = rng.choice(self.num_modes, num_samples, p=self.probabilities)
         noise = rng.normal(0.0, self.std, (num_samples, 2))
         return (self.centers[modes] + noise).astype(np.float32)
 
@@ -53,10 +77,14 @@ class GaussianMixture:
         """
         centers = tf.constant(self.centers)
         std = self.std
+        log_weights = None if self.weights is None else tf.constant(np.log(self.probabilities)[None], tf.float32)
 
         def draw(step):
             seed_pair = tf.stack([tf.constant(seed, tf.int64), step])
-            modes = tf.random.stateless_uniform([batch_size], seed_pair, 0, self.num_modes, dtype=tf.int32)
+            if log_weights is None:
+                modes = tf.random.stateless_uniform([batch_size], seed_pair, 0, self.num_modes, dtype=tf.int32)
+            else:
+                modes = tf.random.stateless_categorical(log_weights, batch_size, seed_pair, dtype=tf.int32)[0]
             noise = tf.random.stateless_normal([batch_size, 2], seed_pair + [0, 1 << 40], stddev=std)
             points = tf.gather(centers, modes) + noise
             return (points, modes) if with_labels else points
@@ -79,10 +107,17 @@ def grid_of_gaussians(side: int = 5, spacing: float = 2.0, std: float = 0.05) ->
     return GaussianMixture(f"grid{side * side}", centers, float(std))
 
 
+#: The mixtures `gaussian_mixture` knows.
+MIXTURE_NAMES = ("ring8", "grid25", "ring8_unequal")
+
+
 def gaussian_mixture(name: str) -> GaussianMixture:
-    """Returns the standard mixture ``"ring8"`` or ``"grid25"``."""
+    """Returns the mixture ``name``, one of `MIXTURE_NAMES` (see the module docstring)."""
     if name == "ring8":
         return ring_of_gaussians()
     if name == "grid25":
         return grid_of_gaussians()
-    raise ValueError(f"Unknown mixture {name!r}; choose 'ring8' or 'grid25'.")
+    if name == "ring8_unequal":
+        weights = np.arange(1, 9, dtype=np.float64)
+        return dataclasses.replace(ring_of_gaussians(), name=name, weights=weights / weights.sum())
+    raise ValueError(f"Unknown mixture {name!r}; choose one of {', '.join(MIXTURE_NAMES)}.")

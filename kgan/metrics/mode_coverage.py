@@ -37,6 +37,8 @@ class ModeCoverage:
     num_modes: int
     high_quality_fraction: float
     counts: np.ndarray
+    #: The mixture's mode probabilities ``[K]`` (None: equal weights).
+    weights: np.ndarray | None = None
 
     @property
     def modes_hit(self) -> int:
@@ -45,21 +47,23 @@ class ModeCoverage:
 
     @property
     def reverse_kl(self) -> float | None:
-        """``KL(q || uniform) = sum_k q_k log(K q_k)`` of the high-quality samples' mode histogram q, in nats.
+        """``KL(q || p) = sum_k q_k log(q_k / p_k)`` of the high-quality samples' mode histogram q, in nats.
 
-        PacGAN's (Lin et al. 2018) third column: 0 when every mode gets an
-        equal share, ``log K`` when all samples sit on one mode. None when no
-        sample is of high quality (no histogram to compare).
+        PacGAN's (Lin et al. 2018) third column, with p the mixture's mode
+        probabilities (uniform unless ``weights``): 0 when every mode gets its
+        share, ``log K`` when all samples sit on one mode of K equal ones. None
+        when no sample is of high quality (no histogram to compare).
         """
         total = int(np.sum(self.counts))
         if total == 0:
             return None
         shares = np.asarray(self.counts, dtype=np.float64) / total
+        truth = np.full(self.num_modes, 1.0 / self.num_modes) if self.weights is None else np.asarray(self.weights, np.float64)
         present = shares > 0
-        return float(np.sum(shares[present] * np.log(self.num_modes * shares[present])))
+        return float(np.sum(shares[present] * np.log(shares[present] / truth[present])))
 
 
-def mode_coverage(samples, centers, std: float, num_sigmas: float = 3.0, min_share: float = 0.2) -> ModeCoverage:
+def mode_coverage(samples, centers, std: float, num_sigmas: float = 3.0, min_share: float = 0.2, weights=None) -> ModeCoverage:
     """Counts covered modes and high-quality samples.
 
     Args:
@@ -67,7 +71,9 @@ def mode_coverage(samples, centers, std: float, num_sigmas: float = 3.0, min_sha
       centers: float ``[K, D]`` mode centres.
       std: per-axis standard deviation of each mode.
       num_sigmas: a sample is high quality within ``num_sigmas * std`` of its nearest centre.
-      min_share: a mode is covered with at least ``min_share * N / K`` high-quality samples.
+      min_share: a mode is covered with at least ``min_share * N / K`` high-quality samples
+        (``min_share * N * weights[k]`` with ``weights``), and at least one.
+      weights: the mixture's mode probabilities ``[K]`` (summing to 1), or None for equal weights.
 
     Returns:
       A `ModeCoverage`.
@@ -82,10 +88,17 @@ def mode_coverage(samples, centers, std: float, num_sigmas: float = 3.0, min_sha
     nearest = distances.argmin(axis=1)
     high_quality = distances[np.arange(len(samples)), nearest] <= num_sigmas * std
     counts = np.bincount(nearest[high_quality], minlength=len(centers))
-    threshold = max(1.0, min_share * len(samples) / len(centers))
+    if weights is None:
+        shares = np.full(len(centers), 1.0 / len(centers))
+    else:
+        shares = np.asarray(weights, dtype=np.float64)
+        if shares.shape != (len(centers),) or np.any(shares < 0) or not np.isclose(shares.sum(), 1.0):
+            raise ValueError(f"weights must be {len(centers)} probabilities summing to 1; got {weights!r}.")
+    thresholds = np.maximum(1.0, min_share * len(samples) * shares)
     return ModeCoverage(
-        modes_covered=int((counts >= threshold).sum()),
+        modes_covered=int((counts >= thresholds).sum()),
         num_modes=len(centers),
         high_quality_fraction=float(high_quality.mean()),
         counts=counts,
+        weights=None if weights is None else shares,
     )
