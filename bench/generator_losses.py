@@ -24,12 +24,15 @@ from __future__ import annotations
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
+
+import figure_tools  # noqa: E402  (bench/figure_tools.py)
 
 from kgan import losses  # noqa: E402
 
@@ -69,13 +72,7 @@ def _table(found, d_values) -> str:
 
 def main(argv):
     del argv
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib import pyplot
-    except ImportError:
-        raise app.UsageError('bench/generator_losses.py draws with matplotlib: pip install -e ".[bench]"') from None
+    pyplot = figure_tools.pyplot("generator_losses.py")
     d_values = np.linspace(1e-4, 1 - 1e-4, FLAGS.points)
     found = curves(d_values)
     print(_table(found, d_values))

@@ -35,11 +35,14 @@ from __future__ import annotations
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
+
+import figure_tools  # noqa: E402  (bench/figure_tools.py)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("out", "docs/images/oscillation.png", "Where the figure goes (PNG).")
@@ -112,13 +115,7 @@ def generator_gradient_norms(loss: str, steps: int, seed: int):
 
 def main(argv):
     del argv
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib import pyplot
-    except ImportError:
-        raise app.UsageError('bench/oscillation.py draws with matplotlib: pip install -e ".[bench]"') from None
+    pyplot = figure_tools.pyplot("oscillation.py")
     rules = dict(RULES, consensus=dict(consensus=FLAGS.consensus))
     trajectories = {
         (game, rule): game_trajectory(loss, options, FLAGS.game_steps, FLAGS.learning_rate)
