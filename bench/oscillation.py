@@ -64,6 +64,7 @@ GAMES = {"x·y (Wasserstein loss)": "wasserstein", "Dirac GAN (minimax loss)": "
 def game_trajectory(loss: str, options: dict, steps: int, learning_rate: float, start=(1.0, 1.0)):
     """``[(theta, psi)]`` after each of ``steps`` SGD steps of `kgan.GAN` on the Dirac GAN, starting at ``start``."""
     import keras
+    import tensorflow as tf
 
     import kgan
     from kgan.networks import dirac_gan_networks
@@ -73,12 +74,13 @@ def game_trajectory(loss: str, options: dict, steps: int, learning_rate: float, 
     points = [tuple(start)]
 
     class Record(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
+        def on_train_batch_end(self, batch, logs=None):
             points.append((float(model.generator.trainable_variables[0].numpy()[0]),
                            float(model.discriminator.trainable_variables[0].numpy().ravel()[0])))
 
-    # One step per epoch on the data, a point mass at 0.
-    model.fit(np.zeros((1, 1), np.float32), batch_size=1, epochs=steps, verbose=0, callbacks=[Record()])
+    # The data: a point mass at 0, one example per step.
+    model.fit(tf.data.Dataset.from_tensors(tf.zeros([1, 1])).repeat(), steps_per_epoch=steps, epochs=1, verbose=0,
+              callbacks=[Record()])
     return np.asarray(points)
 
 

@@ -169,11 +169,15 @@ def test_on_the_bilinear_game_simultaneous_steps_spiral_out_and_alternating_ones
         model = _scalar_game(1.0, 0.0, loss="wasserstein", updates=updates)
         model.compile(optimizers={"generator": keras.optimizers.SGD(0.1), "discriminator": keras.optimizers.SGD(0.1)})
         trajectory = []
-        for _ in range(4):
-            model.fit(np.zeros((1, 1), np.float32), batch_size=1, epochs=50, verbose=0)
-            x = float(model.generator.layers[-1].value.numpy()[0])
-            y = float(model.discriminator.layers[-1].kernel.numpy()[0, 0])
-            trajectory.append(np.hypot(x, y))
+
+        class Radius(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                x = float(model.generator.layers[-1].value.numpy()[0])
+                y = float(model.discriminator.layers[-1].kernel.numpy()[0, 0])
+                trajectory.append(np.hypot(x, y))
+
+        data = tf.data.Dataset.from_tensors(tf.zeros([1, 1])).repeat()  # The data: a point mass at 0.
+        model.fit(data, steps_per_epoch=50, epochs=4, verbose=0, callbacks=[Radius()])
         radii[updates] = trajectory
     assert radii["simultaneous"][-1] == pytest.approx(1.01 ** 100, rel=1e-3)  # sqrt(1 + 0.1^2)^200
     assert all(0.9 < r < 1.1 for r in radii["alternating"]), radii
