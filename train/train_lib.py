@@ -615,8 +615,10 @@ def evaluate_samples(config, model):
         result = {"modes_covered": coverage.modes_covered, "modes_hit": coverage.modes_hit, "num_modes": coverage.num_modes,
                   "high_quality_fraction": coverage.high_quality_fraction, "reverse_kl": coverage.reverse_kl,
                   "num_samples": count}
-        return result, (f"kgan: {count} samples cover {coverage.modes_covered} of {coverage.num_modes} modes; "
-                        f"{100 * coverage.high_quality_fraction:.1f} % lie within 3 sigma of a mode.")
+        kl = "n/a" if coverage.reverse_kl is None else f"{coverage.reverse_kl:.3f}"
+        return result, (f"kgan: {count} samples cover {coverage.modes_covered} of {coverage.num_modes} modes "
+                        f"(>= 20 % of their share; {coverage.modes_hit} with any sample); "
+                        f"{100 * coverage.high_quality_fraction:.1f} % lie within 3 sigma of a mode; reverse KL {kl}.")
     info = kgan_data.dataset_info(config.dataset, **config.data_options())
     split = "test" if "test" in info.splits else "train"
     features = config.evaluation_features
