@@ -189,7 +189,8 @@ def table_from_json(path):
     with open(path) as f:
         saved = json.load(f)
     runs = saved["runs"]
-    pairs = list(dict.fromkeys((r["model"], r["remedy"]) for r in runs))
+    order = {remedy: i for i, remedy in enumerate(saved.get("remedies", {}))}  # The run's --remedies order.
+    pairs = sorted(dict.fromkeys((r["model"], r["remedy"]) for r in runs), key=lambda p: (p[0], order.get(p[1], len(order))))
     mixture_names = list(dict.fromkeys(r["mixture"] for r in runs))
     return markdown_table(runs, pairs, mixture_names, saved["steps"])
 
