@@ -413,3 +413,33 @@ def test_check_image_batch_symbolic_checks_static_shape_only():
 
     with pytest.raises(ValueError, match="rank 3"):
         traced_rank3.get_concrete_function()
+
+
+def test_two_processes_preparing_one_data_dir_take_turns(tmp_path, monkeypatch):
+    """The second caller waits for the first's lock, then finds the data prepared (no second build)."""
+    import threading
+
+    marker = tmp_path / "prepared"
+    builds = []
+
+    class FakeBuilder:
+        data_dir = str(tmp_path / "fashion_mnist" / "3.0.1")
+
+        def is_prepared(self):
+            return marker.exists()
+
+    def slow_build(builder, root, source_dir):
+        builds.append(threading.get_ident())
+        time.sleep(0.5)  # Long enough for the other caller to reach the lock.
+        marker.write_text("done")
+        return builder.data_dir
+
+    monkeypatch.setattr(tfds, "builder", lambda name, data_dir: FakeBuilder())
+    monkeypatch.setattr(offline, "_prepare_locked", slow_build)
+    results = []
+    callers = [threading.Thread(target=lambda: results.append(offline.prepare_offline_fashion_mnist(tmp_path))) for _ in range(2)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(timeout=30)
+    assert len(builds) == 1 and results == [FakeBuilder.data_dir] * 2

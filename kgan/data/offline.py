@@ -15,6 +15,7 @@ prepared dataset is what ``tfds.load("fashion_mnist")`` produces online.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -160,6 +161,20 @@ def prepare_offline_fashion_mnist(
     builder = tfds.builder(_TFDS_NAME, data_dir=root)
     if builder.is_prepared():
         return os.fspath(builder.data_dir)
+    os.makedirs(root, exist_ok=True)
+    # Two processes preparing one data dir at once (two binaries started together on a fresh
+    # machine) remove each other's incomplete files; the second waits here, then finds it done.
+    with open(os.path.join(root, f".{_TFDS_NAME}.prepare.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        builder = tfds.builder(_TFDS_NAME, data_dir=root)
+        if builder.is_prepared():
+            return os.fspath(builder.data_dir)
+        return _prepare_locked(builder, root, source_dir)
+
+
+def _prepare_locked(builder, root: str, source_dir) -> str:
+    """`prepare_offline_fashion_mnist`'s work, under its lock."""
+    import tensorflow_datasets as tfds
 
     source_dir = os.fspath(source_dir)
     missing = [f for f in FASHION_MNIST_FILES if not os.path.isfile(os.path.join(source_dir, f))]
