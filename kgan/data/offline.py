@@ -15,12 +15,13 @@ prepared dataset is what ``tfds.load("fashion_mnist")`` produces online.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
 import struct
 import tempfile
+
+from kgan import build_lock
 
 DEBIAN_FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 FASHION_MNIST_FILES = (
@@ -161,11 +162,9 @@ def prepare_offline_fashion_mnist(
     builder = tfds.builder(_TFDS_NAME, data_dir=root)
     if builder.is_prepared():
         return os.fspath(builder.data_dir)
-    os.makedirs(root, exist_ok=True)
     # Two processes preparing one data dir at once (two binaries started together on a fresh
     # machine) remove each other's incomplete files; the second waits here, then finds it done.
-    with open(os.path.join(root, f".{_TFDS_NAME}.prepare.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with build_lock.building(os.path.join(root, f".{_TFDS_NAME}.prepare")):
         builder = tfds.builder(_TFDS_NAME, data_dir=root)
         if builder.is_prepared():
             return os.fspath(builder.data_dir)

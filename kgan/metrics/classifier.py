@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from kgan import atomic_files
+from kgan import atomic_files, build_lock
 
 # Bump when build_classifier or RECIPE changes: cached weights of another
 # version are then retrained rather than silently reused.
@@ -181,8 +181,12 @@ def load_classifier(dataset: str = "fashion_mnist", cache_dir=None, train_if_mis
             f"`python -m kgan.metrics.train_classifier --dataset={dataset}{flag}`, or call "
             f"load_classifier({dataset!r}, train_if_missing=True)."
         )
-    model, metrics = train_classifier(dataset, **train_kwargs)
-    save_classifier(model, path, metrics)
+    # Two processes asking at once (test workers, binaries) would both train it: one does, the other waits and loads.
+    with build_lock.building(path):
+        if os.path.exists(path):
+            return keras.models.load_model(path)
+        model, metrics = train_classifier(dataset, **train_kwargs)
+        save_classifier(model, path, metrics)
     return model
 
 
