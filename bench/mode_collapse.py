@@ -144,13 +144,15 @@ def contact_sheet(results, pairs, mixture, seeds, path):
 
 def markdown_table(results, pairs, mixture_names, steps):
     """Per mixture: kgan's modes covered (>= 20 % of the fair share), modes hit (>= 1 high-quality sample,
-    the papers' count), % high quality and reverse KL; means (modes, % HQ) or medians (KL) over seeds."""
+    the papers' count), % high quality and reverse KL; means (modes, % HQ) or medians (KL) over seeds;
+    last, the median training time of a run over every seed and mixture (runs share the CPU: compare
+    within one table)."""
     import numpy as np
 
     columns = ("modes covered", "modes hit", "% HQ", "reverse KL")
     lines = [
-        "| loss | remedy | " + " | ".join(f"{m}: {c}" for m in mixture_names for c in columns) + " |",
-        "|---|---|" + "---:|" * (len(columns) * len(mixture_names)),
+        "| loss | remedy | " + " | ".join(f"{m}: {c}" for m in mixture_names for c in columns) + " | s / run (median) |",
+        "|---|---|" + "---:|" * (len(columns) * len(mixture_names) + 1),
     ]
     for loss, remedy in pairs:
         cells = []
@@ -164,13 +166,15 @@ def markdown_table(results, pairs, mixture_names, steps):
             hq_mean, _ = mixtures.mean_std([100 * r["high_quality_fraction"] for r in runs])
             cells += [f"{np.mean(covered):.1f} ({', '.join(map(str, covered))})", f"{np.mean(hit):.1f} ({', '.join(map(str, hit))})",
                       f"{hq_mean:.1f}", _reverse_kl_cell(runs)]
+        seconds = [r["train_seconds"] for r in results if (r["model"], r["remedy"]) == (loss, remedy)]
+        cells.append(f"{np.median(seconds):.0f}" if seconds else "")
         lines.append(f"| {mixtures.RECIPES[loss]['label']} | {REMEDIES[remedy][0]} | " + " | ".join(cells) + " |")
     for name, figures in PUBLISHED.items():
         cells = []
         for mixture in mixture_names:
             modes, hq, kl = figures.get(mixture, ("", "", None))
             cells += ["", f"{modes}", f"{hq}", "" if kl is None else f"{kl}"]
-        lines.append(f"| *published:* {name} | | " + " | ".join(cells) + " |")
+        lines.append(f"| *published:* {name} | | " + " | ".join(cells) + " | |")
     return "\n".join(lines)
 
 
