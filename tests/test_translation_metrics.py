@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from kgan.metrics import format_translation_errors, paired_translation_errors
+from kgan.metrics import translation as metrics
 
 
 class Lookup:
@@ -47,3 +48,75 @@ def test_bad_pairs_are_rejected():
         paired_translation_errors(model, np.zeros((3, 4, 4, 1)), np.zeros((2, 4, 4, 1)))
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):
         paired_translation_errors(model, np.full((2, 4, 4, 1), 255.0), np.zeros((2, 4, 4, 1)))
+
+
+# ---------------------------------------------------------------------- footwear_translation_scores
+
+
+class ClassByBrightness:
+    """A 'classifier' of [-1, 1] images: class 5, 7 or 9 by mean brightness; its features are the pixels."""
+
+    def __init__(self):
+        import keras
+
+        images = keras.Input((4, 4, 1))
+        flat = keras.layers.Flatten(name="features")(images)
+        mean = keras.layers.Lambda(lambda f: keras.ops.mean(f, axis=-1, keepdims=True))(flat)
+        # Logits over 10 classes that peak at 5 (dark), 7 (middle) or 9 (bright).
+        centres = np.full((1, 10), 9.0, np.float32)
+        centres[0, [5, 7, 9]] = [-0.8, 0.0, 0.8]
+        logits = keras.layers.Lambda(lambda m: -keras.ops.square(m - centres))(mean)
+        self.model = keras.Model(images, logits)
+
+
+def _footwear_fixture(n=8):
+    rng = np.random.default_rng(0)
+    levels = np.array([-0.8, 0.0, 0.8])
+    classes = np.array([5, 7, 9])[np.arange(n) % 3]
+    images = (levels[np.arange(n) % 3][:, None, None, None] + rng.uniform(-0.05, 0.05, (n, 4, 4, 1))).astype(np.float32)
+    edges = np.where(rng.uniform(size=(n, 4, 4, 1)) > 0.7, 1.0, -1.0).astype(np.float32)
+    return edges, images, classes
+
+
+def test_footwear_scores_of_a_perfect_translator():
+    edges, images, classes = _footwear_fixture()
+    scores = metrics.footwear_translation_scores(
+        edges, images, classes, ClassByBrightness().model,
+        edges_to_images=lambda batch: images[: len(batch)],
+        images_to_edges=lambda batch: edges[: len(batch)], batch_size=8,
+    )
+    assert scores["edges_to_images/l1"] == pytest.approx(0.0, abs=1e-7)
+    assert scores["edges_to_images/class_kept"] == scores["edges_to_images/class_kept_real"] == 1.0
+    assert scores["images_to_edges/l1"] == pytest.approx(0.0, abs=1e-7) and scores["images_to_edges/edge_f1"] == 1.0
+    assert scores["edges_to_images/l1_constant"] > 0.3 and scores["num_pairs"] == 8
+    assert "class kept" in metrics.format_footwear_scores(scores)
+
+
+def test_footwear_scores_see_the_wrong_class_and_the_wrong_distribution():
+    edges, images, classes = _footwear_fixture(12)
+    # Every translation is the middle class: L1 may look fine, the class and the distribution do not.
+    scores = metrics.footwear_translation_scores(
+        edges, images, classes, ClassByBrightness().model, edges_to_images=lambda batch: np.zeros_like(batch),
+    )
+    assert scores["edges_to_images/class_kept"] == pytest.approx(1 / 3)
+    assert scores["edges_to_images/fid"] > 10 * max(scores["edges_to_images/fid_floor"], 1e-3)
+    assert not any(key.startswith("images_to_edges/") for key in scores)
+    assert "image -> edges" not in metrics.format_footwear_scores(scores)
+
+
+def test_edge_f1_by_hand():
+    true = np.array([1, 1, -1, -1], np.float32).reshape(1, 2, 2, 1)
+    predicted = np.array([1, -1, 1, -1], np.float32).reshape(1, 2, 2, 1)
+    assert metrics.edge_f1(predicted, true) == pytest.approx(2 * 1 / (2 * 1 + 2))  # TP 1, FP 1, FN 1
+    assert metrics.edge_f1(-np.ones_like(true), -np.ones_like(true)) == 1.0
+
+
+def test_footwear_scores_refuse_bad_input():
+    edges, images, classes = _footwear_fixture()
+    classifier = ClassByBrightness().model
+    with pytest.raises(ValueError, match="classes"):
+        metrics.footwear_translation_scores(edges, images, classes[:3], classifier, images_to_edges=lambda b: b)
+    with pytest.raises(ValueError, match="Pass"):
+        metrics.footwear_translation_scores(edges, images, classes, classifier)
+    with pytest.raises(ValueError, match="4 pairs"):
+        metrics.footwear_translation_scores(edges[:2], images[:2], classes[:2], classifier, images_to_edges=lambda b: b)

@@ -94,9 +94,15 @@ def edge_map(images) -> np.ndarray:
     return (tf.cast(edges, tf.uint8) * 255).numpy()
 
 
-def _footwear_images(split: str, source: str, data_dir=None, manual_dir=None) -> np.ndarray:
+def footwear_images(split: str, source: str = "embedded", data_dir=None, manual_dir=None):
+    """The footwear images of Fashion-MNIST and their classes, in the order every footwear source uses.
+
+    Returns:
+      ``(images uint8 [N, 28, 28, 1], classes int [N])``, classes in `FOOTWEAR_CLASSES`.
+    """
     images, labels = sources.fashion_mnist_arrays(split, source, data_dir, manual_dir)
-    return images[np.isin(labels, FOOTWEAR_CLASSES)]
+    keep = np.isin(labels, FOOTWEAR_CLASSES)
+    return images[keep], np.asarray(labels)[keep]
 
 
 def footwear_edge_pairs(split: str = "train", source: str = "embedded", data_dir=None, manual_dir=None):
@@ -112,7 +118,7 @@ def footwear_edge_pairs(split: str = "train", source: str = "embedded", data_dir
       ``(edges, images)``: uint8 ``[N, 28, 28, 1]`` each; ``edges[i] ==
       edge_map(images)[i]``.
     """
-    images = _footwear_images(split, source, data_dir, manual_dir)
+    images, _ = footwear_images(split, source, data_dir, manual_dir)
     return edge_map(images), images
 
 

@@ -29,7 +29,13 @@ from kgan.metrics.mode_coverage import ModeCoverage, mode_coverage
 from kgan.metrics.precision_recall import PrecisionRecall, precision_recall
 from kgan.metrics.quality import evaluate_generator, format_report
 from kgan.metrics.representation import linear_probe_accuracy, nearest_neighbour_accuracy, prior_distance, reconstruction_scores
-from kgan.metrics.translation import format_translation_errors, paired_translation_errors
+from kgan.metrics.translation import (
+    edge_f1,
+    footwear_translation_scores,
+    format_footwear_scores,
+    format_translation_errors,
+    paired_translation_errors,
+)
 
 __all__ = [
     "linear_probe_accuracy",
@@ -62,6 +68,9 @@ __all__ = [
     "classifier_features",
     "classifier_score",
     "conditional_accuracy",
+    "edge_f1",
+    "footwear_translation_scores",
+    "format_footwear_scores",
     "format_translation_errors",
     "format_translation_scores",
     "load_classifier",
