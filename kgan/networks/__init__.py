@@ -14,12 +14,15 @@ from kgan.networks.info_gan import info_dcgan_discriminator, info_mlp_discrimina
 from kgan.networks.layers import ReflectionPadding2D, TileConditions, instance_normalization, residual_block
 from kgan.networks.mlp import mlp_discriminator, mlp_generator
 from kgan.networks.patch_discriminator import (
+    conditional_patch_discriminator,
     multi_task_patch_discriminator,
     patch_discriminator,
     patch_map_size,
     receptive_field,
 )
 from kgan.networks.resnet_generator import default_residual_blocks, resnet_generator
+from kgan.networks.unet import default_depth as default_unet_depth
+from kgan.networks.unet import unet_generator
 from kgan.networks.stabilizers import MinibatchDiscrimination, MinibatchStddev, VirtualBatchNormalization
 
 __all__ = [
@@ -32,12 +35,15 @@ __all__ = [
     "default_residual_blocks",
     "dirac_gan_networks",
     "instance_normalization",
+    "conditional_patch_discriminator",
+    "default_unet_depth",
     "multi_task_patch_discriminator",
     "patch_discriminator",
     "patch_map_size",
     "receptive_field",
     "residual_block",
     "resnet_generator",
+    "unet_generator",
     "dcgan_encoder",
     "joint_dcgan_discriminator",
     "joint_mlp_discriminator",

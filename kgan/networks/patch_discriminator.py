@@ -7,6 +7,12 @@ then a 4x4 convolution to one logit per patch. With ``num_layers`` stride-2
 layers the receptive field of each logit is `receptive_field(num_layers)`
 pixels: 16, 34, 70, 142 for 1, 2, 3, 4 -- shallower for small images.
 
+`conditional_patch_discriminator` is pix2pix's D(x, y) (Isola et al. 2017,
+section 2.1): the same PatchGAN on the input image and an output image
+concatenated on channels, so each logit judges whether a patch of y is a
+plausible translation of the same patch of x. The paper normalises it with
+batch norm (``normalization="batch"``).
+
 `multi_task_patch_discriminator` is StarGAN's (Choi et al. 2018): a trunk of
 stride-2 4x4 convolutions with LeakyReLU(0.01) and no normalisation, with two
 heads: ``D_src`` (a 3x3 convolution to a patch map of real/fake scores) and
@@ -21,7 +27,8 @@ from keras import layers
 from kgan.networks import stabilizers
 from kgan.networks.layers import instance_normalization, padded_conv
 
-NORMALIZATIONS = ("instance", "none")
+# "batch" is pix2pix's (Isola et al. 2017); "instance" CycleGAN's.
+NORMALIZATIONS = ("instance", "batch", "none")
 # Minibatch features a patch map can take: a stddev map (Karras et al. 2018) keeps the spatial layout.
 PATCH_MINIBATCH_FEATURES = ("none", "stddev")
 
@@ -79,12 +86,19 @@ def patch_discriminator(
       image_shape: ``(H, W, C)``.
       base_filters: filters of the first layer, doubled per layer up to 8x.
       num_layers: stride-2 layers (the depth; see `receptive_field`).
-      normalization: ``"instance"`` (CycleGAN) or ``"none"``.
+      normalization: ``"instance"`` (CycleGAN), ``"batch"`` (pix2pix) or ``"none"``.
       name: model name.
       minibatch: ``"stddev"`` appends a minibatch-stddev map before the
         logit convolution (against mode collapse); ``"none"``.
       spectral_norm: spectrally normalise every convolution (Miyato et al. 2018).
     """
+    _check_trunk(image_shape, num_layers, normalization, minibatch)
+    images = keras.Input(tuple(image_shape), name="images")
+    logits = _patch_trunk(images, base_filters, num_layers, normalization, minibatch, spectral_norm)
+    return keras.Model(images, logits, name=name)
+
+
+def _check_trunk(image_shape, num_layers: int, normalization: str, minibatch: str) -> None:
     _check_minibatch(minibatch)
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization must be one of {NORMALIZATIONS}; got {normalization!r}.")
@@ -92,22 +106,75 @@ def patch_discriminator(
         raise ValueError(f"num_layers must be >= 1; got {num_layers}.")
     smallest = next(side for side in range(1, 4096) if patch_map_size(side, num_layers) >= 1)
     _check_image_shape(image_shape, smallest, f"a {num_layers}-layer PatchGAN")
-    images = keras.Input(tuple(image_shape), name="images")
-    x = images
+
+
+def normalization_layer(kind: str, name: str) -> layers.Layer:
+    """A normalisation layer of `NORMALIZATIONS` other than "none": batch norm (pix2pix) or instance norm (CycleGAN)."""
+    # Keras' BatchNormalization defaults to momentum 0.99; PyTorch's (the reference's) to 0.1, i.e. 0.9 here.
+    if kind == "batch":
+        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+    return instance_normalization(name)
+
+
+def _patch_trunk(x, base_filters: int, num_layers: int, normalization: str, minibatch: str, spectral_norm: bool):
+    """The PatchGAN's layers from its input tensor to the float32 logit map (shared by both PatchGANs)."""
     filters = base_filters
     # num_layers stride-2 layers, then one stride-1 layer with twice the filters.
     for i in range(num_layers + 1):
         stride = 2 if i < num_layers else 1
-        normalized = i > 0 and normalization == "instance"
+        normalized = i > 0 and normalization != "none"
         x = padded_conv(x, filters, 4, "zero", f"conv{i}", strides=stride, use_bias=not normalized, spectral_norm=spectral_norm)
         if normalized:
-            x = instance_normalization(f"conv{i}_norm")(x)
+            x = normalization_layer(normalization, f"conv{i}_norm")(x)
         x = layers.LeakyReLU(0.2)(x)
         filters = min(filters * 2, base_filters * 8)
     x = stabilizers.minibatch_features(x, minibatch, "minibatch")
     logits = padded_conv(x, 1, 4, "zero", "logits", spectral_norm=spectral_norm)
-    logits = layers.Activation("linear", dtype="float32", name="logits_float32")(logits)
-    return keras.Model(images, logits, name=name)
+    return layers.Activation("linear", dtype="float32", name="logits_float32")(logits)
+
+
+def conditional_patch_discriminator(
+    input_shape=(256, 256, 3),
+    output_shape=(256, 256, 3),
+    base_filters: int = 64,
+    num_layers: int = 3,
+    normalization: str = "batch",
+    name: str = "discriminator",
+    minibatch: str = "none",
+    spectral_norm: bool = False,
+) -> keras.Model:
+    """pix2pix's D(x, y): ``[inputs [B, H, W, C_in], outputs [B, H, W, C_out]]`` -> logits ``[B, h, w, 1]``.
+
+    "Image-to-Image Translation with Conditional Adversarial Networks",
+    Isola et al. 2017, section 2.1 and appendix 6.1.2: x and y are
+    concatenated on channels and judged by the 70x70 PatchGAN of
+    `patch_discriminator` (``num_layers=3``; 30x30 logits at 256 px), so D
+    sees whether y fits x, not only whether y looks real. Both images are in
+    [-1, 1]; the logits are float32 and unbounded.
+
+    Args:
+      input_shape: ``(H, W, C_in)`` of the input images x.
+      output_shape: ``(H, W, C_out)`` of the (real or generated) output images y;
+        the same H, W as x.
+      base_filters: filters of the first layer, doubled per layer up to 8x.
+      num_layers: stride-2 layers (see `receptive_field`).
+      normalization: ``"batch"`` (the paper's), ``"instance"`` or ``"none"``
+        (never on the first layer).
+      name: model name.
+      minibatch: ``"stddev"`` or ``"none"``, as in `patch_discriminator`.
+      spectral_norm: spectrally normalise every convolution (Miyato et al. 2018).
+    """
+    if len(input_shape) != 3 or len(output_shape) != 3 or tuple(input_shape[:2]) != tuple(output_shape[:2]):
+        raise ValueError(
+            f"D(x, y) concatenates x and y on channels, so they need the same H, W: got input_shape {tuple(input_shape)} "
+            f"and output_shape {tuple(output_shape)}."
+        )
+    _check_trunk(output_shape, num_layers, normalization, minibatch)
+    inputs = keras.Input(tuple(input_shape), name="inputs")
+    outputs = keras.Input(tuple(output_shape), name="outputs")
+    pair = layers.Concatenate(axis=-1, name="pair")([inputs, outputs])
+    logits = _patch_trunk(pair, base_filters, num_layers, normalization, minibatch, spectral_norm)
+    return keras.Model([inputs, outputs], logits, name=name)
 
 
 def multi_task_patch_discriminator(
