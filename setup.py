@@ -5,7 +5,7 @@ import setuptools
 setuptools.setup(
     name="kgan",
     version="0.1.0",
-    description="Keras 3 / TensorFlow GAN model zoo: GAN, WGAN, WGAN-GP, cGAN, CycleGAN, StarGAN, InfoGAN, CatGAN.",
+    description="Keras 3 / TensorFlow GAN model zoo: GAN, WGAN, WGAN-GP, cGAN, CycleGAN, Pix2Pix, StarGAN, InfoGAN, CatGAN.",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     license="Apache-2.0",

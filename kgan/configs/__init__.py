@@ -3,7 +3,7 @@
 Modules: `base` (`TrainingConfig`: data, length, optimisers, outputs), `gan`
 (`GANConfig`, `WassersteinGANConfig`, `ConditionalGANConfig` and presets),
 `translation` (`CycleGANConfig`, `StarGANConfig` and presets), `info_gan`
-(`InfoGANConfig`, `INFO_GAN_PRESETS`).
+(`InfoGANConfig`, `INFO_GAN_PRESETS`), `pix2pix` (`Pix2PixConfig`, `PIX2PIX_PRESETS`).
 
 Naming rule: a flag's name == the config field's name == the name of the
 constructor/function argument it feeds, where one exists (``latent_dim`` ->
@@ -36,12 +36,15 @@ from kgan.configs.gan import (
 )
 from kgan.configs.info_gan import PRESETS as INFO_GAN_PRESETS
 from kgan.configs.info_gan import InfoGANConfig
+from kgan.configs.pix2pix import PRESETS as PIX2PIX_PRESETS
+from kgan.configs.pix2pix import Pix2PixConfig
 from kgan.configs.translation import CYCLE_GAN_PRESETS, STAR_GAN_PRESETS, CycleGANConfig, StarGANConfig
 
 __all__ = [
     "CONDITIONAL_PRESETS",
     "CYCLE_GAN_PRESETS",
     "INFO_GAN_PRESETS",
+    "PIX2PIX_PRESETS",
     "NORMALIZATIONS",
     "POINT_DATASETS",
     "PRESETS",
@@ -52,6 +55,7 @@ __all__ = [
     "CycleGANConfig",
     "GANConfig",
     "InfoGANConfig",
+    "Pix2PixConfig",
     "StarGANConfig",
     "TrainingConfig",
     "WassersteinGANConfig",
