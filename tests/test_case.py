@@ -328,6 +328,28 @@ register_contract_case(ContractCase(
 ))
 
 
+
+def _pix2pix():
+    from kgan.networks import conditional_patch_discriminator, unet_generator
+
+    # No batch norm and no dropout: two replicas must train like one device, and Keras' dropout
+    # masks come from its own seed generators, not kgan's noise bands (kgan/models/pix2pix.py).
+    shape = _TRANSLATION_SHAPE
+    return kgan.Pix2Pix(
+        unet_generator(shape, base_filters=4, dropout=0.0, normalization="none"),
+        conditional_patch_discriminator(shape, shape, 4, 1, normalization="none"), seed=1,
+    )
+
+
+register_contract_case(ContractCase(
+    "pix2pix", _pix2pix, lambda: (random_images(4, _TRANSLATION_SHAPE), random_images(4, _TRANSLATION_SHAPE, 1)),
+    lambda: (random_images(4, _TRANSLATION_SHAPE), "paired batches"),
+    {"serving_default": {"images": random_images(3, _TRANSLATION_SHAPE, 2)},
+     "translate_uint8": {"images": ((random_images(3, _TRANSLATION_SHAPE, 3) + 1) * 127.5).astype(np.uint8)}},
+    lambda: ((random_images(4, _TRANSLATION_SHAPE), (random_images(4, _TRANSLATION_SHAPE, 1) + 1) * 127.5),
+             r"targets must be in \[-1, 1\].*They look like \[0, 255\] pixels"),
+))
+
 def _compiled(case, optimizer=lambda: keras.optimizers.Adam(1e-3), jit_compile=False, seed=0):
     keras.utils.set_random_seed(seed)
     model = case.make()
