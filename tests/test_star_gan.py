@@ -94,6 +94,19 @@ def test_targets_permute_the_batch_labels_and_change_every_step():
     assert not np.array_equal(first, model.target_labels(tf.constant(c), stream=0).numpy())
 
 
+def test_identity_term_is_the_l1_of_translating_to_the_own_attributes():
+    model = tiny_star_gan(compile=False, identity_weight=3.0)
+    x, c = batch(4)
+    minibatch, inputs = (tf.constant(x), tf.constant(c)), {"targets": tf.constant(c[::-1].copy())}
+    loss, extras = model.generator_loss(minibatch, inputs, training=False)
+    expected = np.mean(np.abs(x - np.asarray(model.translate(x, c))))
+    assert float(extras["identity_loss"]) == pytest.approx(expected, rel=1e-4)
+    model.identity_weight = 0.0
+    without, extras_without = model.generator_loss(minibatch, inputs, training=False)
+    assert float(loss - without) == pytest.approx(3.0 * expected, rel=1e-4)
+    assert "identity_loss" not in extras_without
+
+
 def test_translate_runs_in_chunks_equal_to_one_call():
     model = tiny_star_gan(compile=False)
     x, c = batch(5)
@@ -116,7 +129,7 @@ def test_evaluate_computes_every_metric_without_updates():
     weights = [w for w in model.weights if w.path != "eval_steps"]
     before = snapshot(weights)
     result = model.evaluate(tf.data.Dataset.from_tensors(batch(4)), verbose=0, return_dict=True)
-    assert set(result) == set(StarGAN.metric_names)
+    assert set(result) == set(model.metric_names) and "identity_loss" not in result  # Weight 0: not computed, not logged.
     assert all(np.isfinite(v) for v in result.values())
     assert changed(before, weights) == set()
 

@@ -147,7 +147,8 @@ def _evaluate_folder(config, model):
 
 
 def evaluate(config, model):
-    """The footwear demos: L1 to the true pairs of the test split, both directions, with baselines.
+    """The footwear demos: L1 to the true pairs of the test split, both directions, with baselines, and
+    `kgan.metrics.footwear_translation_scores` (class kept, classifier FID, edge F1).
 
     Folders: `cycle_errors` of ``--evaluation_images`` test image pairs (training images without testA/, testB/).
     """
@@ -157,8 +158,21 @@ def evaluate(config, model):
         return {}, "kgan: no paired ground truth for this dataset; see samples/ for the translations."
     images_x, images_y = unpaired.paired_arrays(config.dataset, "test", **_data_args(config))
     results = kgan.metrics.paired_translation_errors(model, images_x, images_y)
-    return results, "kgan: translation error on the test split (mean |output - truth|, [-1, 1] units):\n" + (
+    text = "kgan: translation error on the test split (mean |output - truth|, [-1, 1] units):\n" + (
         kgan.metrics.format_translation_errors(results)
+    )
+    if tuple(images_x.shape[1:]) != (28, 28, 1):  # kgan's classifier judges 28x28 gray images only.
+        return results, text
+    classifier_dataset = train_lib.classifier_at_hand()
+    _, classes = unpaired.footwear_images("test", unpaired.DEMO_SOURCES[config.dataset], config.data_dir, config.manual_dir)
+    content = kgan.metrics.footwear_translation_scores(
+        images_x, images_y, classes, kgan.metrics.load_classifier(classifier_dataset),
+        edges_to_images=lambda batch: model.translate(batch, "x_to_y"),
+        images_to_edges=lambda batch: model.translate(batch, "y_to_x"),
+    )
+    results.update(content, classifier=classifier_dataset)
+    return results, f"{text}\nkgan: content and distribution (kgan's {classifier_dataset} classifier):\n" + (
+        kgan.metrics.format_footwear_scores(content)
     )
 
 

@@ -33,6 +33,14 @@ def _check_minibatch(problems, minibatch):
         problems.append(f"--minibatch must be one of {', '.join(PATCH_MINIBATCH_FEATURES)} for a PatchGAN; got {minibatch!r}.")
 
 
+def _check_downsampling(problems, image_size, downsampling):
+    if downsampling < 0:
+        problems.append(f"--generator_downsampling must be >= 0; got {downsampling}.")
+    elif image_size is not None and image_size % 2**downsampling:
+        problems.append(f"--image_size must be divisible by {2**downsampling} ({downsampling} stride-2 generator "
+                        f"layers, --generator_downsampling); got {image_size}.")
+
+
 @dataclasses.dataclass(frozen=True)
 class CycleGANConfig(TrainingConfig):
     """A run of ``train/cycle_gan.py``: `kgan.CycleGAN` (Zhu et al. 2017) on unpaired domains X, Y.
@@ -61,6 +69,9 @@ class CycleGANConfig(TrainingConfig):
     # Model.
     base_filters: int = _field(64, "Filters of the generators' first layer and of the discriminators' first layer.")
     num_residual_blocks: Optional[int] = _field(None, "Generator residual blocks; unset: 6 below 256 px, 9 at 256.")
+    generator_downsampling: int = _field(
+        2, "Stride-2 layers down (and up again) in the generators: 2 in the paper (256 px -> 64 px between them)."
+    )
     discriminator_layers: int = _field(3, "Stride-2 layers of the PatchGAN (3: 70x70 patches; 2: 34x34 for small images).")
     minibatch: str = _field("none", _MINIBATCH_HELP)
     spectral_norm: bool = _field(False, _SPECTRAL_HELP)
@@ -86,7 +97,8 @@ class CycleGANConfig(TrainingConfig):
         from kgan import networks
 
         x_shape, y_shape = shapes
-        generator = dict(base_filters=self.base_filters, num_residual_blocks=self.num_residual_blocks)
+        generator = dict(base_filters=self.base_filters, num_residual_blocks=self.num_residual_blocks,
+                         num_downsampling=self.generator_downsampling)
         stabilizers = dict(minibatch=self.minibatch, spectral_norm=self.spectral_norm)
         return {
             "generator_xy": networks.resnet_generator(x_shape, output_channels=y_shape[-1], name="generator_xy", **generator),
@@ -131,8 +143,7 @@ class CycleGANConfig(TrainingConfig):
             )
         if root is None and not self.dataset.startswith("folder:") and self.channels is not None:
             problems.append(f"--channels applies to folder datasets only, not to --dataset={self.dataset}.")
-        if self.image_size is not None and self.image_size % 4:
-            problems.append(f"--image_size must be divisible by 4 (two stride-2 layers); got {self.image_size}.")
+        _check_downsampling(problems, self.image_size, self.generator_downsampling)
         if self.evaluation_images < 0:
             problems.append(f"--evaluation_images must be >= 0 (0: no evaluation); got {self.evaluation_images}.")
         if self.loss not in CYCLE_GAN_LOSSES:
@@ -203,12 +214,18 @@ class StarGANConfig(TrainingConfig):
     # Model.
     base_filters: int = _field(64, "Filters of the generator's first layer and the discriminator's first layer.")
     num_residual_blocks: int = _field(6, "Generator residual blocks.")
+    generator_downsampling: int = _field(
+        2, "Stride-2 layers down (and up again) in the generator: 2 in the paper (128 px -> 32 px between them)."
+    )
     discriminator_layers: int = _field(6, "Stride-2 discriminator layers (6 for 128 px, 3 for 28 px).")
     minibatch: str = _field("none", _MINIBATCH_HELP)
     spectral_norm: bool = _field(False, _SPECTRAL_HELP)
     discriminator_steps: int = _field(5, "Critic updates per generator update (n_critic).")
     classification_weight: float = _field(1.0, "lambda_cls, weight of the domain classification losses.")
     reconstruction_weight: float = _field(10.0, "lambda_rec, weight of the reconstruction loss.")
+    identity_weight: float = _field(
+        0.0, "Weight of |x - G(x, c_x)| (translating an image to its own attributes); 0 in the paper."
+    )
     gradient_penalty_weight: float = _field(10.0, "lambda_gp, weight of the WGAN-GP penalty.")
     generator_learning_rate: float = _field(1e-4, "Adam learning rate of the generator.")
     discriminator_learning_rate: float = _field(1e-4, "Adam learning rate of the discriminator.")
@@ -241,7 +258,8 @@ class StarGANConfig(TrainingConfig):
         return {
             "generator": networks.resnet_generator(
                 image_shape, condition_dim=num_domains, base_filters=self.base_filters,
-                num_residual_blocks=self.num_residual_blocks, padding="zero", sampling_kernel_size=4,
+                num_residual_blocks=self.num_residual_blocks, num_downsampling=self.generator_downsampling,
+                padding="zero", sampling_kernel_size=4,
             ),
             "discriminator": networks.multi_task_patch_discriminator(
                 image_shape, num_domains, self.base_filters, self.discriminator_layers,
@@ -253,7 +271,8 @@ class StarGANConfig(TrainingConfig):
         """`kgan.StarGAN`'s constructor arguments other than the networks."""
         return dict(
             num_domains=int(shapes[1]), label_kind=self.label_kind, classification_weight=self.classification_weight,
-            reconstruction_weight=self.reconstruction_weight, gradient_penalty_weight=self.gradient_penalty_weight,
+            reconstruction_weight=self.reconstruction_weight, identity_weight=self.identity_weight,
+            gradient_penalty_weight=self.gradient_penalty_weight,
             discriminator_steps=self.discriminator_steps, seed=self.seed, **self.remedy_options(),
         )
 
@@ -291,9 +310,10 @@ class StarGANConfig(TrainingConfig):
         repeated = sorted({a for a in self.attributes if self.attributes.count(a) > 1})
         if repeated:
             problems.append(f"--attributes names {', '.join(repeated)} twice; name each attribute once.")
-        if self.image_size is not None and self.image_size % 4:
-            problems.append(f"--image_size must be divisible by 4; got {self.image_size}.")
-        self._check_weights(problems, "classification_weight", "reconstruction_weight", "gradient_penalty_weight")
+        _check_downsampling(problems, self.image_size, self.generator_downsampling)
+        self._check_weights(
+            problems, "classification_weight", "reconstruction_weight", "identity_weight", "gradient_penalty_weight"
+        )
         return problems
 
 

@@ -31,7 +31,8 @@ class StarGAN(AdversarialModel):
       domain classification loss of D_cls on *real* images;
     * updates G on the last minibatch with fresh targets:
       ``-D_src(G(x, c)) + classification_weight * L_cls(D_cls(G(x, c)), c)
-      + reconstruction_weight * |x - G(G(x, c), c_x)|``.
+      + reconstruction_weight * |x - G(G(x, c), c_x)|
+      + identity_weight * |x - G(x, c_x)|``.
 
     Targets are permuted over the *global* batch under `tf.distribute`
     (gathered, permuted with noise every replica shares, sliced back), so N
@@ -49,6 +50,11 @@ class StarGAN(AdversarialModel):
         softmax cross-entropy).
       classification_weight: lambda_cls (1).
       reconstruction_weight: lambda_rec (10).
+      identity_weight: weight of ``|x - G(x, c_x)|``, translating an image to
+        its own domain (0, the paper's; CycleGAN's identity term, Zhu et al.
+        2017 sec. 5.2 after Taigman et al. 2017). It asks G to copy what a
+        translation need not change pixel for pixel, which the cycle term alone
+        leaves to a long training: the 28-px demo uses it.
       gradient_penalty_weight: lambda_gp (10).
       discriminator_steps: n_critic (5).
       seed: seeds the targets and the penalty's interpolation.
@@ -57,10 +63,13 @@ class StarGAN(AdversarialModel):
     Metrics (epoch means): ``d_loss``, ``g_loss``, ``wasserstein_estimate``
     (mean D_src on real minus on fake), ``gradient_penalty``, ``d_cls_loss``
     (D_cls on real images), ``g_cls_loss`` (D_cls on translations),
-    ``rec_loss``.
+    ``rec_loss``, ``identity_loss`` (logged while its weight is above 0).
     """
 
-    metric_names = ("d_loss", "g_loss", "wasserstein_estimate", "gradient_penalty", "d_cls_loss", "g_cls_loss", "rec_loss")
+    @property
+    def metric_names(self):
+        names = ("d_loss", "g_loss", "wasserstein_estimate", "gradient_penalty", "d_cls_loss", "g_cls_loss", "rec_loss")
+        return names + ("identity_loss",) if self.identity_weight else names
 
     def __init__(
         self,
@@ -70,6 +79,7 @@ class StarGAN(AdversarialModel):
         label_kind: str = "multi_label",
         classification_weight: float = 1.0,
         reconstruction_weight: float = 10.0,
+        identity_weight: float = 0.0,
         gradient_penalty_weight: float = 10.0,
         discriminator_steps: int = 5,
         seed: int = 0,
@@ -80,6 +90,7 @@ class StarGAN(AdversarialModel):
         if int(discriminator_steps) < 1:
             raise ValueError(f"discriminator_steps must be >= 1; got {discriminator_steps}.")
         self.discriminator_steps = int(discriminator_steps)
+        self.identity_weight = check_weight("identity_weight", identity_weight)  # Before the base reads metric_names.
         super().__init__({"generator": generator, "discriminator": discriminator}, seed=seed, **kwargs)
         self.num_domains = int(num_domains)
         self.label_kind = label_kind
@@ -207,6 +218,7 @@ class StarGAN(AdversarialModel):
             losses.wasserstein_generator_loss(fake_source), {},
             g_cls_loss=(self.classification_weight, lambda: losses.domain_classification_loss(targets, fake_domains, self.label_kind)),
             rec_loss=(self.reconstruction_weight, lambda: losses.reconstruction_loss(images, self.translations(fake, labels, training))),
+            identity_loss=(self.identity_weight, lambda: losses.reconstruction_loss(images, self.translations(images, labels, training))),
         )
 
     # ------------------------------------------------------------------ serving
@@ -258,6 +270,7 @@ class StarGAN(AdversarialModel):
             "label_kind": self.label_kind,
             "classification_weight": self.classification_weight,
             "reconstruction_weight": self.reconstruction_weight,
+            "identity_weight": self.identity_weight,
             "gradient_penalty_weight": self.gradient_penalty_weight,
             "discriminator_steps": self.discriminator_steps,
         }
