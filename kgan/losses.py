@@ -34,6 +34,9 @@ from typing import Callable
 
 import tensorflow as tf
 
+from kgan import label_groups as label_groups_lib
+from kgan.label_groups import LABEL_KINDS
+
 
 def _mean(x) -> tf.Tensor:
     """Mean over every axis, computed in float32 whatever the input dtype."""
@@ -266,7 +269,15 @@ def reconstruction_loss(real, reconstructed):
 
 # --- domain classification (StarGAN, AC-GAN style heads) ----------------------
 
-LABEL_KINDS = ("multi_label", "single_label")
+def per_example_domain_classification_loss(labels, logits, label_kind: str = "multi_label"):
+    """`domain_classification_loss` before the batch mean: float32 ``[B]`` >= 0, one value per example."""
+    labels = tf.cast(labels, tf.float32)
+    logits = tf.cast(logits, tf.float32)
+    if label_kind == "multi_label":
+        return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits), axis=-1)
+    if label_kind == "single_label":
+        return tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    raise ValueError(f"label_kind must be one of {LABEL_KINDS}; got {label_kind!r}.")
 
 
 def domain_classification_loss(labels, logits, label_kind: str = "multi_label"):
@@ -285,14 +296,52 @@ def domain_classification_loss(labels, logits, label_kind: str = "multi_label"):
     Returns:
       Scalar float32 >= 0.
     """
+    return tf.reduce_mean(per_example_domain_classification_loss(labels, logits, label_kind))
+
+
+def group_counts(labels, label_groups):
+    """Examples of ``labels`` (unified, ``[B, sum(size) + n]``) whose mask says each group is known: float32 ``[n]``."""
+    offset = label_groups_lib.logit_size(label_groups)
+    return tf.reduce_sum(tf.cast(labels, tf.float32)[:, offset:], axis=0)
+
+
+def masked_domain_classification_loss(labels, logits, label_groups, normalizers=None):
+    """The domain classification loss over several datasets' label sets (Choi et al. 2018, sec. 3.2).
+
+    Each example's labels are the unified vector ``c~ = [c_1, ..., c_n, m]``
+    (`kgan.label_groups`): only the group its one-hot mask ``m`` names is
+    known, so only that group's logits are scored for it -- with the
+    group's own kind (`per_example_domain_classification_loss`), averaged
+    over the examples that have the group. The paper alternates datasets,
+    each step scoring one group; a batch mixing them scores every group
+    present, so the loss is the sum over groups of each group's mean (a
+    group absent from the batch adds 0).
+
+    Args:
+      labels: float 0/1 ``[B, sum(size) + n]`` unified labels.
+      logits: float ``[B, sum(size)]`` domain logits, the groups in order.
+      label_groups: ``((size, kind), ...)`` (`kgan.label_groups.normalize_label_groups`).
+      normalizers: float ``[n]``, what each group's sum is divided by; None:
+        the examples of this batch that have the group (`group_counts`).
+        Under `tf.distribute` the model passes the global batch's counts
+        divided by the replicas, so the replicas' summed gradients are one
+        device's.
+
+    Returns:
+      Scalar float32 >= 0.
+    """
     labels = tf.cast(labels, tf.float32)
     logits = tf.cast(logits, tf.float32)
-    if label_kind == "multi_label":
-        per_attribute = tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
-        return tf.reduce_mean(tf.reduce_sum(per_attribute, axis=-1))
-    if label_kind == "single_label":
-        return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits))
-    raise ValueError(f"label_kind must be one of {LABEL_KINDS}; got {label_kind!r}.")
+    if normalizers is None:
+        normalizers = group_counts(labels, label_groups)
+    offset = label_groups_lib.logit_size(label_groups)
+    total = tf.constant(0.0)
+    for index, ((start, stop), (_, kind)) in enumerate(zip(label_groups_lib.group_bounds(label_groups), label_groups)):
+        per_example = per_example_domain_classification_loss(labels[:, start:stop], logits[:, start:stop], kind)
+        known = labels[:, offset + index]
+        # divide_no_nan: a group with no example in the batch contributes 0, not 0 / 0.
+        total += tf.math.divide_no_nan(tf.reduce_sum(known * per_example), tf.cast(normalizers[index], tf.float32))
+    return total
 
 
 # --- registry -----------------------------------------------------------------

@@ -327,6 +327,37 @@ register_contract_case(ContractCase(
     lambda: ((random_images(4, _TRANSLATION_SHAPE), np.full((4, 2), 0.5, np.float32)), "attributes must be 0/1"),
 ))
 
+# Two datasets' label sets in one unified vector (sec. 3.2): 2 attributes, 2 exclusive domains, the mask.
+_STAR_GAN_GROUPS = ((2, "multi_label"), (2, "single_label"))
+
+
+def _star_gan_label_groups():
+    from kgan.networks import multi_task_patch_discriminator, resnet_generator
+
+    shape = _TRANSLATION_SHAPE
+    return kgan.StarGAN(
+        resnet_generator(shape, condition_dim=6, base_filters=4, num_residual_blocks=1, padding="zero", sampling_kernel_size=4),
+        multi_task_patch_discriminator(shape, 4, 4, 1), 6, label_groups=_STAR_GAN_GROUPS, discriminator_steps=2, seed=1,
+    )
+
+
+def _unified_labels():
+    from kgan.label_groups import unify_labels
+
+    # Minibatch 0 (rows 0-3) holds group 0 three times, minibatch 1 group 1 three times: split over two
+    # replicas, each group's mean matches one device's only if normalised by the global minibatch's count.
+    attributes = unify_labels(np.array([[1, 0], [0, 1], [1, 1], [0, 0]]), 0, _STAR_GAN_GROUPS)
+    domains = unify_labels(np.eye(2)[[1, 0, 0, 1]], 1, _STAR_GAN_GROUPS)
+    return np.concatenate([attributes[:3], domains[:1], domains[1:2], attributes[3:], domains[2:]])
+
+
+register_contract_case(ContractCase(
+    "star_gan_label_groups", _star_gan_label_groups, lambda: (random_images(8, _TRANSLATION_SHAPE), _unified_labels()),
+    lambda: ((random_images(8, _TRANSLATION_SHAPE), _unified_labels()[:, [0, 1, 2, 3, 4, 4]]), r"the mask .* must be one-hot"),
+    {"serving_default": {"images": random_images(3, _TRANSLATION_SHAPE, 2), "target_attributes": _unified_labels()[[0, 3, 5]]}},
+    lambda: ((random_images(8, _TRANSLATION_SHAPE), np.full((8, 6), 0.5, np.float32)), "attributes must be 0/1"),
+))
+
 
 
 def _pix2pix():

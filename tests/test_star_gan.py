@@ -213,3 +213,114 @@ def test_export_serves_translations_in_a_tf_only_process(tmp_path):
     outputs = np.load(tmp_path / "out.npz")
     np.testing.assert_allclose(outputs["images"], model.translate(x, c), atol=1e-5)
     np.testing.assert_allclose(outputs["uint8_path"], outputs["images"], atol=1e-5)
+
+
+# ---------------------------------------------------------------------- several datasets (sec. 3.2: the mask vector)
+
+GROUPS = ((4, "multi_label"), (3, "single_label"))
+UNIFIED = 4 + 3 + 2
+
+
+def grouped_star_gan(compile=True, condition_dim=UNIFIED, head=4 + 3, **kwargs):
+    generator = resnet_generator(SHAPE, condition_dim=condition_dim, base_filters=4, num_residual_blocks=1, padding="zero",
+                                 sampling_kernel_size=4)
+    model = StarGAN(generator, multi_task_patch_discriminator(SHAPE, head, 4, 2), UNIFIED, label_groups=GROUPS,
+                    discriminator_steps=2, **kwargs)
+    if compile:
+        model.compile()
+    return model
+
+
+def unified_batch(n, seed=0):
+    """Rows alternate between the groups: even rows know 4 attributes, odd rows one of 3 domains."""
+    from kgan.label_groups import unify_labels
+
+    rng = np.random.default_rng(seed)
+    labels = np.zeros((n, UNIFIED), np.float32)
+    labels[0::2] = unify_labels(rng.integers(0, 2, (len(labels[0::2]), 4)), 0, GROUPS)
+    labels[1::2] = unify_labels(np.eye(3)[rng.integers(0, 3, len(labels[1::2]))], 1, GROUPS)
+    return random_images(n, SHAPE, seed), labels
+
+
+def test_masked_classification_loss_scores_each_example_s_known_group_only_by_hand():
+    groups = ((2, "multi_label"), (3, "single_label"))
+    # Rows 0, 1 know group 0 (attributes [1, 0], [0, 1]); row 2 knows group 1 (domain 2).
+    labels = np.array([[1, 0, 0, 0, 0, 1, 0], [0, 1, 0, 0, 0, 1, 0], [0, 0, 0, 0, 1, 0, 1]], np.float32)
+    logits = np.array([[0.0, 2.0, 5.0, -3.0, 1.0], [1.0, -1.0, 0.0, 0.0, 0.0], [4.0, 4.0, 1.0, 2.0, 0.0]], np.float32)
+    log_sigmoid = lambda z: -np.log1p(np.exp(-z))  # noqa: E731
+    group_0 = (-log_sigmoid(0.0) - log_sigmoid(-2.0) - log_sigmoid(-1.0) - log_sigmoid(-1.0)) / 2  # Mean over rows 0, 1.
+    group_1 = -(0.0 - np.log(np.exp([1.0, 2.0, 0.0]).sum()))  # Row 2 alone: softmax CE of domain 2.
+    loss = float(losses.masked_domain_classification_loss(labels, logits, groups))
+    assert loss == pytest.approx(group_0 + group_1, rel=1e-5)
+    # Row 0 knows group 0 only: its group-1 logits (and row 2's group-0 logits) change nothing.
+    other = logits.copy()
+    other[0, 2:] = [-9.0, 9.0, 3.0]
+    other[2, :2] = [-7.0, 7.0]
+    assert float(losses.masked_domain_classification_loss(labels, other, groups)) == pytest.approx(loss, rel=1e-6)
+    # A group no row has adds 0 (not 0 / 0); explicit normalizers divide each group's sum.
+    assert float(losses.masked_domain_classification_loss(labels[:2], logits[:2], groups)) == pytest.approx(group_0, rel=1e-5)
+    halved = losses.masked_domain_classification_loss(labels, logits, groups, normalizers=np.array([4.0, 2.0], np.float32))
+    assert float(halved) == pytest.approx((group_0 + group_1) / 2, rel=1e-5)
+
+
+def test_label_groups_train_with_masked_losses_and_targets_from_either_group():
+    model = grouped_star_gan()
+    x, c = unified_batch(8)
+    inputs = model.discriminator_inputs((tf.constant(x), tf.constant(c)), 0)
+    np.testing.assert_allclose(inputs["group_normalizers"], [4.0, 4.0])
+    assert sorted(map(tuple, inputs["targets"].numpy())) == sorted(map(tuple, c))  # Mask included.
+    history = model.fit(tf.data.Dataset.from_tensors((x, c)), verbose=0)
+    assert all(np.isfinite(v[0]) for v in history.history.values())
+    assert model.num_logits == 7 and len(model.preview_rows(unified_batch(3))) == 4
+
+
+def test_label_groups_round_trip_through_get_config_and_keras_files(tmp_path):
+    model = grouped_star_gan()
+    config = json.loads(json.dumps(model.get_config()))
+    assert config["label_groups"] == [[4, "multi_label"], [3, "single_label"]]
+    assert StarGAN.from_config(config).label_groups == GROUPS
+    model.save(tmp_path / "grouped.keras")
+    loaded = keras.models.load_model(tmp_path / "grouped.keras")
+    x, c = unified_batch(2, seed=3)
+    assert loaded.label_groups == GROUPS
+    np.testing.assert_allclose(model.translate(x, c), loaded.translate(x, c), atol=1e-6)
+    assert tiny_star_gan(compile=False).get_config()["label_groups"] is None
+
+
+def test_label_groups_refuse_networks_and_settings_that_do_not_fit():
+    with pytest.raises(ValueError, match=r"conditions have 7 entries; num_domains is 9 \(the unified labels"):
+        grouped_star_gan(compile=False, condition_dim=7)
+    with pytest.raises(ValueError, match=r"domain logits \[B, 7\]\] \(the label groups' sizes summed, no mask\)"):
+        grouped_star_gan(compile=False, head=UNIFIED)
+    networks = (resnet_generator(SHAPE, condition_dim=8, base_filters=4, num_residual_blocks=1), multi_task_patch_discriminator(SHAPE, 7, 4, 1))
+    with pytest.raises(ValueError, match="num_domains must be the length of the unified labels c~, 9"):
+        StarGAN(*networks, 8, label_groups=GROUPS)
+    with pytest.raises(ValueError, match="each group has its own kind"):
+        StarGAN(*networks, 9, label_kind="single_label", label_groups=GROUPS)
+    for groups, message in ((((4, "multi_label"),), "two or more groups"), (((4, "multi"), (3, "single_label")), "kind must be"),
+                            (((4, "multi_label"), (1, "single_label")), ">= 2 for single_label"), ((4, 3), "pairs")):
+        with pytest.raises(ValueError, match=message):
+            StarGAN(*networks, 9, label_groups=groups)
+
+
+def _with(labels, row, values):
+    labels = labels.copy()
+    labels[row] = values
+    return labels
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ([1, 0, 1, 0, 0, 0, 0, 1, 1], r"mask \(the last 2 entries of each label row\) must be one-hot.*row 3"),
+        ([1, 0, 1, 0, 0, 0, 0, 0, 0], r"must be one-hot, naming the one group"),
+        ([1, 0, 1, 0, 0, 1, 0, 1, 0], r"row 3: label group 1 is unknown there .* must be zeros"),
+        ([0, 0, 0, 0, 1, 1, 0, 0, 1], r"row 3: label group 1 is single_label, so its entries must be one-hot"),
+    ],
+)
+def test_unified_batches_with_a_bad_mask_or_group_are_refused_with_a_message(row, message):
+    model = grouped_star_gan()
+    x, c = unified_batch(4)
+    with pytest.raises(ValueError, match=message):
+        model.fit(tf.data.Dataset.from_tensors((x, _with(c, 3, row))), verbose=0)
+    assert int(model.train_steps) == 0

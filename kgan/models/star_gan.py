@@ -6,11 +6,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kgan import label_groups as label_groups_lib
 from kgan import losses, penalties, serving
 from kgan.data.validation import check_image_batch
 from kgan.arguments import check_weight
 from kgan.data import graph_checks
-from kgan.models.base import AdversarialModel, stream
+from kgan.models.base import AdversarialModel, replica_info, stream
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -38,16 +39,36 @@ class StarGAN(AdversarialModel):
     (gathered, permuted with noise every replica shares, sliced back), so N
     replicas draw the targets one device would.
 
+    **Several datasets** (sec. 3.2, "Training with Multiple Datasets"): with
+    ``label_groups`` the labels are the unified vector
+    ``c~ = [c_1, ..., c_n, m]`` (`kgan.label_groups`): each dataset's label
+    set, zeros where unknown, and a one-hot mask m naming the dataset whose
+    labels are known. G's condition is c~ (K = ``sum(size) + n`` entries); D's
+    domain head predicts every group (``sum(size)`` logits), and both
+    classification losses score only the group each example's mask names
+    (`kgan.losses.masked_domain_classification_loss`: D on real images with
+    the source's mask, G on translations with the target's). Targets are
+    still permuted unified rows, mask included, so a translation may ask for
+    another dataset's labels; the reconstruction maps back with the
+    source's own c~. Each group's mean is over the examples of the *global*
+    minibatch that have it.
+
     Args:
       generator: `keras.Model` ``[images [B, H, W, C], conditions [B, K]]`` ->
         images ``[B, H, W, C]`` in [-1, 1]
         (`kgan.networks.resnet_generator` with ``condition_dim=K``).
       discriminator: `keras.Model` images -> ``[source logits [B, h, w, 1],
         domain logits [B, K]]`` (`kgan.networks.multi_task_patch_discriminator`).
-      num_domains: K, the length of the label vectors.
+      num_domains: K, the length of the label vectors (with ``label_groups``:
+        of the unified vector, ``sum(size) + n``).
       label_kind: ``"multi_label"`` (independent binary attributes, sigmoid
         cross-entropy; CelebA) or ``"single_label"`` (one domain per image,
-        softmax cross-entropy).
+        softmax cross-entropy). With ``label_groups`` each group has its own
+        kind, and this stays ``"multi_label"``.
+      label_groups: None (one label set, the default), or n >= 2
+        ``(size, kind)`` pairs, one per dataset, in the order of c~: e.g.
+        ``((4, "multi_label"), (3, "single_label"))`` for 4 attributes of one
+        dataset and 3 exclusive domains of another (K = 4 + 3 + 2 = 9).
       classification_weight: lambda_cls (1).
       reconstruction_weight: lambda_rec (10).
       identity_weight: weight of ``|x - G(x, c_x)|``, translating an image to
@@ -77,6 +98,7 @@ class StarGAN(AdversarialModel):
         discriminator: keras.Model,
         num_domains: int,
         label_kind: str = "multi_label",
+        label_groups=None,
         classification_weight: float = 1.0,
         reconstruction_weight: float = 10.0,
         identity_weight: float = 0.0,
@@ -87,6 +109,8 @@ class StarGAN(AdversarialModel):
     ):
         if label_kind not in losses.LABEL_KINDS:
             raise ValueError(f"label_kind must be one of {losses.LABEL_KINDS}; got {label_kind!r}.")
+        label_groups = label_groups_lib.normalize_label_groups(label_groups)
+        _check_grouped_labels(int(num_domains), label_kind, label_groups)
         if int(discriminator_steps) < 1:
             raise ValueError(f"discriminator_steps must be >= 1; got {discriminator_steps}.")
         self.discriminator_steps = int(discriminator_steps)
@@ -94,6 +118,7 @@ class StarGAN(AdversarialModel):
         super().__init__({"generator": generator, "discriminator": discriminator}, seed=seed, **kwargs)
         self.num_domains = int(num_domains)
         self.label_kind = label_kind
+        self.label_groups = label_groups
         self.classification_weight = check_weight("classification_weight", classification_weight)
         self.reconstruction_weight = check_weight("reconstruction_weight", reconstruction_weight)
         self.gradient_penalty_weight = check_weight("gradient_penalty_weight", gradient_penalty_weight)
@@ -107,14 +132,23 @@ class StarGAN(AdversarialModel):
                 "kgan.networks.resnet_generator(..., condition_dim=num_domains)."
             )
         condition_dim = self.generator.inputs[1].shape[-1]
+        grouped = "" if self.label_groups is None else " (the unified labels c~: every group's entries and the mask)"
         if condition_dim != self.num_domains:
-            raise ValueError(f"The generator's conditions have {condition_dim} entries; num_domains is {self.num_domains}.")
-        outputs = self.discriminator.outputs
-        if len(outputs) != 2 or outputs[1].shape[-1] != self.num_domains:
             raise ValueError(
-                "The StarGAN discriminator returns [source logits, domain logits [B, num_domains]]: build it with "
-                f"kgan.networks.multi_task_patch_discriminator(..., num_domains={self.num_domains})."
+                f"The generator's conditions have {condition_dim} entries; num_domains is {self.num_domains}{grouped}."
             )
+        outputs = self.discriminator.outputs
+        if len(outputs) != 2 or outputs[1].shape[-1] != self.num_logits:
+            what = "num_domains" if self.label_groups is None else "the label groups' sizes summed, no mask"
+            raise ValueError(
+                f"The StarGAN discriminator returns [source logits, domain logits [B, {self.num_logits}]] ({what}): build it "
+                f"with kgan.networks.multi_task_patch_discriminator(..., num_domains={self.num_logits})."
+            )
+
+    @property
+    def num_logits(self) -> int:
+        """Entries of D's domain head: K, or with ``label_groups`` every group's labels without the mask."""
+        return self.num_domains if self.label_groups is None else label_groups_lib.logit_size(self.label_groups)
 
     # ------------------------------------------------------------------ networks
 
@@ -144,7 +178,9 @@ class StarGAN(AdversarialModel):
         Row 0 holds the N inputs. For ``multi_label`` data, row 1 + j shows
         every input translated to the attributes of input j (the grid of the
         paper's figures), so only attribute combinations that occur in data
-        are requested; for ``single_label``, row 1 + k shows domain k.
+        are requested; for ``single_label``, row 1 + k shows domain k. With
+        ``label_groups`` the rows are the inputs' unified labels, as for
+        ``multi_label``: a row may ask for another dataset's labels.
         """
         images, attributes = (np.asarray(v, np.float32) for v in inputs)
         if self.label_kind == "single_label":
@@ -168,6 +204,28 @@ class StarGAN(AdversarialModel):
         order = tf.argsort(self.global_uniform_noise([tf.shape(everyone)[0]], stream, training))
         return self.replica_slice(tf.gather(everyone, order), tf.shape(labels)[0])
 
+    def label_inputs(self, labels, index, training=True) -> dict:
+        """A phase's ``targets`` and, with ``label_groups``, the classification losses' ``group_normalizers``.
+
+        The normalizers are each group's examples in the *global* minibatch
+        over the replicas (`kgan.losses.masked_domain_classification_loss`),
+        counted here, outside the loss, because a cross-replica sum cannot run
+        inside an XLA-compiled update. Targets permute the labels, so the
+        counts of the sources' masks are also the targets'.
+        """
+        inputs = {"targets": self.target_labels(labels, stream("targets", index), training)}
+        if self.label_groups is not None:
+            _, num_replicas = replica_info()
+            counts = losses.group_counts(self.gather_replicas(labels), self.label_groups)
+            inputs["group_normalizers"] = counts / num_replicas
+        return inputs
+
+    def classification_loss(self, labels, logits, inputs):
+        """D_cls's loss: `kgan.losses.domain_classification_loss`, or its masked form with ``label_groups``."""
+        if self.label_groups is None:
+            return losses.domain_classification_loss(labels, logits, self.label_kind)
+        return losses.masked_domain_classification_loss(labels, logits, self.label_groups, inputs["group_normalizers"])
+
     def translations(self, images, targets, training=True):
         """G(x, c) in training, float32."""
         return tf.cast(self.generate_batch(images, targets, training), tf.float32)
@@ -177,7 +235,7 @@ class StarGAN(AdversarialModel):
         images, labels = minibatch
         batch_size = self.batch_size_of(images)
         return {
-            "targets": self.target_labels(labels, stream("targets", index), training),
+            **self.label_inputs(labels, index, training),
             "epsilon": self.uniform_noise(batch_size, (), stream("epsilon", index), training),
             **self.augment_params(batch_size, index, training),
         }
@@ -194,7 +252,7 @@ class StarGAN(AdversarialModel):
         extras = {"wasserstein_estimate": tf.reduce_mean(real_source) - tf.reduce_mean(fake_source)}
         return self.weighted_terms(
             losses.wasserstein_discriminator_loss(real_source, fake_source), extras,
-            d_cls_loss=(self.classification_weight, lambda: losses.domain_classification_loss(labels, real_domains, self.label_kind)),
+            d_cls_loss=(self.classification_weight, lambda: self.classification_loss(labels, real_domains, inputs)),
             gradient_penalty=(self.gradient_penalty_weight, lambda: penalties.gradient_penalty(
                 lambda x: self.discriminator(x, training=training)[0], images, fake, inputs["epsilon"]
             )),
@@ -204,7 +262,7 @@ class StarGAN(AdversarialModel):
         """Targets permuted from the minibatch's labels and DiffAugment's parameters."""
         images, labels = minibatch
         return {
-            "targets": self.target_labels(labels, stream("targets", index), training),
+            **self.label_inputs(labels, index, training),
             **self.augment_params(self.batch_size_of(images), index, training, ("fake",)),
         }
 
@@ -216,7 +274,7 @@ class StarGAN(AdversarialModel):
         fake_source, fake_domains = self.discriminate(fake, augment=inputs.get("augment_fake"), training=training)
         return self.weighted_terms(
             losses.wasserstein_generator_loss(fake_source), {},
-            g_cls_loss=(self.classification_weight, lambda: losses.domain_classification_loss(targets, fake_domains, self.label_kind)),
+            g_cls_loss=(self.classification_weight, lambda: self.classification_loss(targets, fake_domains, inputs)),
             rec_loss=(self.reconstruction_weight, lambda: losses.reconstruction_loss(images, self.translations(fake, labels, training))),
             identity_loss=(self.identity_weight, lambda: losses.reconstruction_loss(images, self.translations(images, labels, training))),
         )
@@ -260,7 +318,8 @@ class StarGAN(AdversarialModel):
             )
         images, attributes = batch
         check_image_batch(images, expected_shape=self.image_shape)
-        check_attribute_batch(attributes, self.num_domains, self.label_kind, batch_size=int(images.shape[0]))
+        check_attribute_batch(attributes, self.num_domains, self.label_kind, batch_size=int(images.shape[0]),
+                              label_groups=self.label_groups)
         self.check_minibatch_count(int(images.shape[0]))
 
     def get_config(self):
@@ -268,6 +327,7 @@ class StarGAN(AdversarialModel):
             **super().get_config(),
             "num_domains": self.num_domains,
             "label_kind": self.label_kind,
+            "label_groups": None if self.label_groups is None else [list(group) for group in self.label_groups],
             "classification_weight": self.classification_weight,
             "reconstruction_weight": self.reconstruction_weight,
             "identity_weight": self.identity_weight,
@@ -283,8 +343,28 @@ class StarGAN(AdversarialModel):
         )
 
 
-def check_attribute_batch(attributes, num_domains: int, label_kind: str, batch_size: int | None = None) -> None:
-    """Raises ValueError unless ``attributes`` is ``[B, num_domains]`` of 0/1 (one 1 per row for single_label)."""
+def _check_grouped_labels(num_domains: int, label_kind: str, label_groups) -> None:
+    """Raises ValueError where ``label_groups`` (normalised) contradict ``num_domains`` or ``label_kind``."""
+    if label_groups is None:
+        return
+    if label_kind != "multi_label":
+        raise ValueError(f"label_kind={label_kind!r} applies to one label set; with label_groups each group has its own kind.")
+    size = label_groups_lib.unified_size(label_groups)
+    if num_domains != size:
+        raise ValueError(
+            f"num_domains must be the length of the unified labels c~, {size} for label_groups {label_groups} "
+            f"(the groups' sizes plus one mask entry per group); got {num_domains}."
+        )
+
+
+def check_attribute_batch(attributes, num_domains: int, label_kind: str, batch_size: int | None = None,
+                          label_groups=None) -> None:
+    """Raises ValueError unless ``attributes`` is ``[B, num_domains]`` of 0/1 (one 1 per row for single_label).
+
+    With ``label_groups`` (normalised, `kgan.label_groups`) each row must be a
+    unified label vector: a one-hot mask, the group it names valid for its
+    kind, every other group zeros (`kgan.label_groups.check_unified_labels`).
+    """
     values = np.asarray(attributes)
     if values.ndim != 2 or values.shape[-1] != num_domains:
         raise ValueError(
@@ -297,7 +377,9 @@ def check_attribute_batch(attributes, num_domains: int, label_kind: str, batch_s
             "attributes must be 0/1 (multi-hot, e.g. CelebA's -1/1 attributes mapped with (a + 1) / 2); "
             f"got values {np.unique(values)[:10]}."
         )
-    if label_kind == "single_label" and not np.all(values.sum(axis=-1) == 1):
+    if label_groups is not None:
+        label_groups_lib.check_unified_labels(values, label_groups)
+    elif label_kind == "single_label" and not np.all(values.sum(axis=-1) == 1):
         raise ValueError("single_label domains need exactly one 1 per row (one-hot); use label_kind='multi_label' for attributes.")
 
 
