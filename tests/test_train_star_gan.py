@@ -1,6 +1,7 @@
 """End-to-end tests of train/star_gan.py, run as real subprocesses."""
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -80,3 +81,22 @@ def test_tinted_datasets_refuse_attributes_they_do_not_have():
     assert config_from_args("--preset=celeb_a", "--attributes=Male,Young").problems() == []
     with pytest.raises(ValueError, match="--attributes names Male twice"):
         config_from_args("--preset=celeb_a", "--attributes=Male,Young,Male").check()
+
+
+def test_multi_dataset_smoke_run_trains_on_unified_labels_and_evaluates_each_group(tmp_path):
+    result = run(tmp_path, "--preset=multi_dataset_smoke", "--noexport")
+    assert result.returncode == 0, result.stderr[-4000:]
+    run_dir = tmp_path / "run"
+    data = json.loads((run_dir / "data.json").read_text())
+    assert data["label_groups"] == [[4, "multi_label"], [3, "single_label"]] and data["attributes"][-2:] == ["known:tint", "known:brightness"]
+    evaluation = json.loads((run_dir / "summary.json").read_text())["evaluation"]
+    for name in ("tint", "brightness"):
+        assert 0 <= evaluation[f"target_accuracy/{name}"] <= 1 and evaluation[f"num_targets/{name}"] > 0
+        assert f"{name} targets, from the other dataset" in result.stdout
+    assert evaluation["num_images"] == 1000 and 0 <= evaluation["content_accuracy"] <= 1
+    assert "content class kept" in result.stdout
+    # Unified labels need the dataset's own label kinds.
+    with pytest.raises(ValueError, match="--label_kind: tinted_shaded_fashion_mnist has a label kind per dataset"):
+        config_from_args("--preset=multi_dataset_smoke", "--label_kind=single_label").check()
+    with pytest.raises(ValueError, match=r"--attributes=red,green,blue,inverted,dark,medium,bright,known:tint,known:brightness"):
+        config_from_args("--preset=multi_dataset_smoke", "--attributes=red,green").check()

@@ -1,6 +1,7 @@
 r"""Trains `kgan.StarGAN` (Choi et al. 2018): one generator translating between many domains.
 
     python train/star_gan.py --preset=demo       # tinted Fashion-MNIST (known attributes), no network
+    python train/star_gan.py --preset=multi_dataset_demo   # two datasets, two label sets: the mask vector
     python train/star_gan.py --preset=celeb_a    # the paper's CelebA setting (needs TFDS celeb_a)
     python train/star_gan.py --preset=celeb_a --attributes=Black_Hair,Blond_Hair,Male --image_size=64
     python train/star_gan.py --dataset=folder:/data/faces --image_size=64   # your images + /data/faces/attributes.csv
@@ -11,8 +12,12 @@ show fixed test images (row 0; a folder without test/ shows its first
 training images) and, in row 1 + j, all of them translated to the attributes
 of test image j. For the tinted demos the run ends with the accuracy of an
 attribute classifier and a garment classifier, both trained on real images
-only, on translations of the test split to permuted targets. For
-``folder:PATH`` data (`kgan.data.attribute_folder`: the CSV's layout and
+only, on translations of the test split to permuted targets. The two-dataset
+demo (``tinted_shaded_fashion_mnist``: tints on half the images, brightness
+levels on the other half, unified labels with the paper's mask vector) ends
+with each label group's target accuracy, judged by a classifier of that
+group's real images, overall and for targets from the other dataset, and the
+garment class kept. For ``folder:PATH`` data (`kgan.data.attribute_folder`: the CSV's layout and
 every check made before training) it ends with the accuracy of an attribute
 classifier trained on ``--evaluation_images`` real training images on
 translations of as many test images (other training images when there is no
@@ -37,6 +42,7 @@ from kgan import configs, metrics  # noqa: E402
 from kgan.data import attribute_folder  # noqa: E402
 from kgan.data import attributes as attribute_data  # noqa: E402
 from kgan.data.ranges import to_model_range  # noqa: E402
+from kgan.label_groups import group_bounds  # noqa: E402
 from train import flags as config_flags  # noqa: E402
 from train import train_lib  # noqa: E402
 
@@ -82,6 +88,8 @@ def describe_data(config):
     """
     described = attribute_data.describe_attribute_data(config.dataset, **_data_options(config))
     report = dict(train_lib.data_report(described.info), attributes=list(described.attribute_names))
+    if described.label_groups is not None:
+        report["label_groups"] = [list(group) for group in described.label_groups]
     if described.attributes_file is not None:
         dropped = described.dropped_rows
         report.update(
@@ -207,15 +215,42 @@ def _evaluate_folder(config, model):
     return scores, format_folder_scores(scores)
 
 
+def _evaluate_tinted_shaded(config, model):
+    """Per-group target accuracy and the garment kept (`kgan.metrics.grouped_translation_scores`) on the test split.
+
+    Each group's classifier learns from that group's real training images
+    only (the tinted half, the shaded half); the garment classifier from both.
+    Targets permute the test split's unified labels, so about half ask for
+    the other dataset's labels.
+    """
+    train_images, train_labels, train_classes, train_groups = attribute_data.tinted_shaded_arrays(config.dataset, "train")
+    images, labels, classes, _ = attribute_data.tinted_shaded_arrays(config.dataset, "test")
+    groups = attribute_data.TINTED_SHADED_GROUPS
+    classifiers = [
+        metrics.train_attribute_classifier(train_images[train_groups == g], train_labels[train_groups == g, start:stop])
+        for g, (start, stop) in enumerate(group_bounds(groups))
+    ]
+    names = attribute_data.TINTED_SHADED_GROUP_NAMES
+    scores = metrics.grouped_translation_scores(
+        model, images, labels, classes, metrics.permuted_targets(labels, seed=config.seed), groups, classifiers,
+        metrics.train_content_classifier(train_images, train_classes), group_names=names,
+    )
+    return scores, ("kgan: translations of the test split to permuted unified targets, judged per label group by classifiers "
+                    "of real images:\n" + metrics.format_grouped_translation_scores(scores, names))
+
+
 def evaluate(config, model):
     """The end-of-run evaluation: classifiers of real images judge translations to permuted targets.
 
     Tinted demos: target-attribute and garment (content) accuracy on the
-    test split. Folders: `folder_translation_scores` (attributes, L1 to the
-    input, reconstruction). CelebA: none (see samples/).
+    test split; the two-dataset demos: the same per label group. Folders:
+    `folder_translation_scores` (attributes, L1 to the input,
+    reconstruction). CelebA: none (see samples/).
     """
     if attribute_data.is_attribute_folder(config.dataset):
         return _evaluate_folder(config, model)
+    if config.dataset in attribute_data.TINTED_SHADED_SOURCES:
+        return _evaluate_tinted_shaded(config, model)
     if config.dataset not in attribute_data.TINTED_SOURCES:
         return {}, "kgan: no attribute ground truth for this dataset; see samples/ for the translations."
     train_images, train_attributes, train_classes = attribute_data.tinted_arrays(config.dataset, "train")

@@ -11,11 +11,12 @@ from kgan.data import attribute_folder, specs
 from kgan.data.attributes import (
     ATTRIBUTE_DATASETS,
     CELEB_A_DEFAULT_ATTRIBUTES,
+    FIXED_ATTRIBUTES,
     FOLDER_OPTION_DEFAULTS,
-    TINT_ATTRIBUTES,
-    TINTED_SOURCES,
     is_attribute_folder,
+    label_groups_of,
 )
+from kgan.label_groups import logit_size
 from kgan.data.unpaired import DEMO_SOURCES, folder_root
 from kgan.losses import LABEL_KINDS
 from kgan.networks.patch_discriminator import PATCH_MINIBATCH_FEATURES
@@ -191,14 +192,17 @@ class StarGANConfig(TrainingConfig):
     dataset: str = _field(
         "celeb_a",
         "Images with attributes: celeb_a (TFDS), tinted_fashion_mnist (offline demo: real Fashion-MNIST images with "
-        "known colour-tint and inversion attributes), tinted_fashion_mnist_full, or folder:PATH (your images, "
+        "known colour-tint and inversion attributes), tinted_fashion_mnist_full, tinted_shaded_fashion_mnist (offline "
+        "demo of training on two datasets with different label sets, the paper's mask vector: half the images tinted "
+        "as above, the other half gray at a dark/medium/bright level), tinted_shaded_fashion_mnist_full, or folder:PATH (your images, "
         "train/ and test/ subfolders as splits, with a CSV of attributes: see --attributes_file).",
     )
     attributes: tuple = _field(
         CELEB_A_DEFAULT_ATTRIBUTES,
         "Attributes to translate: CelebA's, or columns of a folder's CSV (unset, or the CelebA default when the CSV "
         "lacks those columns: every column). The tinted demos have the fixed red,green,blue,inverted (rendered into "
-        "their images); with them, unset means those and other names are refused.",
+        "their images), the two-dataset demos those, dark,medium,bright and the mask's known:tint,known:brightness; "
+        "with them, unset means those and other names are refused.",
     )
     attributes_file: Optional[str] = _field(
         None,
@@ -207,7 +211,10 @@ class StarGANConfig(TrainingConfig):
         "PATH/attributes.csv, else PATH.csv next to the folder. Rows naming no image are dropped and listed; "
         "images without a row are skipped like unusable files (or stop the run with --on_bad_image=stop).",
     )
-    label_kind: str = _field("multi_label", "multi_label (independent attributes, sigmoid) or single_label (one-hot domains).")
+    label_kind: str = _field(
+        "multi_label", "multi_label (independent attributes, sigmoid) or single_label (one-hot domains). The two-dataset "
+        "demos have a kind per dataset (tint multi_label, brightness single_label) and take only the default."
+    )
     image_size: Optional[int] = _field(None, "CelebA: centre crop 178, resize to image_size (default 128). The demos are 28x28.")
     batch_size: int = _field(16, "Examples per critic step; a train step reads batch_size * discriminator_steps.")
     epochs: int = _field(20, "Epochs of steps_per_epoch generator updates.")
@@ -246,15 +253,21 @@ class StarGANConfig(TrainingConfig):
         # The default is CelebA's; a tinted dataset has its own fixed attributes, so an unset
         # --attributes means those, and config.json records what the run really trains on.
         attributes = tuple(self.attributes)
-        if self.dataset in TINTED_SOURCES and attributes == CELEB_A_DEFAULT_ATTRIBUTES:
-            attributes = TINT_ATTRIBUTES
+        if self.dataset in FIXED_ATTRIBUTES and attributes == CELEB_A_DEFAULT_ATTRIBUTES:
+            attributes = FIXED_ATTRIBUTES[self.dataset]
         object.__setattr__(self, "attributes", attributes)  # Frozen: the dataclass way to normalise a field.
 
     def build_networks(self, shapes) -> dict:
-        """G(x, c) (a ResNet generator) and the two-head PatchGAN for images ``shapes[0]`` and ``shapes[1]`` domains."""
+        """G(x, c) (a ResNet generator) and the two-head PatchGAN for images ``shapes[0]`` and ``shapes[1]`` domains.
+
+        With the dataset's label groups, ``shapes[1]`` is the unified labels'
+        length (G's condition) and D's head has every group's entries, no mask.
+        """
         from kgan import networks
 
         image_shape, num_domains = shapes
+        groups = label_groups_of(self.dataset)
+        num_logits = num_domains if groups is None else logit_size(groups)
         return {
             "generator": networks.resnet_generator(
                 image_shape, condition_dim=num_domains, base_filters=self.base_filters,
@@ -262,7 +275,7 @@ class StarGANConfig(TrainingConfig):
                 padding="zero", sampling_kernel_size=4,
             ),
             "discriminator": networks.multi_task_patch_discriminator(
-                image_shape, num_domains, self.base_filters, self.discriminator_layers,
+                image_shape, num_logits, self.base_filters, self.discriminator_layers,
                 minibatch=self.minibatch, spectral_norm=self.spectral_norm,
             ),
         }
@@ -270,7 +283,8 @@ class StarGANConfig(TrainingConfig):
     def model_options(self, shapes) -> dict:
         """`kgan.StarGAN`'s constructor arguments other than the networks."""
         return dict(
-            num_domains=int(shapes[1]), label_kind=self.label_kind, classification_weight=self.classification_weight,
+            num_domains=int(shapes[1]), label_kind=self.label_kind, label_groups=label_groups_of(self.dataset),
+            classification_weight=self.classification_weight,
             reconstruction_weight=self.reconstruction_weight, identity_weight=self.identity_weight,
             gradient_penalty_weight=self.gradient_penalty_weight,
             discriminator_steps=self.discriminator_steps, seed=self.seed, **self.remedy_options(),
@@ -297,12 +311,15 @@ class StarGANConfig(TrainingConfig):
             problems.append(f"--evaluation_images must be >= 0 (0: no evaluation); got {self.evaluation_images}.")
         if self.label_kind not in LABEL_KINDS:
             problems.append(f"--label_kind must be one of {', '.join(LABEL_KINDS)}; got {self.label_kind!r}.")
+        elif label_groups_of(self.dataset) is not None and self.label_kind != "multi_label":
+            problems.append(f"--label_kind: {self.dataset} has a label kind per dataset ({label_groups_of(self.dataset)}); "
+                            "unset --label_kind.")
         if self.dataset == "celeb_a" and not self.attributes:
             problems.append("--attributes must name at least one CelebA attribute.")
-        if self.dataset in TINTED_SOURCES and self.attributes != TINT_ATTRIBUTES:
+        if self.dataset in FIXED_ATTRIBUTES and self.attributes != FIXED_ATTRIBUTES[self.dataset]:
             # Their labels are columns rendered into the images (exclusive tints + inversion) and the
             # final evaluation classifies all four, so a subset, reordering or new name cannot be honoured.
-            fixed = ",".join(TINT_ATTRIBUTES)
+            fixed = ",".join(FIXED_ATTRIBUTES[self.dataset])
             problems.append(
                 f"--attributes: {self.dataset} has the fixed attributes {fixed} (rendered into its images); "
                 f"got {','.join(self.attributes)}. Unset --attributes or pass --attributes={fixed}."
@@ -332,6 +349,20 @@ STAR_GAN_PRESETS = {
         num_residual_blocks=1, discriminator_layers=2, discriminator_steps=2, batch_size=4, epochs=2, steps_per_epoch=3,
         checkpoint_every_n_steps=2, num_preview_images=4, evaluation_images=16, model_dir="runs/star_gan_smoke",
         export_name="star_gan_smoke",
+    ),
+    # Two datasets with different label sets at once (sec. 3.2, the mask vector): tinted images
+    # (4 attributes) and gray ones at 3 brightness levels, half the embedded subset each; no
+    # network. The demo's networks and rates, 2,000 steps: a few minutes on 2 CPU cores.
+    "multi_dataset_demo": StarGANConfig(
+        dataset="tinted_shaded_fashion_mnist", base_filters=16, num_residual_blocks=2, discriminator_layers=3,
+        discriminator_steps=2, generator_learning_rate=5e-4, discriminator_learning_rate=5e-4, epochs=20,
+        steps_per_epoch=100, checkpoint_every_n_steps=500, model_dir="runs/star_gan_multi_dataset_demo",
+        export_name="star_gan_multi_dataset_demo",
+    ),
+    "multi_dataset_smoke": StarGANConfig(
+        dataset="tinted_shaded_fashion_mnist", base_filters=4, num_residual_blocks=1, discriminator_layers=2,
+        discriminator_steps=2, batch_size=4, epochs=2, steps_per_epoch=3, checkpoint_every_n_steps=2, num_preview_images=4,
+        evaluation_images=16, model_dir="runs/star_gan_multi_dataset_smoke", export_name="star_gan_multi_dataset_smoke",
     ),
     # The paper's CelebA setting (needs TFDS celeb_a).
     "celeb_a": StarGANConfig(model_dir="runs/star_gan_celeb_a", export_name="star_gan_celeb_a"),

@@ -1,7 +1,9 @@
 """Evaluation metrics."""
 
 from kgan.metrics.attribute_translation import (
+    format_grouped_translation_scores,
     format_translation_scores,
+    grouped_translation_scores,
     permuted_targets,
     train_attribute_classifier,
     train_content_classifier,
@@ -70,7 +72,9 @@ __all__ = [
     "conditional_accuracy",
     "edge_f1",
     "footwear_translation_scores",
+    "grouped_translation_scores",
     "format_footwear_scores",
+    "format_grouped_translation_scores",
     "format_translation_errors",
     "format_translation_scores",
     "load_classifier",

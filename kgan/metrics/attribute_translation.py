@@ -12,6 +12,10 @@ The same classifiers on the untranslated inputs give the baselines: the
 attribute classifier on ``x`` against the targets ``c`` (what doing nothing
 scores, i.e. chance for targets drawn independently of ``x``) and the content
 classifier on ``x`` (the ceiling content accuracy can reach).
+
+For a model trained on several datasets with unified labels (StarGAN's mask
+vector, `kgan.label_groups`), `grouped_translation_scores` judges each
+translation by the classifier of the group its target's mask names.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from kgan import label_groups as label_groups_lib
 from kgan import serving
 from kgan.data.ranges import to_model_range
 from kgan.metrics.classifier import build_classifier
@@ -67,6 +72,18 @@ def permuted_targets(attributes, seed: int = 0) -> np.ndarray:
     return attributes[np.random.default_rng(seed).permutation(len(attributes))]
 
 
+def _translations(model, x, targets, batch_size) -> np.ndarray:
+    # Any object with translate(images, targets) will do, so the chunks are cut here.
+    return np.asarray(serving.in_chunks(lambda pair: model.translate(*pair), [x, targets], batch_size))
+
+
+def _hits(logits, targets, kind: str = "multi_label") -> np.ndarray:
+    """Whether a classifier's ``logits [N, K]`` find the 0/1 ``targets``: per attribute ``[N, K]``, or ``[N, 1]`` for one-hot domains."""
+    if kind == "single_label":
+        return (logits.argmax(-1) == targets.argmax(-1))[:, None]
+    return (logits > 0) == (targets > 0.5)
+
+
 def translation_scores(
     model, images, classes, targets, attribute_classifier, content_classifier, attribute_names=None, batch_size: int = 256
 ) -> dict:
@@ -94,12 +111,11 @@ def translation_scores(
     classes = np.asarray(classes)
     if len(x) != len(targets) or len(x) != len(classes):
         raise ValueError(f"Got {len(x)} images, {len(targets)} target rows and {len(classes)} classes.")
-    # Any object with translate(images, targets) will do, so the chunks are cut here.
-    translated = np.asarray(serving.in_chunks(lambda pair: model.translate(*pair), [x, targets], batch_size))
+    translated = _translations(model, x, targets, batch_size)
     names = list(attribute_names or [str(k) for k in range(targets.shape[-1])])
 
     def attribute_hits(batch):
-        return (_predict(attribute_classifier, batch) > 0) == (targets > 0.5)
+        return _hits(_predict(attribute_classifier, batch), targets)
 
     hits, baseline_hits = attribute_hits(translated), attribute_hits(x)
     scores = {
@@ -126,4 +142,78 @@ def format_translation_scores(scores: dict) -> str:
     lines = [f"{'':<36}{'translated':>11}{'input':>8}   ({scores['num_images']} test images)"]
     for label, key in rows:
         lines.append(f"{label:<36}{scores[key]:>11.3f}{scores[key + '_baseline']:>8.3f}")
+    return "\n".join(lines)
+
+
+def grouped_translation_scores(
+    model, images, labels, classes, targets, label_groups, group_classifiers, content_classifier, group_names=None,
+    batch_size: int = 256,
+) -> dict:
+    """Per-group target accuracy and content kept, for translations to unified labels of several datasets.
+
+    Each translation ``G(x, c~)`` is judged by the classifier of the group
+    its target's mask names (Choi et al. 2018, sec. 3.2): e.g. a tinted image
+    asked for a brightness level by the brightness classifier. Rows whose
+    target group differs from the source's own (``labels``' mask) are the
+    cross-dataset translations the mask vector exists for; they are also
+    scored apart (``*_cross``).
+
+    Args:
+      model: anything with ``translate(images, target_attributes)`` (`kgan.StarGAN`).
+      images: real test images ``[N, H, W, C]``, uint8 or float in [-1, 1].
+      labels: their own unified 0/1 labels ``[N, sum(size) + n]``.
+      classes: int ``[N]`` content class of each image.
+      targets: requested unified labels ``[N, sum(size) + n]`` (e.g. `permuted_targets`).
+      label_groups: ``((size, kind), ...)`` (`kgan.label_groups`).
+      group_classifiers: one per group, images -> ``[N, size]`` logits,
+        trained on real images of that group only (single_label: argmax).
+      content_classifier: images -> class logits.
+      group_names: names of the groups (default ``"0"``, ``"1"``, ...).
+      batch_size: translation batch size.
+
+    Returns:
+      dict: per group name g, ``target_accuracy/g`` (multi_label: mean over
+      rows and attributes; single_label: the domain right), ``target_exact_match/g``
+      (every entry of the group right), ``target_accuracy/g_cross`` (rows
+      from another group's dataset; NaN if none), their ``*_baseline`` on the
+      untranslated inputs and ``num_targets/g``; ``content_accuracy`` (the
+      class kept, all rows) and ``content_accuracy_baseline``; ``num_images``.
+    """
+    x = _as_model_range(images)
+    labels, targets, classes = np.asarray(labels, np.float32), np.asarray(targets, np.float32), np.asarray(classes)
+    if not len(x) == len(labels) == len(targets) == len(classes):
+        raise ValueError(f"Got {len(x)} images, {len(labels)} label rows, {len(targets)} target rows and {len(classes)} classes.")
+    if len(group_classifiers) != len(label_groups):
+        raise ValueError(f"{len(group_classifiers)} classifiers for {len(label_groups)} label groups; give one per group.")
+    translated = _translations(model, x, targets, batch_size)
+    names = list(group_names or [str(g) for g in range(len(label_groups))])
+    offset = label_groups_lib.logit_size(label_groups)
+    source_group, target_group = labels[:, offset:].argmax(-1), targets[:, offset:].argmax(-1)
+    scores = {
+        "content_accuracy": float((_predict(content_classifier, translated).argmax(-1) == classes).mean()),
+        "content_accuracy_baseline": float((_predict(content_classifier, x).argmax(-1) == classes).mean()),
+        "num_images": len(x),
+    }
+    for group, ((start, stop), (_, kind)) in enumerate(zip(label_groups_lib.group_bounds(label_groups), label_groups)):
+        rows = target_group == group
+        cross = source_group[rows] != group
+        wanted = targets[rows, start:stop]
+        for suffix, batch in (("", translated[rows]), ("_baseline", x[rows])):
+            hits = _hits(_predict(group_classifiers[group], batch), wanted, kind) if len(batch) else np.zeros((0, 1), bool)
+            scores[f"target_accuracy/{names[group]}{suffix}"] = float(hits.mean()) if len(hits) else float("nan")
+            scores[f"target_exact_match/{names[group]}{suffix}"] = float(hits.all(-1).mean()) if len(hits) else float("nan")
+            scores[f"target_accuracy/{names[group]}_cross{suffix}"] = float(hits[cross].mean()) if cross.any() else float("nan")
+        scores[f"num_targets/{names[group]}"] = int(rows.sum())
+    return scores
+
+
+def format_grouped_translation_scores(scores: dict, group_names) -> str:
+    """A small text table of `grouped_translation_scores`."""
+    lines = [f"{'':<44}{'translated':>11}{'input':>8}   ({scores['num_images']} test images)"]
+    for name in group_names:
+        rows = [(f"{name} targets ({scores[f'num_targets/{name}']}), per entry", f"target_accuracy/{name}"),
+                (f"{name} targets, all entries right", f"target_exact_match/{name}"),
+                (f"{name} targets, from the other dataset", f"target_accuracy/{name}_cross")]
+        lines += [f"{label:<44}{scores[key]:>11.3f}{scores[key + '_baseline']:>8.3f}" for label, key in rows]
+    lines.append(f"{'content class kept':<44}{scores['content_accuracy']:>11.3f}{scores['content_accuracy_baseline']:>8.3f}")
     return "\n".join(lines)
