@@ -13,10 +13,11 @@ embedded readers), `offline` (Fashion-MNIST from the Debian package),
 Gaussian mixtures for learning tests), `unpaired` (two image domains for
 CycleGAN: the offline footwear edges <-> images demo, TFDS cycle_gan/*,
 trainA/trainB folders), `attributes` (images with domain attributes for
-StarGAN: the offline tinted Fashion-MNIST demo, CelebA attributes).
+StarGAN: the offline tinted Fashion-MNIST demo, CelebA attributes, several
+datasets' label sets combined into unified labels).
 """
 
-from kgan.data.attributes import attribute_dataset, load_attribute_images, tinted_arrays
+from kgan.data.attributes import attribute_dataset, combine_attribute_sources, load_attribute_images, tinted_arrays
 from kgan.data.catalog import KNOWN_DATASETS, ImageDatasetInfo, dataset_info
 from kgan.data.embedded import load_embedded_fashion_mnist
 from kgan.data.mixtures import GaussianMixture, gaussian_mixture, grid_of_gaussians, ring_of_gaussians
@@ -33,6 +34,7 @@ __all__ = [
     "GaussianMixture",
     "ImageDatasetInfo",
     "attribute_dataset",
+    "combine_attribute_sources",
     "UnpairedInfo",
     "KNOWN_DATASETS",
     "check_image_batch",

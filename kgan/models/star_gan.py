@@ -208,10 +208,11 @@ class StarGAN(AdversarialModel):
         """A phase's ``targets`` and, with ``label_groups``, the classification losses' ``group_normalizers``.
 
         The normalizers are each group's examples in the *global* minibatch
-        over the replicas (`kgan.losses.masked_domain_classification_loss`),
-        counted here, outside the loss, because a cross-replica sum cannot run
-        inside an XLA-compiled update. Targets permute the labels, so the
-        counts of the sources' masks are also the targets'.
+        divided by the number of replicas
+        (`kgan.losses.masked_domain_classification_loss`), counted here,
+        outside the loss, because a cross-replica sum cannot run inside an
+        XLA-compiled update. Targets permute the global minibatch's labels,
+        so the counts of the sources' masks are also the targets'.
         """
         inputs = {"targets": self.target_labels(labels, stream("targets", index), training)}
         if self.label_groups is not None:
