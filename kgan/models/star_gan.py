@@ -291,8 +291,9 @@ class StarGAN(AdversarialModel):
         * ``translate_uint8(images uint8 [N, H, W, C], target_attributes)``:
           the same for uint8 pixels.
 
-        Targets are the 0/1 attribute vectors the model trained on; values in
-        between are accepted (they interpolate attributes, off the training
+        Targets are the 0/1 attribute vectors the model trained on (with
+        ``label_groups``, unified vectors, mask included); values in between
+        are accepted (they interpolate attributes, off the training
         distribution). Wrong shapes, images outside [-1, 1], targets outside
         [0, 1], a batch mismatch or more images than the export's
         ``max_batch_size`` (`kgan.serving.MAX_SAMPLED_IMAGES` by default) fail
