@@ -359,8 +359,10 @@ STAR_GAN_PRESETS = {
     ),
     # Two datasets with different label sets at once (sec. 3.2, the mask vector): tinted images
     # (4 attributes) and gray ones at 3 brightness levels, half the embedded subset each; no
-    # network. The demo's networks and rates, 2,000 steps: a few minutes on 2 CPU cores. The
-    # identity term doubles the garment kept at 2,000 steps (0.21 -> 0.47; targets 0.99-1.00 either way).
+    # network. Small networks with the paper's 2 stride-2 layers, n_critic 2, rate 5e-4, 2,000
+    # steps: 6-10 minutes on 2 shared CPU cores. The identity term doubles the garment kept at
+    # 2,000 steps (0.21 -> 0.47; targets 0.99-1.00 either way). Not yet tried: the demo's
+    # full-resolution generator (generator_downsampling=0).
     "multi_dataset_demo": StarGANConfig(
         dataset="tinted_shaded_fashion_mnist", base_filters=16, num_residual_blocks=2, discriminator_layers=3,
         discriminator_steps=2, identity_weight=1.0, generator_learning_rate=5e-4, discriminator_learning_rate=5e-4, epochs=20,
