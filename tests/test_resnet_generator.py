@@ -40,3 +40,31 @@ def test_output_channels_may_differ_from_input_channels():
 def test_sizes_not_divisible_by_the_downsampling_are_rejected():
     with pytest.raises(ValueError, match="divisible by 2\\*\\*num_downsampling = 4"):
         resnet_generator((30, 30, 3))
+
+
+@pytest.mark.parametrize("downsampling", [0, 1, 2])
+def test_skip_connections_join_each_level_to_the_up_layer_of_its_size(downsampling):
+    generator = resnet_generator((28, 28, 3), condition_dim=2, base_filters=4, num_residual_blocks=1,
+                                 num_downsampling=downsampling, skip_connections=True)
+    joins = [layer for layer in generator.layers if layer.name.startswith("skip")]
+    assert len(joins) == downsampling
+    for i, join in enumerate(joins):
+        size = 28 // 2 ** (downsampling - 1 - i)
+        up, skip = (tuple(t.shape) for t in join.input)
+        # The up-sampled maps and the down path's maps of the same size, filters added.
+        assert up[1:3] == skip[1:3] == (size, size) and join.output.shape[-1] == up[-1] + skip[-1]
+    assert generator.output_shape == (None, 28, 28, 3)
+
+
+def test_the_skips_carry_the_input_past_the_bottleneck():
+    # With the bottleneck's output held at zero, only a skip can bring the input's detail to the output.
+    x = np.random.default_rng(1).uniform(-1, 1, (2, 16, 16, 1)).astype(np.float32)
+    outputs = {}
+    for skips in (False, True):
+        generator = resnet_generator((16, 16, 1), base_filters=4, num_residual_blocks=1, skip_connections=skips)
+        for layer in generator.layers:
+            if layer.name == "up0":
+                layer.kernel.assign(np.zeros(layer.kernel.shape, np.float32))
+        outputs[skips] = np.asarray(generator(x))
+    assert np.ptp(outputs[False][0] - outputs[False][1]) < 1e-6  # Every input gives one image.
+    assert np.ptp(outputs[True][0] - outputs[True][1]) > 1e-3

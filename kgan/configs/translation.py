@@ -23,6 +23,8 @@ from kgan.networks.patch_discriminator import PATCH_MINIBATCH_FEATURES
 
 _MINIBATCH_HELP = "Minibatch-stddev map in the PatchGAN against mode collapse (Karras et al. 2018): 'none' or 'stddev'."
 _SPECTRAL_HELP = "Spectrally normalise every discriminator convolution (Miyato et al. 2018)."
+_SKIPS_HELP = ("U-Net skips in the generator: each down-sampling level's maps joined to the up-sampling layer of the "
+               "same size (not in the paper; detail and whole-image context together, for small images).")
 
 # Offline demo pairs of kgan.data.unpaired (edges <-> footwear images from Fashion-MNIST).
 DEMO_UNPAIRED_DATASETS = tuple(DEMO_SOURCES)
@@ -73,6 +75,7 @@ class CycleGANConfig(TrainingConfig):
     generator_downsampling: int = _field(
         2, "Stride-2 layers down (and up again) in the generators: 2 in the paper (256 px -> 64 px between them)."
     )
+    generator_skips: bool = _field(False, _SKIPS_HELP)
     discriminator_layers: int = _field(3, "Stride-2 layers of the PatchGAN (3: 70x70 patches; 2: 34x34 for small images).")
     minibatch: str = _field("none", _MINIBATCH_HELP)
     spectral_norm: bool = _field(False, _SPECTRAL_HELP)
@@ -99,7 +102,7 @@ class CycleGANConfig(TrainingConfig):
 
         x_shape, y_shape = shapes
         generator = dict(base_filters=self.base_filters, num_residual_blocks=self.num_residual_blocks,
-                         num_downsampling=self.generator_downsampling)
+                         num_downsampling=self.generator_downsampling, skip_connections=self.generator_skips)
         stabilizers = dict(minibatch=self.minibatch, spectral_norm=self.spectral_norm)
         return {
             "generator_xy": networks.resnet_generator(x_shape, output_channels=y_shape[-1], name="generator_xy", **generator),
@@ -227,6 +230,7 @@ class StarGANConfig(TrainingConfig):
     generator_downsampling: int = _field(
         2, "Stride-2 layers down (and up again) in the generator: 2 in the paper (128 px -> 32 px between them)."
     )
+    generator_skips: bool = _field(False, _SKIPS_HELP)
     discriminator_layers: int = _field(6, "Stride-2 discriminator layers (6 for 128 px, 3 for 28 px).")
     minibatch: str = _field("none", _MINIBATCH_HELP)
     spectral_norm: bool = _field(False, _SPECTRAL_HELP)
@@ -275,7 +279,7 @@ class StarGANConfig(TrainingConfig):
             "generator": networks.resnet_generator(
                 image_shape, condition_dim=num_domains, base_filters=self.base_filters,
                 num_residual_blocks=self.num_residual_blocks, num_downsampling=self.generator_downsampling,
-                padding="zero", sampling_kernel_size=4,
+                skip_connections=self.generator_skips, padding="zero", sampling_kernel_size=4,
             ),
             "discriminator": networks.multi_task_patch_discriminator(
                 image_shape, num_logits, self.base_filters, self.discriminator_layers,

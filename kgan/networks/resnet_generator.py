@@ -36,6 +36,7 @@ def resnet_generator(
     num_residual_blocks: int | None = None,
     padding: str = "reflect",
     sampling_kernel_size: int = 3,
+    skip_connections: bool = False,
     name: str = "generator",
 ) -> keras.Model:
     """ResNet generator: images ``[B, H, W, C]`` in [-1, 1] -> images ``[B, H, W, C_out]`` in [-1, 1].
@@ -54,6 +55,12 @@ def resnet_generator(
       num_residual_blocks: default `default_residual_blocks` of H.
       padding: ``"reflect"`` (CycleGAN) or ``"zero"`` (StarGAN).
       sampling_kernel_size: kernel of the stride-2 layers: 3 (CycleGAN) or 4 (StarGAN).
+      skip_connections: concatenate each down-sampling level's activations to
+        the up-sampling layer of the same resolution (U-Net skips, Ronneberger
+        et al. 2015, as Pix2Pix's generator; neither paper's ResNet has them).
+        The bottleneck then sees the whole image -- whether a bright pixel is
+        background or garment -- while the skips carry the detail a 7x7
+        bottleneck blurs: the small-image demos' recipe.
       name: model name.
 
     Returns:
@@ -84,7 +91,9 @@ def resnet_generator(
     x = padded_conv(x, filters, 7, padding, "c7s1", use_bias=False)
     x = instance_normalization("c7s1_norm")(x)
     x = layers.ReLU()(x)
+    skips = []
     for i in range(num_downsampling):
+        skips.append(x)
         filters *= 2
         x = padded_conv(x, filters, sampling_kernel_size, "zero", f"down{i}", strides=2, use_bias=False)
         x = instance_normalization(f"down{i}_norm")(x)
@@ -96,6 +105,8 @@ def resnet_generator(
         x = layers.Conv2DTranspose(filters, sampling_kernel_size, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
         x = instance_normalization(f"up{i}_norm")(x)
         x = layers.ReLU()(x)
+        if skip_connections:
+            x = layers.Concatenate(name=f"skip{i}")([x, skips.pop()])
     x = padded_conv(x, output_channels, 7, padding, "to_image")
     outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model(inputs, outputs, name=name)
