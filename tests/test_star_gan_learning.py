@@ -5,7 +5,8 @@ construction (kgan.data.attributes). An attribute classifier and a garment
 classifier, both trained on real images only, judge translations of the test
 split to permuted targets (kgan.metrics.translation_scores). Doing nothing
 scores 0.53 per attribute; chance for the garment is 0.10; the garment
-classifier reaches 0.81 on untranslated test images.
+classifier reaches 0.81 on untranslated test images, and as much on perfect
+translations (the renderer applied to the targets).
 """
 
 import functools
@@ -29,14 +30,17 @@ def judges():
     )
 
 
-def train_and_score(steps, seed=0, discriminator_steps=2, learning_rate=5e-4):
+def train_and_score(steps, seed=0, discriminator_steps=2, learning_rate=5e-4, downsampling=0, identity_weight=10.0):
+    """The demo preset's recipe (full-resolution generator, identity term) unless told otherwise."""
     images, attributes, _ = attribute_data.tinted_arrays("tinted_fashion_mnist", "train")
     keras.utils.set_random_seed(seed)
     model = kgan.StarGAN(
-        networks.resnet_generator(SHAPE, condition_dim=4, base_filters=16, num_residual_blocks=2, padding="zero", sampling_kernel_size=4),
+        networks.resnet_generator(SHAPE, condition_dim=4, base_filters=16, num_residual_blocks=2, padding="zero",
+                                  sampling_kernel_size=4, num_downsampling=downsampling),
         networks.multi_task_patch_discriminator(SHAPE, 4, 16, 3),
         4,
         discriminator_steps=discriminator_steps,
+        identity_weight=identity_weight,
         seed=seed,
     )
     adam = lambda: keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.999)  # noqa: E731
@@ -50,19 +54,20 @@ def train_and_score(steps, seed=0, discriminator_steps=2, learning_rate=5e-4):
     )
 
 
-def test_short_training_sets_the_requested_attributes_and_keeps_some_content():
-    # 700 steps (~70-80 s). Measured over seeds 0-2: attributes 1.00, exact match 1.00,
-    # content 0.30 / 0.28 / 0.22.
-    scores = train_and_score(700)
+def test_short_training_sets_the_requested_attributes_and_keeps_the_garment():
+    # 300 steps of the demo's recipe (~60 s alone). Measured over seeds 0-2: exact match 0.99 / 1.00 /
+    # 0.97, garment kept 0.532 / 0.503 / 0.520 (the classifier on the inputs: 0.813). The paper's
+    # generator (two stride-2 layers, no identity term) kept 0.26 at 400 steps.
+    scores = train_and_score(300)
     assert scores["target_attribute_accuracy_baseline"] < 0.6  # doing nothing
-    assert scores["target_attribute_accuracy"] > 0.9, scores
-    assert scores["target_exact_match"] > 0.8, scores
-    assert scores["content_accuracy"] > 0.18, scores
+    assert scores["target_attribute_accuracy"] > 0.95, scores
+    assert scores["target_exact_match"] > 0.9, scores
+    assert scores["content_accuracy"] > 0.45, scores
 
 
 @pytest.mark.slow
-def test_longer_training_keeps_the_garment_well_above_chance():
-    # 1,500 steps (~3-5 min). Measured: attributes 1.00, exact match 1.00, content 0.41 (seed 0).
+def test_longer_training_keeps_the_garment_in_most_translations():
+    # 1,500 steps (the demo's length, ~3-5 min). Measured (seed 0): exact match 0.99, garment kept 0.59.
     scores = train_and_score(1500)
     assert scores["target_exact_match"] > 0.95, scores
-    assert scores["content_accuracy"] > 0.3, scores
+    assert scores["content_accuracy"] > 0.55, scores

@@ -55,6 +55,9 @@ def test_smoke_run_trains_pictures_evaluates_and_exports(tmp_path):
     picture = np.asarray(Image.open(tmp_path / "run" / "samples" / "final.png"))
     assert picture.shape[:2] == (6 * 28 + 7 * 2, 4 * 28 + 5 * 2)
     assert "translation error on the test split" in result.stdout and "x_to_y" in result.stdout
+    assert "class kept" in result.stdout and "edge F1" in result.stdout
+    evaluation = json.loads((tmp_path / "run" / "summary.json").read_text())["evaluation"]
+    assert {"edges_to_images/class_kept", "edges_to_images/fid", "images_to_edges/edge_f1"} <= set(evaluation)
     assert (tmp_path / "saved_models" / "cycle_gan_smoke" / "1" / "saved_model.pb").is_file()
     assert json.loads((tmp_path / "run" / "config.json").read_text())["pool_size"] == 4
 
