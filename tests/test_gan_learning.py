@@ -1,14 +1,19 @@
 """`kgan.GAN` learns: the non-saturating GAN covers the ring of eight Gaussians."""
 
 import keras
+import pytest
 
 import kgan
 from kgan.data.mixtures import gaussian_mixture
 from kgan.metrics import mode_coverage
 
 
+@pytest.mark.slow
 def test_non_saturating_gan_covers_the_ring_of_eight():
     """Learning: >= 7 of 8 modes and >= 80 % high-quality samples (3 sigma), fixed seed.
+
+    Slow (10,000 steps, 203 s in the default suite's last fresh-clone run, its longest test): the
+    default suite keeps the ring in the PacGAN test below (2,000 steps, >= 5 of 8 modes).
 
     The recipe is the binary's ``ring8`` preset (kgan/configs.py). Measured on
     this CPU over seeds 0, 1, 2 at 10,000 steps: 8/8 (96 %), 8/8 (95 %), 7/8
