@@ -342,7 +342,7 @@ class StarGANConfig(TrainingConfig):
 
 
 STAR_GAN_PRESETS = {
-    # The tinted Fashion-MNIST demo: no network, ~3 minutes on 2 CPU cores. A CPU recipe, not
+    # The tinted Fashion-MNIST demo: no network, a few minutes on 2 CPU cores. A CPU recipe, not
     # the paper's: small networks, n_critic 2 and a 5x larger rate than the paper's 1e-4 (which
     # assumes 200k iterations); a generator without stride-2 layers (28 px is small enough to
     # keep at full resolution: through a 7x7 bottleneck the garments came out blurred) and the
