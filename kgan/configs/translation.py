@@ -64,7 +64,8 @@ class CycleGANConfig(TrainingConfig):
         "whole as the reference implementation does).",
     )
     image_size: Optional[int] = _field(
-        None, "Resize to image_size x image_size (divisible by 4); unset: 28 for the demos, 256 for cycle_gan/* "
+        None, "Resize to image_size x image_size (divisible by 2**generator_downsampling); unset: 28 for the demos, "
+        "256 for cycle_gan/* "
         "and folders (with the paper's 286 -> 256 random jitter)."
     )
     batch_size: int = _field(1, "Unpaired (x, y) pairs per step (1 in the paper).")
