@@ -161,6 +161,10 @@ register_contract_case(ContractCase(
     "gan_pacgan_unrolled", lambda: kgan.GAN(mlp_generator(4, 2, (16,)), mlp_discriminator(4, (16,)), 4, seed=1, pack=2, unrolled_steps=2),
     _points, _BAD_POINTS, _Z, _nan_points,
 ))
+# One generator forward pass per step (reuse_fakes), with WGAN-GP's penalty on the reused samples.
+register_contract_case(ContractCase(
+    "wgan_gp_reuse_fakes", _points_gan(kgan.WGANGP, discriminator_steps=1, reuse_fakes=True), _points, _BAD_POINTS, _Z, _nan_points,
+))
 
 
 def _conditional_gan():

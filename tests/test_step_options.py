@@ -1,4 +1,4 @@
-"""`GAN`'s step options: PacGAN's packs, the unrolled discriminator, simultaneous updates."""
+"""`GAN`'s step options: PacGAN's packs, the unrolled discriminator, simultaneous updates, reused fakes."""
 
 import dataclasses
 
@@ -183,6 +183,51 @@ def test_on_the_bilinear_game_simultaneous_steps_spiral_out_and_alternating_ones
     assert all(0.9 < r < 1.1 for r in radii["alternating"]), radii
 
 
+# ------------------------------------------------------------------ reused fakes
+
+
+def test_reused_fakes_step_is_d_then_g_on_one_forward_pass_by_hand():
+    """D steps on G(z) (stopped), then G steps on the same G(z) against the updated D; z of update index 0."""
+    reusing, reference, plain = _twins({"reuse_fakes": True}, {}, {})
+    batch = tf.constant(_points(8))
+    inputs = reference.discriminator_inputs(batch, 0, {}, training=True)
+    with tf.GradientTape() as tape:
+        d_loss, _ = reference.discriminator_loss(batch, inputs, training=True)
+    for variable, gradient in zip(reference.discriminator_variables, tape.gradient(d_loss, reference.discriminator_variables)):
+        variable.assign_sub(0.1 * gradient)
+    with tf.GradientTape() as tape:
+        g_loss, _ = reference.generator_loss(batch, {"z": inputs["z"]}, training=True)
+    expected_generator = [v.numpy() - 0.1 * g.numpy()
+                          for v, g in zip(reference.generator_variables, tape.gradient(g_loss, reference.generator_variables))]
+    history = reusing.fit(batch, batch_size=8, epochs=1, verbose=0).history
+    plain.fit(batch, batch_size=8, epochs=1, verbose=0)
+    assert history["d_loss"][0] == pytest.approx(float(d_loss), rel=1e-5)
+    for want, got in zip(_values(reference.discriminator.weights), _values(reusing.discriminator.weights)):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    for want, got in zip(expected_generator, _values(reusing.generator_variables)):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    # Algorithm 1 draws G's own z (update index 1), so the plain step moves G elsewhere.
+    assert max(np.abs(a - b).max() for a, b in zip(_values(plain.generator_variables), expected_generator)) > 1e-5
+    assert set(reusing.evaluate(batch, batch_size=8, verbose=0, return_dict=True)) >= {"d_loss", "g_loss"}
+
+
+def test_reused_fakes_are_refused_where_they_do_not_apply():
+    from kgan.networks import conditional_mlp_discriminator, conditional_mlp_generator
+
+    def gan(**options):
+        return kgan.GAN(mlp_generator(4, 2, (16,)), mlp_discriminator(2, (16,)), 4, reuse_fakes=True, **options)
+
+    with pytest.raises(ValueError, match="ConditionalGAN does not support reuse_fakes="):
+        kgan.ConditionalGAN(conditional_mlp_generator(4, 3, 2, (16,)), conditional_mlp_discriminator(2, 3, (16,)), 4, 3, reuse_fakes=True)
+    for options, message in (({"discriminator_steps": 2}, "discriminator_steps=2"), ({"updates": "simultaneous"}, "updates='simultaneous'"),
+                             ({"unrolled_steps": 1}, "unrolled_steps"), ({"consensus": 1.0}, "consensus"),
+                             ({"historical_averaging": 0.1}, "historical_averaging")):
+        with pytest.raises(ValueError, match=f"does not combine with {message}"):
+            gan(**options)
+    with pytest.raises(ValueError, match="True or False"):
+        kgan.GAN(mlp_generator(4, 2, (16,)), mlp_discriminator(2, (16,)), 4, reuse_fakes="yes")
+
+
 # ------------------------------------------------------------------ configs and flags
 
 
@@ -195,9 +240,13 @@ def test_configs_check_the_step_options_and_hide_those_their_model_lacks():
     assert dataclasses.replace(demo, pack=2, unrolled_steps=3, updates="simultaneous").problems() == []
     networks = dataclasses.replace(demo, pack=2).build_networks((28, 28, 1))
     assert tuple(networks["discriminator"].inputs[0].shape[1:]) == (28, 28, 2)
-    assert set(InfoGANConfig.flagless_fields()) == {"pack", "unrolled_steps", "unrolled_learning_rate", "updates"}
+    assert set(InfoGANConfig.flagless_fields()) == {"pack", "unrolled_steps", "unrolled_learning_rate", "updates", "reuse_fakes"}
     assert any("--unrolled_steps does not apply" in p for p in InfoGANConfig(unrolled_steps=2).problems())
-    assert configs.ConditionalGANConfig.flagless_fields() == ("pack",)
+    assert configs.ConditionalGANConfig.flagless_fields() == ("pack", "reuse_fakes")
+    assert any("--reuse_fakes does not combine with --discriminator_steps" in p
+               for p in dataclasses.replace(demo, reuse_fakes=True, discriminator_steps=2).problems())
+    assert dataclasses.replace(demo, reuse_fakes=True).problems() == []
+    assert dataclasses.replace(demo, reuse_fakes=True).remedy_options()["reuse_fakes"] is True
 
 
 def test_the_dirac_gan_networks_ignore_z_and_round_trip_through_keras_serialization():

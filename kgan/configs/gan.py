@@ -13,6 +13,8 @@ from kgan.networks.stabilizers import MINIBATCH_FEATURES
 # Datasets of 2-D points (kgan.data.mixtures); they train MLP networks.
 POINT_DATASETS = ("ring8", "grid25", "ring8_unequal")  # kgan.data.mixtures.MIXTURE_NAMES
 NORMALIZATIONS = ("batch", "layer", "none")
+#: `kgan.GAN`'s step options and their "off" values; a config lists the ones its model takes in ``STEP_OPTIONS``.
+STEP_OPTION_DEFAULTS = {"pack": 1, "unrolled_steps": 0, "updates": "alternating", "reuse_fakes": False}
 EVALUATION_FEATURES = ("auto", "inception", "classifier")
 
 
@@ -57,6 +59,10 @@ class GANConfig(TrainingConfig):
         "alternating", "alternating (Algorithm 1: D's update, then G's) or simultaneous (both at once on one minibatch; "
         "needs --discriminator_steps=1)."
     )
+    reuse_fakes: bool = _field(
+        False, "The generator's update reuses the discriminator update's samples (one generator forward pass per step, "
+        "as the pytorch/examples DCGAN loop; Algorithm 1 draws fresh noise). Faster; needs --discriminator_steps=1."
+    )
     generator_normalization: str = _field(
         "batch", "DCGAN generator normalisation: 'batch' or 'virtual_batch' (Salimans et al. 2016; image datasets)."
     )
@@ -71,8 +77,8 @@ class GANConfig(TrainingConfig):
         "(classifier for 28x28 gray images, else inception)."
     )
 
-    #: The step options (`kgan.GAN`'s ``pack``, ``unrolled_steps``, ``updates``) this config's model takes.
-    STEP_OPTIONS: ClassVar[tuple] = ("pack", "unrolled_steps", "updates")
+    #: The step options (`kgan.GAN`'s ``pack``, ``unrolled_steps``, ``updates``, ``reuse_fakes``) this config's model takes.
+    STEP_OPTIONS: ClassVar[tuple] = ("pack", "unrolled_steps", "updates", "reuse_fakes")
 
     def remedy_options(self) -> dict:
         """The model keyword arguments of the training-side remedies (and of the step options, `STEP_OPTIONS`)."""
@@ -85,7 +91,7 @@ class GANConfig(TrainingConfig):
     @classmethod
     def flagless_fields(cls) -> tuple:
         """Fields with no flag in this config's binary: the step options its model does not take."""
-        unsupported = tuple(name for name in ("pack", "unrolled_steps", "updates") if name not in cls.STEP_OPTIONS)
+        unsupported = tuple(name for name in STEP_OPTION_DEFAULTS if name not in cls.STEP_OPTIONS)
         return unsupported + (("unrolled_learning_rate",) if "unrolled_steps" in unsupported else ())
 
     def discriminator_shape(self, sample_shape) -> tuple:
@@ -171,8 +177,7 @@ class GANConfig(TrainingConfig):
         return problems
 
     def _step_option_problems(self, problems: list) -> None:
-        defaults = {"pack": 1, "unrolled_steps": 0, "updates": "alternating"}
-        for name, default in defaults.items():
+        for name, default in STEP_OPTION_DEFAULTS.items():
             if getattr(self, name) != default and name not in self.STEP_OPTIONS:
                 problems.append(f"--{name} does not apply to this model (its step options: {', '.join(self.STEP_OPTIONS) or 'none'}); unset it.")
         if not isinstance(self.pack, int) or self.pack < 1:
@@ -191,6 +196,14 @@ class GANConfig(TrainingConfig):
             problems.append(f"--updates must be alternating or simultaneous; got {self.updates!r}.")
         elif self.updates == "simultaneous" and self.discriminator_steps != 1:
             problems.append("--updates=simultaneous steps both networks once per minibatch: set --discriminator_steps=1.")
+        if self.reuse_fakes:
+            clashes = [flag for flag, clash in (
+                ("--discriminator_steps (use 1)", self.discriminator_steps != 1), ("--updates=simultaneous", self.updates != "alternating"),
+                ("--unrolled_steps", bool(self.unrolled_steps)), ("--consensus", bool(self._finite("consensus"))),
+                ("--historical_averaging", bool(self._finite("historical_averaging"))),
+            ) if clash]
+            if clashes:
+                problems.append(f"--reuse_fakes does not combine with {', '.join(clashes)}.")
 
 
 # Named presets. "demo" takes about two minutes on 2 CPU cores (~25 steps/s).

@@ -104,7 +104,7 @@ class GAN(AdversarialModel):
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
     #: The options of `_init_gan` that change how D sees samples or how the step is made; a
     #: subclass whose losses or networks do not fit one lists fewer (it is refused with a message).
-    training_options = ("pack", "unrolled_steps", "updates")
+    training_options = ("pack", "unrolled_steps", "updates", "reuse_fakes")
     UPDATE_ORDERS = ("alternating", "simultaneous")
 
     def __init__(
@@ -126,17 +126,19 @@ class GAN(AdversarialModel):
         unrolled_steps: int = 0,
         unrolled_learning_rate: float | None = None,
         updates: str = "alternating",
+        reuse_fakes: bool = False,
         **kwargs,
     ):
         self._init_gan(
             {"generator": generator, "discriminator": discriminator}, latent_dim, loss, discriminator_steps, label_smoothing,
             seed, feature_matching, feature_matching_layer, historical_averaging, consensus, generator_ema, diff_augment,
-            pack=pack, unrolled_steps=unrolled_steps, unrolled_learning_rate=unrolled_learning_rate, updates=updates, **kwargs,
+            pack=pack, unrolled_steps=unrolled_steps, unrolled_learning_rate=unrolled_learning_rate, updates=updates,
+            reuse_fakes=reuse_fakes, **kwargs,
         )
 
     def _init_gan(self, networks: dict, latent_dim, loss, discriminator_steps, label_smoothing, seed, feature_matching,
                   feature_matching_layer, historical_averaging, consensus, generator_ema, diff_augment, pack=1,
-                  unrolled_steps=0, unrolled_learning_rate=None, updates="alternating", **kwargs):
+                  unrolled_steps=0, unrolled_learning_rate=None, updates="alternating", reuse_fakes=False, **kwargs):
         """`__init__`'s work on ``networks`` (``{argument: network}``), which a subclass with more groups than
         the generator and the discriminator (`BiGAN`'s encoder) hands in whole."""
         feature_matching = check_weight("feature_matching", feature_matching)
@@ -147,6 +149,7 @@ class GAN(AdversarialModel):
                 f"(got {discriminator_steps})."
             )
         self._check_training_options(networks, pack, unrolled_steps, unrolled_learning_rate, updates, discriminator_steps, consensus)
+        self._check_reuse_fakes(reuse_fakes, discriminator_steps, unrolled_steps, updates, consensus, historical_averaging)
         remedy_metrics = (("feature_matching",) if feature_matching else ()) + (("consensus_penalty",) if consensus else ())
         # Trackers are made from metric_names in AdversarialModel.__init__
         # (a subclass may have set its own instance list already).
@@ -175,6 +178,7 @@ class GAN(AdversarialModel):
         self.unrolled_steps = int(unrolled_steps)
         self.unrolled_learning_rate = None if unrolled_learning_rate is None else float(unrolled_learning_rate)
         self.updates = updates
+        self.reuse_fakes = bool(reuse_fakes)
         if self.feature_matching:
             extractor = keras.Model(
                 self.discriminator.inputs,
@@ -216,6 +220,28 @@ class GAN(AdversarialModel):
                     f"{discriminator.name!r} takes {[tuple(i.shape[1:]) for i in discriminator.inputs]}. Build it for that shape, "
                     f"e.g. kgan.networks.dcgan_discriminator(packed_shape(...)) or mlp_discriminator({expected[-1]})."
                 )
+
+    def _check_reuse_fakes(self, reuse_fakes, discriminator_steps, unrolled_steps, updates, consensus, historical_averaging):
+        """Raises ValueError for a ``reuse_fakes`` this model or the other options cannot take."""
+        if not isinstance(reuse_fakes, (bool, np.bool_)):
+            raise ValueError(f"reuse_fakes must be True or False; got {reuse_fakes!r}.")
+        if not reuse_fakes:
+            return
+        if "reuse_fakes" not in self.training_options:
+            raise ValueError(
+                f"{type(self).__name__} does not support reuse_fakes= (its losses or networks do not fit it); "
+                f"it supports {', '.join(self.training_options) or 'none of pack, unrolled_steps, updates, reuse_fakes'}."
+            )
+        clashes = {
+            f"discriminator_steps={discriminator_steps} (one D update's samples serve one G update: use 1)": int(discriminator_steps) != 1,
+            f"updates={updates!r}": updates != "alternating",
+            "unrolled_steps": bool(unrolled_steps),
+            "consensus": bool(consensus),
+            "historical_averaging": bool(historical_averaging),
+        }
+        found = [name for name, clash in clashes.items() if clash]
+        if found:
+            raise ValueError(f"reuse_fakes reuses D's samples for G's update after D's step; it does not combine with {', '.join(found)}.")
 
     def check_minibatch_count(self, batch_size: int) -> None:
         """Also refuses, with ``pack`` m > 1, a batch whose minibatches are not multiples of m (before training starts)."""
@@ -316,7 +342,7 @@ class GAN(AdversarialModel):
         """
         real, real_condition = self.real_parts(minibatch)
         condition = self.fake_condition(inputs)
-        fake = self.generate_batch(inputs["z"], condition, training)
+        fake = self.fake_samples(inputs, condition, training)
         real_logits, real_aux = self.discriminate(real, real_condition, inputs.get("augment_real"), training)
         fake_logits, fake_aux = self.discriminate(fake, condition, inputs.get("augment_fake"), training)
         loss = self.loss_family.discriminator(real_logits, fake_logits, self.label_smoothing)
@@ -388,9 +414,15 @@ class GAN(AdversarialModel):
             return self.unrolled_learning_rate
         return tf.cast(self.discriminator_optimizer.learning_rate, tf.float32)
 
+    def fake_samples(self, inputs, condition, training=True):
+        """The generated samples a loss judges: ``inputs["fake"]`` when given (``reuse_fakes``), else G(``inputs["z"]``)."""
+        if "fake" in inputs:
+            return inputs["fake"]
+        return self.generate_batch(inputs["z"], condition, training)
+
     def _generator_loss(self, minibatch, inputs, training):
         condition = self.fake_condition(inputs)
-        fake = self.generate_batch(inputs["z"], condition, training)
+        fake = self.fake_samples(inputs, condition, training)
         fake_logits, fake_aux = self.discriminate(fake, condition, inputs.get("augment_fake"), training)
         terms = dict(self.generator_terms(minibatch, fake, inputs, fake_aux, training))
         if self.feature_matching:
@@ -415,6 +447,8 @@ class GAN(AdversarialModel):
             return [Phase("consensus", groups=("discriminator", "generator"))]
         if self.updates == "simultaneous":
             return [Phase("simultaneous", groups=("discriminator", "generator"))]
+        if self.reuse_fakes:
+            return [Phase("reused_fakes", groups=("discriminator", "generator"))]
         return super().phases()
 
     def after_update(self, phase):
@@ -442,6 +476,47 @@ class GAN(AdversarialModel):
 
     def simultaneous_loss(self, minibatch, inputs, training=True):
         return self.consensus_loss(minibatch, inputs, training)
+
+    # reuse_fakes: D's and G's inputs share z (update index 0); evaluation scores both losses on it.
+    def reused_fakes_inputs(self, minibatch, index, state=None, training=True):
+        return self.consensus_inputs(minibatch, index, state, training)
+
+    def reused_fakes_loss(self, minibatch, inputs, training=True):
+        return self.consensus_loss(minibatch, inputs, training)
+
+    def update(self, phase, minibatch, index: int = 0, state: dict | None = None):
+        """`AdversarialModel.update`; the ``reused_fakes`` phase runs `_reused_fakes_update`."""
+        if getattr(phase, "name", phase) != "reused_fakes":
+            return super().update(phase, minibatch, index, state)
+        inputs = self.reused_fakes_inputs(minibatch, index, {} if state is None else state, training=True)
+        return self._reused_fakes_update(minibatch, inputs)
+
+    def _reused_fakes_update(self, minibatch, inputs):
+        """D's update, then G's on the same samples, from one generator forward pass (``reuse_fakes``).
+
+        G's gradient is the chain rule in two parts: dL_G/d(fake) against the
+        updated D, then that vector back through the recorded forward pass
+        (``output_gradients``), so the D update runs outside G's tape.
+        """
+        d_inputs, g_inputs = inputs["discriminator"], inputs["generator"]
+        condition = self.fake_condition(d_inputs)
+        with tf.GradientTape() as forward:
+            fake = self.generate_batch(d_inputs["z"], condition, training=True)
+        d_loss, d_extras = self.minimize_groups(
+            ("discriminator",), lambda: self.discriminator_loss(minibatch, {**d_inputs, "fake": tf.stop_gradient(fake)})
+        )
+        self.after_discriminator_update()
+        _, num_replicas = replica_info()
+        optimizer, variables = self.generator_optimizer, list(self.generator_variables)
+        with tf.GradientTape() as judged:
+            judged.watch(fake)
+            g_loss, g_extras = self.generator_loss(minibatch, {**g_inputs, "fake": fake})
+            scaled = optimizer.scale_loss(g_loss / num_replicas)
+        gradients = forward.gradient(fake, variables, output_gradients=judged.gradient(scaled, fake))
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            gradients = self._skip_after_overflow(gradients)
+        optimizer.apply_gradients(zip(gradients, variables))
+        return {"discriminator": d_loss, "generator": g_loss}, {**d_extras, **g_extras, "d_loss": d_loss, "g_loss": g_loss}
 
     def run_phase(self, phase, loss_fn):
         if phase.name != "consensus":
@@ -528,6 +603,7 @@ class GAN(AdversarialModel):
             "unrolled_steps": self.unrolled_steps,
             "unrolled_learning_rate": self.unrolled_learning_rate,
             "updates": self.updates,
+            "reuse_fakes": self.reuse_fakes,
         }
 
 
