@@ -2,10 +2,13 @@ r"""Training throughput of every model: images/s, achieved FLOP/s against a meas
 
 For each model (at its demo/paper-like size on 28x28 data), one subprocess
 builds every variant -- dtype policy float32 or mixed_bfloat16, XLA off or
-on -- warms each up (tracing, XLA compilation), then times ``--repeats``
-rounds of one ``model.fit`` window per variant, interleaved, on an in-memory
-batch (no input pipeline in the numbers), and reports the median images/s.
-In the same run it times:
+on -- warms each up (tracing, XLA compilation), then runs ``--repeats``
+rounds of one long ``model.fit`` per variant, interleaved, on an in-memory
+batch (no input pipeline in the numbers). A callback times ``--windows``
+windows of about ``--seconds`` inside each ``fit``, after an untimed first
+one that holds ``fit``'s start-up: steady state, as users run it, in
+windows long enough that a one-off stall is one window among many. It
+reports the median images/s over all windows. In the same run it times:
 
 * ``<model>_baseline``: a plain float32 Keras ``train_step`` over the same
   networks doing the same work per step -- the pattern of the keras-io
@@ -14,6 +17,12 @@ In the same run it times:
 * ``<model>_unchecked``: the model (float32, no XLA) with its in-graph
   check of every batch's values turned off (``check_every_batch = False``,
   `kgan.data.graph_checks`), which prices that check;
+* ``<model>_train_function``: the float32 model's compiled ``train_function``
+  called in a bare loop, without ``fit``'s epoch iterator, callbacks and
+  logs, interleaved with its ``fit`` windows: the ratio prices ``fit``'s
+  machinery;
+* ``gan_reuse_fakes``: ``kgan.GAN(reuse_fakes=True)`` (one generator
+  forward pass per step, as the pytorch/examples DCGAN loop);
 * ``peak``: a 4096x4096 matmul in float32 and bfloat16 (median of 5), the
   FLOP/s ceiling the utilisation column refers to.
 
@@ -22,7 +31,7 @@ FLOPs per train step are counted by TensorFlow's profiler on the traced
 Peak memory is the maximum resident set size of a model's subprocess, which
 holds all its variants at once (and TensorFlow itself, ~0.6 GB).
 
-Example (about 10 minutes on two CPU cores)::
+Example (about 25 minutes on two CPU cores; ``--repeats=1 --windows=2`` for a quick look)::
 
     TF_CPP_MIN_LOG_LEVEL=3 python bench/throughput.py --models=gan,wgan_gp,conditional_gan,cycle_gan,star_gan \
         --json_out=/tmp/throughput.json
@@ -52,17 +61,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 MODELS = ("gan", "wgan_gp", "conditional_gan", "cycle_gan", "star_gan")
 VARIANTS = (("float32", False), ("float32", True), ("mixed_bfloat16", False), ("mixed_bfloat16", True))
 VARIANT_NAMES = {"float32": VARIANTS[0], "float32_xla": VARIANTS[1], "bfloat16": VARIANTS[2], "bfloat16_xla": VARIANTS[3]}
-EXTRA_VARIANTS = ("baseline", "unchecked")
+EXTRA_VARIANTS = ("baseline", "unchecked", "train_function", "reuse_fakes")
 
 
 # ---------------------------------------------------------------------- models
 
 
-def _build(name: str, jit_compile: bool):
+def _build(name: str, jit_compile: bool, reuse_fakes: bool = False):
     """``(model, batch, images_per_step)`` for one model at its benchmark size.
 
     ``<model>_baseline`` builds the same networks under the plain Keras
-    ``train_step`` of `bench/baselines.py` (float32, no XLA).
+    ``train_step`` of `bench/baselines.py` (float32, no XLA). ``reuse_fakes``:
+    ``kgan.GAN(reuse_fakes=True)`` (the ``gan`` model only).
     """
     import keras
     import numpy as np
@@ -80,7 +90,8 @@ def _build(name: str, jit_compile: bool):
     adam = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)  # noqa: E731
     if model_name == "gan":
         generator, discriminator = networks.dcgan_generator(100, (28, 28, 1), 64), networks.dcgan_discriminator((28, 28, 1), 64)
-        model = baselines.DCGANBaseline(generator, discriminator, 100) if baseline else kgan.GAN(generator, discriminator, 100)
+        model = (baselines.DCGANBaseline(generator, discriminator, 100) if baseline
+                 else kgan.GAN(generator, discriminator, 100, reuse_fakes=reuse_fakes))
         batch = images(256)
     elif model_name == "wgan_gp":
         generator = networks.dcgan_generator(100, (28, 28, 1), 64)
@@ -114,6 +125,8 @@ def _build(name: str, jit_compile: bool):
         batch = (images(32, 3), rng.integers(0, 2, (32, 4)).astype(np.float32))
     else:
         raise ValueError(f"Unknown model {name!r}; choose from {MODELS}.")
+    if reuse_fakes and model_name != "gan":
+        raise ValueError("reuse_fakes applies to the gan model only.")
     if baseline:
         # The generator-side optimizer first for CycleGAN (its pair order), the critic's first otherwise.
         model.compile(adam(), adam())
@@ -159,13 +172,73 @@ def check_seconds(model, batch, calls: int = 200, rounds: int = 5) -> float:
     return float(np.median(times))
 
 
-def measure_model(name: str, repeats: int, seconds: float, variant_names=tuple(VARIANT_NAMES) + EXTRA_VARIANTS) -> list:
-    """Runs in a subprocess: every variant of one model, timed in interleaved windows.
+class WindowTimer:
+    """Builds a Keras callback that times every ``steps`` batches of one long `fit`: the per-window seconds, in order."""
+
+    def __new__(cls, steps: int):
+        import keras
+
+        class _Timer(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.durations = []
+
+            def on_train_begin(self, logs=None):
+                self._start = time.perf_counter()
+
+            def on_train_batch_end(self, batch, logs=None):
+                if (batch + 1) % steps == 0:
+                    now = time.perf_counter()
+                    self.durations.append(now - self._start)
+                    self._start = now
+
+        return _Timer()
+
+
+def fit_window_rates(entry: dict, windows: int) -> list:
+    """images/s of ``windows`` windows inside one `fit` call (what users run), after one untimed window.
+
+    The first window holds `fit`'s start-up (its iterator, callbacks and the
+    first step's checks) and is dropped: the rest are steady state.
+    """
+    timer = WindowTimer(entry["steps"])
+    entry["model"].fit(entry["data"], steps_per_epoch=entry["steps"] * (windows + 1), epochs=1, verbose=0, callbacks=[timer])
+    return [entry["steps"] * entry["images_per_step"] / t for t in timer.durations[1:]]
+
+
+def train_function_window_rates(entry: dict, windows: int) -> list:
+    """images/s of ``windows`` windows of the model's compiled ``train_function`` called in a bare loop (no `fit`).
+
+    The same work per step as `fit_window_rates` without `fit`'s machinery
+    (its epoch iterator, callbacks, logs), so the ratio of the two prices that
+    machinery. One untimed window first, as there.
+    """
+    model = entry["model"]
+    model.make_train_function()
+    iterator = iter(entry["data"])
+    rates = []
+    for window in range(windows + 1):
+        start = time.perf_counter()
+        for _ in range(entry["steps"]):
+            logs = model.train_function(iterator)
+        float(next(iter(logs.values())))  # The window ends when its last step has.
+        if window:
+            rates.append(entry["steps"] * entry["images_per_step"] / (time.perf_counter() - start))
+    return rates
+
+
+def measure_model(name: str, repeats: int, seconds: float, variant_names=tuple(VARIANT_NAMES) + EXTRA_VARIANTS,
+                  windows: int = 3) -> list:
+    """Runs in a subprocess: every variant of one model, timed in steady-state windows, interleaved.
 
     All variants (and the model's plain-Keras baseline) are built and warmed
-    up first; then each of ``repeats`` rounds times one window per variant in
-    turn, so slow spells of a shared machine hit every variant alike and the
-    ratios between them hold even when absolute numbers drift.
+    up first; then each of ``repeats`` rounds runs one `fit` per variant in
+    turn, timing ``windows`` windows of about ``seconds`` inside it after an
+    untimed one (`fit_window_rates`), so slow spells of a shared machine hit
+    every variant alike and `fit`'s start-up is not in the numbers. The
+    ``train_function`` variant times the float32 model's compiled step in a
+    bare loop (`train_function_window_rates`) beside its `fit`. The median
+    over all windows is reported.
     """
     import keras
     import numpy as np
@@ -175,24 +248,28 @@ def measure_model(name: str, repeats: int, seconds: float, variant_names=tuple(V
     variants += [(name, *VARIANT_NAMES[v]) for v in VARIANT_NAMES if v in variant_names]
     if "unchecked" in variant_names:
         variants.append((f"{name}_unchecked", "float32", False))
+    if "reuse_fakes" in variant_names and name == "gan":
+        variants.append(("gan_reuse_fakes", "float32", False))
     built = []
     for model_name, policy, xla in variants:
         keras.mixed_precision.set_global_policy(policy)
         keras.utils.set_random_seed(0)
-        model, batch, images_per_step = _build(model_name, xla)
+        reuse = model_name.endswith("_reuse_fakes")
+        model, batch, images_per_step = _build(model_name.removesuffix("_reuse_fakes"), xla, reuse_fakes=reuse)
         data = tf.data.Dataset.from_tensors(batch).repeat()
         model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # tracing + compilation
         start = time.perf_counter()
         model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)
         steps = max(3, int(seconds / max((time.perf_counter() - start) / 3, 1e-3)))
-        built.append({"model": model, "batch": batch, "data": data, "steps": steps, "images_per_step": images_per_step,
-                      "name": model_name, "policy": policy, "xla": xla, "rates": []})
+        entry = {"model": model, "batch": batch, "data": data, "steps": steps, "images_per_step": images_per_step,
+                 "name": model_name, "policy": policy, "xla": xla, "rates": [], "timer": fit_window_rates}
+        built.append(entry)
+        if "train_function" in variant_names and model_name == name and policy == "float32" and not xla:
+            built.append({**entry, "name": f"{name}_train_function", "rates": [], "timer": train_function_window_rates})
     keras.mixed_precision.set_global_policy("float32")
     for _ in range(repeats):
         for entry in built:
-            start = time.perf_counter()
-            entry["model"].fit(entry["data"], steps_per_epoch=entry["steps"], epochs=1, verbose=0)
-            entry["rates"].append(entry["steps"] * entry["images_per_step"] / (time.perf_counter() - start))
+            entry["rates"].extend(entry["timer"](entry, windows))
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     results = []
     for entry in built:
@@ -204,6 +281,8 @@ def measure_model(name: str, repeats: int, seconds: float, variant_names=tuple(V
         if entry["policy"] == "float32" and not entry["xla"] and entry["name"] == name:
             result["flops_per_step"] = _step_flops(entry["model"], entry["batch"])
             result["check_seconds"] = check_seconds(entry["model"], entry["batch"])
+        if entry["name"].endswith("_reuse_fakes"):  # Less work per step than the model's: counted on its own.
+            result["flops_per_step"] = _step_flops(entry["model"], entry["batch"])
         results.append(result)
     return results
 
@@ -248,16 +327,17 @@ def format_table(results: list, peaks: dict) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     rows = []
+    machinery = {r["model"].removesuffix("_train_function"): r for r in results if r["model"].endswith("_train_function")}
     for r in results:
-        if r["model"].endswith("_unchecked"):
+        if r["model"].endswith(("_unchecked", "_train_function")):
             continue
-        model = r["model"].removesuffix("_baseline")
+        model = r["model"].removesuffix("_baseline").removesuffix("_reuse_fakes")
         rate = r["images_per_second"]
-        step_flops = flops.get(model)
+        step_flops = flops.get(r["model"], flops.get(model))
         achieved = step_flops * rate / r["images_per_step"] if step_flops else None
         peak = peaks["bfloat16" if r["policy"] == "mixed_bfloat16" else "float32"]
         versus_baseline = f"{rate / baselines[model]:.2f}x" if model in baselines else "-"
-        versus_float32 = f"{rate / float32[(r['model'], r['xla'])]:.2f}x" if (r["model"], r["xla"]) in float32 else "-"
+        versus_float32 = f"{rate / float32[(model, r['xla'])]:.2f}x" if (model, r["xla"]) in float32 else "-"
         lines.append(
             f"| {r['model']} | {r['policy']} | {'on' if r['xla'] else 'off'} | {rate:,.0f} | {versus_baseline} | {versus_float32} | "
             f"{(achieved or 0) / 1e9:.1f} | {100 * achieved / peak if achieved else 0:.0f} % | {r['peak_rss_mb']:.0f} MB |"
@@ -273,14 +353,25 @@ def format_table(results: list, peaks: dict) -> str:
             rows.append(f"| {model} | {checked['images_per_second']:,.0f} | {plain['images_per_second']:,.0f} | "
                         f"{float(np.median(ratios)):.3f} (rounds {min(ratios):.3f}-{max(ratios):.3f}) | "
                         f"{checked['check_seconds'] * 1e3:.3f} ms | {step * 1e3:.1f} ms | {100 * checked['check_seconds'] / step:.2f} % |")
+    if machinery:
+        rows += ["", "Cost of fit's machinery (float32, XLA off): fit windows against the compiled train_function in a bare loop, "
+                 "interleaved; per-window ratios:", "",
+                 "| model | fit images/s | train_function images/s | fit / train_function (median) | range |",
+                 "| --- | --- | --- | --- | --- |"]
+        for model, bare in machinery.items():
+            fitted = next(r for r in results if r["model"] == model and r["policy"] == "float32" and not r["xla"])
+            ratios = [a / b for a, b in zip(fitted["runs"], bare["runs"])]
+            rows.append(f"| {model} | {fitted['images_per_second']:,.0f} | {bare['images_per_second']:,.0f} | "
+                        f"{float(np.median(ratios)):.3f} | {min(ratios):.3f}-{max(ratios):.3f} |")
     return "\n".join(lines + rows)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--repeats", type=int, default=5, help="Timed windows per variant (the median is reported).")
-    parser.add_argument("--seconds", type=float, default=3.0, help="Approximate length of one timed window.")
+    parser.add_argument("--repeats", type=int, default=3, help="Rounds: one fit per variant each, interleaved.")
+    parser.add_argument("--windows", type=int, default=3, help="Timed windows inside each fit (after an untimed one); the median of all is reported.")
+    parser.add_argument("--seconds", type=float, default=5.0, help="Approximate length of one timed window.")
     parser.add_argument("--variants", default=",".join((*VARIANT_NAMES, *EXTRA_VARIANTS)),
                         help=f"Comma-separated subset of {', '.join((*VARIANT_NAMES, *EXTRA_VARIANTS))}.")
     parser.add_argument("--json_out", default=None)
@@ -291,7 +382,7 @@ def main(argv=None):
         if job["kind"] == "peak":
             print(json.dumps({"float32": matmul_peak("float32"), "bfloat16": matmul_peak("bfloat16")}))
         else:
-            print(json.dumps(measure_model(job["model"], args.repeats, args.seconds, job["variants"])))
+            print(json.dumps(measure_model(job["model"], args.repeats, args.seconds, job["variants"], args.windows)))
         return
     peaks = _run_child({"kind": "peak"})
     results = []
