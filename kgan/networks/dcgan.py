@@ -18,6 +18,7 @@ import keras
 from keras import layers
 
 from kgan.networks import stabilizers
+from kgan.networks.fused_batch_norm import FusedBatchNormalization
 
 
 def nearest_supported_sizes(size: int) -> tuple:
@@ -99,7 +100,7 @@ def dcgan_generator(
     def normalize(name):
         if virtual:
             return stabilizers.VirtualBatchNormalization(reference_size, name=name)
-        return layers.BatchNormalization(name=name)
+        return FusedBatchNormalization(name=name)
 
     z = keras.Input((latent_dim,), name="z")
     x = stabilizers.PrependReferenceBatch(reference_size, name="reference_batch")(z) if virtual else z
@@ -122,7 +123,7 @@ def dcgan_generator(
 
 def _normalization(kind: str, name: str):
     if kind == "batch":
-        return layers.BatchNormalization(name=name)
+        return FusedBatchNormalization(name=name)
     if kind == "layer":
         # Per-example normalisation over H, W, C: what WGAN-GP's critic needs,
         # since batch statistics couple the examples the penalty treats separately.

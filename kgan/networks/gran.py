@@ -16,6 +16,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from kgan.networks.fused_batch_norm import FusedBatchNormalization
+
 
 def _canvas_encoder(image_shape, filters: int, hidden_units: int, name: str) -> keras.Model:
     """g: canvas ``[B, H, W, C]`` -> ``[B, hidden_units]`` (two stride-2 convolutions, LeakyReLU, tanh code)."""
@@ -33,11 +35,11 @@ def _canvas_decoder(image_shape, filters: int, width: int, normalization: bool, 
     code = keras.Input((width,), name="code")
     x = layers.Dense((height // 4) * (wide // 4) * filters * 2, name="project")(code)
     if normalization:
-        x = layers.BatchNormalization(name="project_bn")(x)
+        x = FusedBatchNormalization(name="project_bn")(x)
     x = layers.Reshape((height // 4, wide // 4, filters * 2), name="grid")(layers.ReLU(name="project_act")(x))
     x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name="up0")(x)
     if normalization:
-        x = layers.BatchNormalization(name="up0_bn")(x)
+        x = FusedBatchNormalization(name="up0_bn")(x)
     x = layers.ReLU(name="up0_act")(x)
     update = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", dtype="float32", name="update")(x)
     return keras.Model(code, update, name=name)

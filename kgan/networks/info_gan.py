@@ -28,6 +28,7 @@ from keras import layers
 
 from kgan.networks.conditional import _features
 from kgan.networks.dcgan import dcgan_discriminator
+from kgan.networks.fused_batch_norm import FusedBatchNormalization
 from kgan.networks.mlp import mlp_discriminator
 
 _Q_NORMALIZATIONS = ("batch", "layer", "none")
@@ -83,7 +84,7 @@ def info_dcgan_discriminator(
 
     def hidden_layer(x):
         if normalization == "batch":
-            x = layers.BatchNormalization(name="q_hidden_norm")(x)
+            x = FusedBatchNormalization(name="q_hidden_norm")(x)
         elif normalization == "layer":
             x = layers.LayerNormalization(name="q_hidden_norm")(x)
         return layers.LeakyReLU(0.2)(x)

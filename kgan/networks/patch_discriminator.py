@@ -25,6 +25,7 @@ import keras
 from keras import layers
 
 from kgan.networks import stabilizers
+from kgan.networks.fused_batch_norm import FusedBatchNormalization
 from kgan.networks.layers import instance_normalization, padded_conv
 
 # "batch" is pix2pix's (Isola et al. 2017); "instance" CycleGAN's.
@@ -112,7 +113,7 @@ def normalization_layer(kind: str, name: str) -> layers.Layer:
     """A normalisation layer of `NORMALIZATIONS` other than "none": batch norm (pix2pix) or instance norm (CycleGAN)."""
     # Keras' BatchNormalization defaults to momentum 0.99; PyTorch's (the reference's) to 0.1, i.e. 0.9 here.
     if kind == "batch":
-        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+        return FusedBatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
     return instance_normalization(name)
 
 
