@@ -42,6 +42,12 @@ setuptools.setup(
         ],
         # Figures drawn by bench/ scripts (bench/generator_losses.py): curves, not image grids,
         # which kgan.rendering draws with pillow alone. Never needed by the library or tests.
-        "bench": ["matplotlib"],
+        "bench": [
+            "matplotlib",
+            # bench/vs_pytorch.py only: the PyTorch re-implementations kgan's speed is compared with
+            # (bench/torch_models.py). Never a dependency of kgan or of its tests (they skip without it).
+            # Without a GPU, the CPU wheel is much smaller: pip install torch --index-url https://download.pytorch.org/whl/cpu
+            "torch>=2.4",
+        ],
     },
 )
