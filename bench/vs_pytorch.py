@@ -1,7 +1,8 @@
 r"""kgan against PyTorch re-implementations with identical layers: training images/s, side by side, on this CPU.
 
-Example (all models, float32 and bfloat16, 5 rounds of ~3 s windows; about
-25 minutes on two CPU cores, most of it cycle_gan256)::
+Example (all models, float32 and bfloat16, 5 rounds of ~2 s windows -- 2 s
+rather than 3 to fit in about 25 minutes on two shared CPU cores; a third of
+it is cycle_gan256)::
 
     python bench/vs_pytorch.py --json_out=docs/results/vs_pytorch.json
     python bench/vs_pytorch.py --models=gan28 --precisions=float32 --rounds=1 --seconds=1   # a quick look, ~1 min
@@ -39,7 +40,8 @@ bench/torch_models.py). Variants per model and precision:
   GANs ``torch_examples_*``, the pytorch/examples DCGAN step (one G forward
   per iteration), the counterpart of ``reuse_fakes``; with
   ``--torch_compile``, ``torch_compile`` (``torch.compile`` of every network,
-  NCHW; dropped if its warm-up takes over 3 minutes). bfloat16 =
+  NCHW; dropped if its warm-up takes over 3 minutes; none for wgan_gp:
+  torch 2.13's AOTAutograd does not do the penalty's double backward). bfloat16 =
   ``torch.autocast("cpu", dtype=torch.bfloat16)`` around the forwards.
   ``torch.set_num_threads(--torch_threads)`` (default: os.cpu_count());
   TensorFlow keeps its default thread pools.
@@ -332,6 +334,9 @@ def format_report(run: dict) -> str:
     cpu_sides = other_cpu_by_side(variants)
     lines.append("- other processes' CPU during the windows (cores): " + "; ".join(
         f"{side} windows median {s['median']:.2f}, max {s['max']:.2f}" for side, s in cpu_sides.items()))
+    idle = [w["cpu"].get("idle", 0.0) for v in variants for w in v["windows"]]
+    if idle:
+        lines.append(f"- the idle worker's CPU during the other's windows (cores): median {median(idle):.3f}, max {max(idle):.3f}")
     for note in run.get("notes", []):
         lines.append(f"- note: {note}")
     lines += ["", "### Headline: kgan's best variant / the fastest PyTorch variant doing the same work", "",
@@ -383,25 +388,28 @@ def compare_parameters(model: str, kgan_counts: dict, torch_counts: dict) -> lis
 def calibrate(run_steps, seconds: float, one_step: bool = False) -> dict:
     """Warms up ``run_steps(n)`` and returns ``{"first_seconds", "step_seconds", "steps"}`` for windows of ~``seconds``.
 
-    ``one_step``: windows of one step; the first call is the whole warm-up.
+    The first call (one step) traces/compiles. Then two steps are timed: the
+    first steps after it are still slow on both sides (PyTorch's first ones
+    here took 2-30x a later step: fresh memory pages, oneDNN primitives,
+    optimizer state). Unless a step is longer than a window anyway, about half
+    a window more refines the estimate, with per-call overheads amortised as
+    in a window. The faster estimate is kept: on a shared machine a slow spell
+    only ever lengthens a timing.
 
-    The first call (one step) traces/compiles; one more step is timed; when a
-    step is short, about half a window more refines the estimate (so per-call
-    overheads are amortised as in a window). The faster of the two estimates
-    is kept: on a shared machine a slow spell only ever lengthens a timing.
+    ``one_step``: windows of one step; the first call is the whole warm-up.
     """
     start = time.perf_counter()
     run_steps(1)
     first = time.perf_counter() - start
     if one_step:
-        # Windows of one step whatever the estimate (cycle_gan256: 10-40 s a step here): a second
-        # warm-up step would only cost time. The first call's time (with tracing) stands for it.
+        # Windows of one step whatever the estimate (cycle_gan256: 10-40 s a step here): more
+        # warm-up steps would only cost time.
         return {"first_seconds": first, "step_seconds": None, "steps": 1}
     start = time.perf_counter()
-    run_steps(1)
-    step = time.perf_counter() - start
-    if step < seconds / 4:
-        n = max(2, int(seconds / 2 / step))
+    run_steps(2)
+    step = (time.perf_counter() - start) / 2
+    if step < seconds:
+        n = max(2, int(round(seconds / 2 / step)))
         start = time.perf_counter()
         run_steps(n)
         step = min(step, (time.perf_counter() - start) / n)
@@ -835,7 +843,8 @@ def main(argv=None):
     parser.add_argument("--models", default=",".join(MODELS), help=f"Comma-separated subset of {', '.join(MODELS)}.")
     parser.add_argument("--precisions", default=",".join(PRECISIONS), help="float32, bfloat16 or both.")
     parser.add_argument("--rounds", type=int, default=5, help="Timed windows per variant (the median is reported).")
-    parser.add_argument("--seconds", type=float, default=3.0, help="Approximate length of one window (at least one step).")
+    # 2 s, not 3: with 3 s windows the default run took well over 25 minutes on 2 shared cores.
+    parser.add_argument("--seconds", type=float, default=2.0, help="Approximate length of one window (at least one step).")
     parser.add_argument("--kgan_variants", default=",".join(KGAN_VARIANTS), help=f"Subset of {', '.join(KGAN_VARIANTS)}.")
     parser.add_argument("--torch_variants", default=",".join(n for n in TORCH_VARIANTS if n != "torch_compile"),
                         help=f"Subset of {', '.join(TORCH_VARIANTS)}.")
