@@ -1,8 +1,9 @@
 r"""kgan against PyTorch re-implementations with identical layers: training images/s, side by side, on this CPU.
 
 Example (all models, float32 and bfloat16, 5 rounds of ~2 s windows -- 2 s
-rather than 3 to fit in about 25 minutes on two shared CPU cores; a third of
-it is cycle_gan256)::
+rather than 3 to fit in about 25 minutes on two CPU cores: 21 min for
+docs/results/vs_pytorch.json, 7.5 of them warm-up, a third of it all
+cycle_gan256's)::
 
     python bench/vs_pytorch.py --json_out=docs/results/vs_pytorch.json
     python bench/vs_pytorch.py --models=gan28 --precisions=float32 --rounds=1 --seconds=1   # a quick look, ~1 min
@@ -54,11 +55,12 @@ each, every variant runs one window, kgan and PyTorch variants alternating
 (which side starts alternates by round), while the parent -- idle, waiting
 on a pipe -- records the CPU that *other* processes used during the window:
 busy jiffies of /proc/stat minus both workers' and its own utime + stime,
-over the window's wall time, in cores. Reported: the median images/s per
-variant, per (kgan, PyTorch) pair the per-round ratios and their median, and
-per model x precision the headline ratio of kgan's best variant over the
-fastest PyTorch variant doing the same work (and separately reuse_fakes
-against the pytorch/examples step). kgan windows are ``model.fit`` calls on
+over the window's wall time, in cores, and the cores the active worker
+itself used. Reported: the median images/s per variant, per (kgan,
+PyTorch) pair the per-round ratios and their median, and per model x
+precision the headline ratio of kgan's best variant over the fastest
+PyTorch variant doing the same work (and separately reuse_fakes against the
+pytorch/examples step). kgan windows are ``model.fit`` calls on
 ``tf.data.Dataset.from_tensors(batch).repeat()`` with ``steps_per_epoch=n``,
 so each includes fit's per-call overhead; fit returns after the work.
 
@@ -349,15 +351,19 @@ def format_report(run: dict) -> str:
         lines.append(f"| {h['model']} | {h['precision']} | {h['work']} | {h['kgan']} | {_rate(h['kgan_rate'])} | {h['torch']} | "
                      f"{_rate(h['torch_rate'])} | {_ratios(h['ratios'], h['noisy'])} | {ratio} | {_quiet(h)} |")
     lines += ["", "### Every variant", "",
-              "| model | precision | variant | work | images/step | steps/window | windows | images/s (median) | min-max | other CPU median / max (cores) |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "Own CPU: the cores the variant's worker used during its windows (median, min-max).", "",
+              "| model | precision | variant | work | images/step | steps/window | windows | images/s (median) | min-max | own CPU (cores) "
+              "| other CPU median / max (cores) |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for v in variants:
         ips = [w["images_per_second"] for w in v["windows"]]
         other = [w["cpu"]["other"] for w in v["windows"]]
+        own = [w["cpu"]["active"] for w in v["windows"]]
         spread = f"{_rate(min(ips))}-{_rate(max(ips))}" if ips else "-"
+        own_text = f"{median(own):.2f} ({min(own):.2f}-{max(own):.2f})" if own else "-"
         cpu_text = f"{median(other):.2f} / {max(other):.2f}" if other else "-"
         lines.append(f"| {v['model']} | {v['precision']} | {v['name']} | {v['work']} | {v['images_per_step']} | {v['steps']} | "
-                     f"{len(v['windows'])} | {_rate(median_rate(v))} | {spread} | {cpu_text} |")
+                     f"{len(v['windows'])} | {_rate(median_rate(v))} | {spread} | {own_text} | {cpu_text} |")
     lines += ["", "### Every (kgan, PyTorch) pair doing the same work: kgan / PyTorch images/s per round", "",
               "| model | precision | kgan | PyTorch | per-round ratios | median | quiet rounds' median (n) |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
