@@ -145,6 +145,7 @@ def test_report_tables(tmp_path, capsys):
     assert "| gan28 | float32 | train_step | kgan | 100 | torch_channels_last | 220 | 0.48 0.50* 0.39 | **0.48** | 0.43 (2) |" in report
     assert "| gan28 | float32 | reuse_fakes | kgan_reuse_fakes | 150 | torch_examples_nchw | 300 |" in report
     assert "| wgan_gp | bfloat16 | kgan | torch_nchw | 0.50 0.60 | 0.55 | 0.55 (2) |" in report
+    assert "| gan28 | float32 | kgan | train_step | 256 | 4 | 3 | 100 | 90-110 | 1.90 (1.90-1.90) | 0.00 / 0.50 |" in report
     assert "| gan28 | generator | 771,969 | 12,672 |" in report
     assert "note: gan28/float32/kgan_reuse_fakes_xla skipped" in report
     assert "kgan windows median 0.00, max 0.50" in report
