@@ -61,7 +61,7 @@ def child(model_name: str, policy: str, windows: int, seconds: float) -> dict:
     keras.utils.set_random_seed(0)
     model, batch, images_per_step = throughput._build(model_name, False)
     keras.mixed_precision.set_global_policy("float32")
-    data = tf.data.Dataset.from_tensors(batch).repeat()
+    data = throughput.repeated_batch_dataset(batch)
     model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)
     start = time.perf_counter()
     model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)

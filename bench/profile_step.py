@@ -72,7 +72,7 @@ def profile(model_name: str, policy: str, steps: int, jit_compile: bool = False,
     keras.utils.set_random_seed(0)
     model, batch, _ = throughput._build(model_name, jit_compile, reuse_fakes=reuse_fakes)
     keras.mixed_precision.set_global_policy("float32")
-    data = tf.data.Dataset.from_tensors(batch).repeat()
+    data = throughput.repeated_batch_dataset(batch)
     model.fit(data, steps_per_epoch=5, epochs=1, verbose=0)  # Tracing.
     logdir = tempfile.mkdtemp(prefix="kgan_profile_")
     tf.profiler.experimental.start(logdir)

@@ -42,7 +42,7 @@ def measure(model_name: str, repeats: int, seconds: float) -> dict:
     entries = []
     for name in (model_name, f"{model_name}_baseline"):
         model, batch, images_per_step = throughput._build(name, jit_compile=False)
-        data = tf.data.Dataset.from_tensors(batch).repeat()
+        data = throughput.repeated_batch_dataset(batch)
         model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # Tracing.
         start = time.perf_counter()
         model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)

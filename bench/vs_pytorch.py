@@ -61,8 +61,12 @@ PyTorch) pair the per-round ratios and their median, and per model x
 precision the headline ratio of kgan's best variant over the fastest
 PyTorch variant doing the same work (and separately reuse_fakes against the
 pytorch/examples step). kgan windows are ``model.fit`` calls on
-``tf.data.Dataset.from_tensors(batch).repeat()`` with ``steps_per_epoch=n``,
-so each includes fit's per-call overhead; fit returns after the work.
+``tf.data.Dataset.from_tensors(batch).repeat()`` (tf.data's autotuning off:
+its model thread holds each iterator's teardown, so each fit call's end, until
+the next of its doubling sleeps ends -- up to 2.6 s after a 2.5 s window in
+TF 2.21, which an earlier run of this bench counted as kgan's time) with
+``steps_per_epoch=n``, so each includes fit's per-call overhead; fit returns
+after the work.
 
 PyTorch is optional (``pip install -e ".[bench]"``); nothing else in kgan or
 its tests needs it. Prints Markdown tables; compare ratios measured in one
@@ -536,7 +540,11 @@ class KganSide:
             counts = keras_parameter_counts({n: getattr(gan, n) for n in gan.network_names()})
             parameters = parameters or counts
             gan.compile(jit_compile=xla)
-            data = tf.data.Dataset.from_tensors(self._batch(spec)).repeat()
+            # Autotuning off: its model thread would hold each fit call's teardown for up to seconds
+            # (bench/throughput.py's repeated_batch_dataset says why); nothing here needs tuning.
+            options = tf.data.Options()
+            options.autotune.enabled = False
+            data = tf.data.Dataset.from_tensors(self._batch(spec)).repeat().with_options(options)
             entry = {"model": gan, "data": data}
 
             def run_steps(n, entry=entry):
