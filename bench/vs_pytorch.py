@@ -442,7 +442,18 @@ def keras_parameter_counts(networks: dict) -> dict:
             for name, net in networks.items()}
 
 
-class KganSide:
+class _Side:
+    """What both workers share: ``entries[key]`` holds a built variant's ``run_steps`` and window length."""
+
+    def run(self, key: str) -> dict:
+        """Times one window of variant ``key``: ``{"steps", "seconds"}``."""
+        entry = self.entries[key]
+        start = time.perf_counter()
+        entry["run_steps"](entry["steps"])
+        return {"steps": entry["steps"], "seconds": time.perf_counter() - start}
+
+
+class KganSide(_Side):
     """The TensorFlow worker: kgan models, timed with ``model.fit``."""
 
     def __init__(self, options):
@@ -566,14 +577,8 @@ class KganSide:
                              "dtype_policy": gan.dtype_policy.name, "parameters": counts})
         return {"variants": variants, "notes": notes, "parameters": parameters}
 
-    def run(self, key: str) -> dict:
-        entry = self.entries[key]
-        start = time.perf_counter()
-        entry["run_steps"](entry["steps"])
-        return {"steps": entry["steps"], "seconds": time.perf_counter() - start}
 
-
-class TorchSide:
+class TorchSide(_Side):
     """The PyTorch worker: bench/torch_models.py's steps, timed as a loop of ``step()`` calls."""
 
     def __init__(self, options):
@@ -637,12 +642,6 @@ class TorchSide:
             self.entries[key] = {"run_steps": run_steps, "steps": calibration["steps"]}
             variants.append({"key": key, "name": name, "calibration": calibration, "steps": calibration["steps"], "parameters": counts})
         return {"variants": variants, "notes": notes, "parameters": parameters}
-
-    def run(self, key: str) -> dict:
-        entry = self.entries[key]
-        start = time.perf_counter()
-        entry["run_steps"](entry["steps"])
-        return {"steps": entry["steps"], "seconds": time.perf_counter() - start}
 
 
 def _with_time_limit(function, seconds: int):
