@@ -51,22 +51,11 @@ def child(model_name: str, policy: str, windows: int, seconds: float) -> dict:
     """In a fresh process: the median images/s of ``windows`` fit windows and the cores the process used."""
     sys.path.insert(0, HERE)
     sys.path.insert(0, os.path.dirname(HERE))
-    import keras
     import numpy as np
-    import tensorflow as tf
 
     import throughput
 
-    keras.mixed_precision.set_global_policy(policy)
-    keras.utils.set_random_seed(0)
-    model, batch, images_per_step = throughput._build(model_name, False)
-    keras.mixed_precision.set_global_policy("float32")
-    data = throughput.repeated_batch_dataset(batch)
-    model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)
-    start = time.perf_counter()
-    model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)
-    steps = max(3, int(seconds / max((time.perf_counter() - start) / 3, 1e-3)))
-    entry = {"model": model, "data": data, "steps": steps, "images_per_step": images_per_step}
+    entry = throughput.warmed_up_entry(model_name, policy, False, seconds)
     wall, cpu = time.perf_counter(), time.process_time()
     rates = throughput.fit_window_rates(entry, windows)
     cores = (time.process_time() - cpu) / (time.perf_counter() - wall)

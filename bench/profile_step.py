@@ -63,17 +63,12 @@ def op_times_by_type(xplane_path: str) -> collections.Counter:
 
 def profile(model_name: str, policy: str, steps: int, jit_compile: bool = False, reuse_fakes: bool = False) -> dict:
     """``{"wall": seconds per step, "ops": {type: seconds per step}}`` for ``steps`` profiled steps of ``fit``."""
-    import keras
     import tensorflow as tf
 
     import throughput
 
-    keras.mixed_precision.set_global_policy(policy)
-    keras.utils.set_random_seed(0)
-    model, batch, _ = throughput._build(model_name, jit_compile, reuse_fakes=reuse_fakes)
-    keras.mixed_precision.set_global_policy("float32")
-    data = throughput.repeated_batch_dataset(batch)
-    model.fit(data, steps_per_epoch=5, epochs=1, verbose=0)  # Tracing.
+    entry = throughput.warmed_up_entry(model_name, policy, jit_compile, 1.0, reuse_fakes=reuse_fakes)
+    model, data = entry["model"], entry["data"]
     logdir = tempfile.mkdtemp(prefix="kgan_profile_")
     tf.profiler.experimental.start(logdir)
     start, cpu_start = time.perf_counter(), time.process_time()

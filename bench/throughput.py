@@ -72,9 +72,10 @@ def repeated_batch_dataset(batch):
 
     With autotuning on, every iterator starts a model thread whose sleeps
     double from 10 ms (10, 20, ..., 2,560 ms) and are not cut short when the
-    iterator is deleted (TF 2.21): a `fit` call's teardown then waits until
+    iterator is deleted (TF 2.21): a `fit` call's teardown can wait until
     the next boundary at 0.63, 1.27, 2.55, 5.11, 10.23, ... s of the
-    iterator's life, e.g. 2.3 s idle after a 2.9 s `fit` of 12 DCGAN steps.
+    iterator's life (`bench/fit_teardown.py`: 2.0-2.3 s idle after 12 DCGAN
+    steps in 5 of 6 calls).
     A bench that calls `fit` per window would count that wait. This pipeline
     has nothing to tune (one batch, repeated), so turning autotuning off
     changes nothing else.
@@ -191,27 +192,47 @@ def check_seconds(model, batch, calls: int = 200, rounds: int = 5) -> float:
     return float(np.median(times))
 
 
-class WindowTimer:
-    """Builds a Keras callback that times every ``steps`` batches of one long `fit`: the per-window seconds, in order."""
+def window_timer(steps: int):
+    """A Keras callback that records the seconds of every ``steps`` batches of one long `fit` (``.durations``, in order)."""
+    import keras
 
-    def __new__(cls, steps: int):
-        import keras
+    class WindowTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.durations = []
 
-        class _Timer(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.durations = []
+        def on_train_begin(self, logs=None):
+            self._start = time.perf_counter()
 
-            def on_train_begin(self, logs=None):
-                self._start = time.perf_counter()
+        def on_train_batch_end(self, batch, logs=None):
+            if (batch + 1) % steps == 0:
+                now = time.perf_counter()
+                self.durations.append(now - self._start)
+                self._start = now
 
-            def on_train_batch_end(self, batch, logs=None):
-                if (batch + 1) % steps == 0:
-                    now = time.perf_counter()
-                    self.durations.append(now - self._start)
-                    self._start = now
+    return WindowTimer()
 
-        return _Timer()
+
+def warmed_up_entry(model_name: str, policy: str, jit_compile: bool, seconds: float, reuse_fakes: bool = False) -> dict:
+    """One variant, built under ``policy``, traced and warmed up: ``{"model", "batch", "data", "steps", "images_per_step"}``.
+
+    ``steps`` makes a window of about ``seconds``, from the time of 3 steps
+    after tracing (at least 3).
+    """
+    import keras
+
+    keras.mixed_precision.set_global_policy(policy)
+    keras.utils.set_random_seed(0)
+    try:
+        model, batch, images_per_step = _build(model_name, jit_compile, reuse_fakes=reuse_fakes)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    data = repeated_batch_dataset(batch)
+    model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # tracing + compilation
+    start = time.perf_counter()
+    model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)
+    steps = max(3, int(seconds / max((time.perf_counter() - start) / 3, 1e-3)))
+    return {"model": model, "batch": batch, "data": data, "steps": steps, "images_per_step": images_per_step}
 
 
 def fit_window_rates(entry: dict, windows: int) -> list:
@@ -220,7 +241,7 @@ def fit_window_rates(entry: dict, windows: int) -> list:
     The first window holds `fit`'s start-up (its iterator, callbacks and the
     first step's checks) and is dropped: the rest are steady state.
     """
-    timer = WindowTimer(entry["steps"])
+    timer = window_timer(entry["steps"])
     entry["model"].fit(entry["data"], steps_per_epoch=entry["steps"] * (windows + 1), epochs=1, verbose=0, callbacks=[timer])
     return [entry["steps"] * entry["images_per_step"] / t for t in timer.durations[1:]]
 
@@ -259,9 +280,7 @@ def measure_model(name: str, repeats: int, seconds: float, variant_names=tuple(V
     bare loop (`train_function_window_rates`) beside its `fit`. The median
     over all windows is reported.
     """
-    import keras
     import numpy as np
-    import tensorflow as tf
 
     variants = [(f"{name}_baseline", "float32", False)] if "baseline" in variant_names else []
     variants += [(name, *VARIANT_NAMES[v]) for v in VARIANT_NAMES if v in variant_names]
@@ -271,21 +290,12 @@ def measure_model(name: str, repeats: int, seconds: float, variant_names=tuple(V
         variants.append(("gan_reuse_fakes", "float32", False))
     built = []
     for model_name, policy, xla in variants:
-        keras.mixed_precision.set_global_policy(policy)
-        keras.utils.set_random_seed(0)
         reuse = model_name.endswith("_reuse_fakes")
-        model, batch, images_per_step = _build(model_name.removesuffix("_reuse_fakes"), xla, reuse_fakes=reuse)
-        data = repeated_batch_dataset(batch)
-        model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # tracing + compilation
-        start = time.perf_counter()
-        model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)
-        steps = max(3, int(seconds / max((time.perf_counter() - start) / 3, 1e-3)))
-        entry = {"model": model, "batch": batch, "data": data, "steps": steps, "images_per_step": images_per_step,
-                 "name": model_name, "policy": policy, "xla": xla, "rates": [], "timer": fit_window_rates}
+        entry = warmed_up_entry(model_name.removesuffix("_reuse_fakes"), policy, xla, seconds, reuse_fakes=reuse)
+        entry.update(name=model_name, policy=policy, xla=xla, rates=[], timer=fit_window_rates)
         built.append(entry)
         if "train_function" in variant_names and model_name == name and policy == "float32" and not xla:
             built.append({**entry, "name": f"{name}_train_function", "rates": [], "timer": train_function_window_rates})
-    keras.mixed_precision.set_global_policy("float32")
     for _ in range(repeats):
         for entry in built:
             entry["rates"].extend(entry["timer"](entry, windows))

@@ -219,7 +219,8 @@ def test_reused_fakes_are_refused_where_they_do_not_apply():
 
     with pytest.raises(ValueError, match="ConditionalGAN does not support reuse_fakes="):
         kgan.ConditionalGAN(conditional_mlp_generator(4, 3, 2, (16,)), conditional_mlp_discriminator(2, 3, (16,)), 4, 3, reuse_fakes=True)
-    for options, message in (({"discriminator_steps": 2}, "discriminator_steps=2"), ({"updates": "simultaneous"}, "updates='simultaneous'"),
+    for options, message in (({"discriminator_steps": 2}, r"discriminator_steps \(got discriminator_steps=2"),
+                             ({"updates": "simultaneous"}, r"updates \(got discriminator_steps=1, updates='simultaneous'"),
                              ({"unrolled_steps": 1}, "unrolled_steps"), ({"consensus": 1.0}, "consensus"),
                              ({"historical_averaging": 0.1}, "historical_averaging")):
         with pytest.raises(ValueError, match=f"does not combine with {message}"):
@@ -243,7 +244,7 @@ def test_configs_check_the_step_options_and_hide_those_their_model_lacks():
     assert set(InfoGANConfig.flagless_fields()) == {"pack", "unrolled_steps", "unrolled_learning_rate", "updates", "reuse_fakes"}
     assert any("--unrolled_steps does not apply" in p for p in InfoGANConfig(unrolled_steps=2).problems())
     assert configs.ConditionalGANConfig.flagless_fields() == ("pack", "reuse_fakes")
-    assert any("--reuse_fakes does not combine with --discriminator_steps" in p
+    assert any("--reuse_fakes (k = 1, alternating updates) does not combine with --discriminator_steps" in p
                for p in dataclasses.replace(demo, reuse_fakes=True, discriminator_steps=2).problems())
     assert dataclasses.replace(demo, reuse_fakes=True).problems() == []
     assert dataclasses.replace(demo, reuse_fakes=True).remedy_options()["reuse_fakes"] is True

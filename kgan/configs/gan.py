@@ -197,14 +197,13 @@ class GANConfig(TrainingConfig):
         elif self.updates == "simultaneous" and self.discriminator_steps != 1:
             problems.append("--updates=simultaneous steps both networks once per minibatch: set --discriminator_steps=1.")
         if self.reuse_fakes:
-            clashes = [flag for flag, clash in (
-                ("--discriminator_steps (use 1)", self.discriminator_steps != 1), ("--updates=simultaneous", self.updates != "alternating"),
-                ("--unrolled_steps", bool(self.unrolled_steps)), ("--consensus", bool(self._finite("consensus"))),
-                ("--historical_averaging", bool(self._finite("historical_averaging"))),
-            ) if clash]
-            if clashes:
-                problems.append(f"--reuse_fakes does not combine with {', '.join(clashes)}.")
+            from kgan.models.gan import reuse_fakes_clashes
 
+            clashes = reuse_fakes_clashes(self.discriminator_steps, self.updates, self.unrolled_steps,
+                                          self._finite("consensus"), self._finite("historical_averaging"))
+            if clashes:
+                problems.append(f"--reuse_fakes (k = 1, alternating updates) does not combine with "
+                                f"{', '.join('--' + name for name in clashes)}.")
 
 # Named presets. "demo" takes about two minutes on 2 CPU cores (~25 steps/s).
 PRESETS = {

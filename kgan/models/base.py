@@ -714,10 +714,14 @@ class AdversarialModel(keras.Model):
         else:
             loss, extras, gradient_lists = loss_and_gradients()
         for optimizer, gradients, variables in zip(optimizers, gradient_lists, variable_lists):
-            if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-                gradients = self._skip_after_overflow(gradients)
-            optimizer.apply_gradients(zip(gradients, variables))
+            self.apply_gradients(optimizer, gradients, variables)
         return loss, extras
+
+    def apply_gradients(self, optimizer, gradients, variables):
+        """``optimizer``'s update with ``gradients`` (of its scaled loss); under float16, skipped after an overflow this step."""
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            gradients = self._skip_after_overflow(gradients)
+        optimizer.apply_gradients(zip(gradients, variables))
 
     @contextlib.contextmanager
     def atomic_float16_step(self):

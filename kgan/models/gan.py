@@ -232,16 +232,12 @@ class GAN(AdversarialModel):
                 f"{type(self).__name__} does not support reuse_fakes= (its losses or networks do not fit it); "
                 f"it supports {', '.join(self.training_options) or 'none of pack, unrolled_steps, updates, reuse_fakes'}."
             )
-        clashes = {
-            f"discriminator_steps={discriminator_steps} (one D update's samples serve one G update: use 1)": int(discriminator_steps) != 1,
-            f"updates={updates!r}": updates != "alternating",
-            "unrolled_steps": bool(unrolled_steps),
-            "consensus": bool(consensus),
-            "historical_averaging": bool(historical_averaging),
-        }
-        found = [name for name, clash in clashes.items() if clash]
+        found = reuse_fakes_clashes(discriminator_steps, updates, unrolled_steps, consensus, historical_averaging)
         if found:
-            raise ValueError(f"reuse_fakes reuses D's samples for G's update after D's step; it does not combine with {', '.join(found)}.")
+            raise ValueError(
+                f"reuse_fakes reuses D's samples for G's update after D's step (k = 1, alternating); it does not combine "
+                f"with {', '.join(found)} (got discriminator_steps={discriminator_steps}, updates={updates!r})."
+            )
 
     def check_minibatch_count(self, batch_size: int) -> None:
         """Also refuses, with ``pack`` m > 1, a batch whose minibatches are not multiples of m (before training starts)."""
@@ -512,10 +508,7 @@ class GAN(AdversarialModel):
             judged.watch(fake)
             g_loss, g_extras = self.generator_loss(minibatch, {**g_inputs, "fake": fake})
             scaled = optimizer.scale_loss(g_loss / num_replicas)
-        gradients = forward.gradient(fake, variables, output_gradients=judged.gradient(scaled, fake))
-        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            gradients = self._skip_after_overflow(gradients)
-        optimizer.apply_gradients(zip(gradients, variables))
+        self.apply_gradients(optimizer, forward.gradient(fake, variables, output_gradients=judged.gradient(scaled, fake)), variables)
         return {"discriminator": d_loss, "generator": g_loss}, {**d_extras, **g_extras, "d_loss": d_loss, "g_loss": g_loss}
 
     def run_phase(self, phase, loss_fn):
@@ -605,6 +598,24 @@ class GAN(AdversarialModel):
             "updates": self.updates,
             "reuse_fakes": self.reuse_fakes,
         }
+
+
+def reuse_fakes_clashes(discriminator_steps, updates, unrolled_steps, consensus, historical_averaging) -> list:
+    """The options (by argument name) that rule out ``reuse_fakes``; empty when it applies.
+
+    One D update's samples serve one G update, after it: k = 1, alternating
+    updates, and no option that needs G's own pass (unrolled steps), a joint
+    step (consensus) or a per-group penalty outside the losses (historical
+    averaging). The config's flag check reads the same list.
+    """
+    clashes = {
+        "discriminator_steps": discriminator_steps != 1,
+        "updates": updates != "alternating",
+        "unrolled_steps": bool(unrolled_steps),
+        "consensus": bool(consensus),
+        "historical_averaging": bool(historical_averaging),
+    }
+    return [name for name, clash in clashes.items() if clash]
 
 
 def _replica_mean(gradients):
