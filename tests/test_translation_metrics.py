@@ -120,3 +120,30 @@ def test_footwear_scores_refuse_bad_input():
         metrics.footwear_translation_scores(edges, images, classes, classifier)
     with pytest.raises(ValueError, match="4 pairs"):
         metrics.footwear_translation_scores(edges[:2], images[:2], classes[:2], classifier, images_to_edges=lambda b: b)
+
+
+# ---------------------------------------------------------------------- cached judges
+
+
+def test_judges_are_cached_by_their_data_and_settings(tmp_path, monkeypatch):
+    from kgan.data.ranges import to_model_range
+    from kgan.metrics import attribute_translation as judges
+
+    monkeypatch.setenv("KGAN_CACHE_DIR", str(tmp_path))
+    built = []
+    build = judges.build_classifier
+    monkeypatch.setattr(judges, "build_classifier", lambda *a, **k: built.append(a) or build(*a, **k))
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (32, 8, 8, 3), dtype=np.uint8)
+    attributes = rng.integers(0, 2, (32, 2)).astype(np.float32)
+    first = judges.train_attribute_classifier(images, attributes, epochs=1)
+    again = judges.train_attribute_classifier(images, attributes, epochs=1)
+    assert len(built) == 1  # The second call loaded the first's judge ...
+    x = to_model_range(images[:4])
+    np.testing.assert_allclose(np.asarray(again(x)), np.asarray(first(x)), atol=1e-6)  # ... the same weights.
+    judges.train_attribute_classifier(images, 1 - attributes, epochs=1)  # Other labels,
+    judges.train_attribute_classifier(images, attributes, epochs=2)  # other settings,
+    judges.train_content_classifier(images, attributes[:, 0].astype(int), num_classes=2, epochs=1)  # another kind,
+    judges.train_attribute_classifier(images, attributes, epochs=1, cache=False)  # or no cache: trained anew.
+    assert len(built) == 5
+    assert len(list((tmp_path / "judges").glob("*.keras"))) == 4

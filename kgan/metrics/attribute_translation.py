@@ -13,6 +13,10 @@ attribute classifier on ``x`` against the targets ``c`` (what doing nothing
 scores, i.e. chance for targets drawn independently of ``x``) and the content
 classifier on ``x`` (the ceiling content accuracy can reach).
 
+Training a judge takes longer than a smoke run's training: a judge is cached
+under its data and settings (`judge_path`), so a second run on the same data
+loads it instead of training it again (``cache=False`` always trains).
+
 For a model trained on several datasets with unified labels (StarGAN's mask
 vector, `kgan.label_groups`), `grouped_translation_scores` judges each
 translation by the classifier of the group its target's mask names.
@@ -20,11 +24,17 @@ translation by the classifier of the group its target's mask names.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+
 import keras
 import numpy as np
 
+from kgan import atomic_files, build_lock
 from kgan import label_groups as label_groups_lib
 from kgan import serving
+from kgan.metrics import classifier as classifier_lib
 from kgan.data.ranges import to_model_range
 from kgan.metrics.classifier import build_classifier
 
@@ -34,32 +44,87 @@ def _as_model_range(images) -> np.ndarray:
     return to_model_range(images) if images.dtype == np.uint8 else images.astype(np.float32)
 
 
-def train_attribute_classifier(images, attributes, epochs: int = 4, batch_size: int = 128, seed: int = 0, verbose: int = 0):
+# Bump when build_classifier or the training below changes: cached judges of an older recipe are then not reused.
+JUDGE_VERSION = 1
+
+
+def judge_path(kind: str, images, labels, settings: dict, cache_dir=None) -> str:
+    """Where a judge trained on exactly these arrays and settings is cached.
+
+    ``<cache>/judges/<kind>-<sha256 of the arrays, their shapes and dtypes,
+    the settings and JUDGE_VERSION>.keras`` under
+    `kgan.metrics.classifier.default_cache_dir` (``$KGAN_CACHE_DIR``, ...):
+    any other data, labels or settings train a judge of their own.
+    """
+    digest = hashlib.sha256()
+    for array in (np.ascontiguousarray(images), np.ascontiguousarray(labels)):
+        digest.update(f"{array.shape}{array.dtype}".encode())
+        digest.update(array.tobytes())
+    digest.update(json.dumps({**settings, "version": JUDGE_VERSION}, sort_keys=True).encode())
+    root = os.fspath(cache_dir) if cache_dir is not None else classifier_lib.default_cache_dir()
+    return os.path.join(root, "judges", f"{kind}-{digest.hexdigest()[:32]}.keras")
+
+
+def _cached_judge(kind, images, labels, settings, train, cache):
+    """``train()``'s model, or the one an earlier call with the same arrays and settings saved (``cache=True``)."""
+    if not cache:
+        return train()
+    path = judge_path(kind, images, labels, settings)
+    # Two processes (test workers, binaries) asking at once: one trains, the other waits and loads.
+    with build_lock.building(path):
+        if os.path.exists(path):
+            return keras.models.load_model(path)
+        model = train()
+        with atomic_files.atomic_path(path, suffix=".keras") as tmp:
+            model.save(tmp)
+    return model
+
+
+def train_attribute_classifier(images, attributes, epochs: int = 4, batch_size: int = 128, seed: int = 0, verbose: int = 0,
+                               cache: bool = True):
     """A `kgan.metrics.build_classifier` CNN with one sigmoid output per attribute.
 
     Args:
       images: real images ``[N, H, W, C]``, uint8 or float in [-1, 1].
       attributes: 0/1 ``[N, K]``.
       epochs, batch_size, seed, verbose: training settings (Adam 1e-3).
+      cache: reuse the judge an earlier call trained on the same arrays with
+        the same settings (`judge_path`), and keep this one for later calls;
+        False always trains.
 
     Returns:
       A `keras.Model` images -> attribute logits ``[N, K]``.
     """
     attributes = np.asarray(attributes, np.float32)
-    keras.utils.set_random_seed(seed)
-    model = build_classifier(np.asarray(images).shape[1:], attributes.shape[-1], name="attribute_classifier")
-    model.compile(keras.optimizers.Adam(1e-3), keras.losses.BinaryCrossentropy(from_logits=True))
-    model.fit(_as_model_range(images), attributes, epochs=epochs, batch_size=batch_size, verbose=verbose)
-    return model
+
+    def train():
+        keras.utils.set_random_seed(seed)
+        model = build_classifier(np.asarray(images).shape[1:], attributes.shape[-1], name="attribute_classifier")
+        model.compile(keras.optimizers.Adam(1e-3), keras.losses.BinaryCrossentropy(from_logits=True))
+        model.fit(_as_model_range(images), attributes, epochs=epochs, batch_size=batch_size, verbose=verbose)
+        return model
+
+    settings = {"epochs": epochs, "batch_size": batch_size, "seed": seed}
+    return _cached_judge("attributes", images, attributes, settings, train, cache)
 
 
-def train_content_classifier(images, classes, num_classes: int = 10, epochs: int = 5, batch_size: int = 128, seed: int = 0, verbose: int = 0):
-    """A `kgan.metrics.build_classifier` CNN for the content class (softmax over ``num_classes``)."""
-    keras.utils.set_random_seed(seed)
-    model = build_classifier(np.asarray(images).shape[1:], num_classes, name="content_classifier")
-    model.compile(keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(_as_model_range(images), np.asarray(classes), epochs=epochs, batch_size=batch_size, verbose=verbose)
-    return model
+def train_content_classifier(images, classes, num_classes: int = 10, epochs: int = 5, batch_size: int = 128, seed: int = 0,
+                             verbose: int = 0, cache: bool = True):
+    """A `kgan.metrics.build_classifier` CNN for the content class (softmax over ``num_classes``).
+
+    ``cache`` as in `train_attribute_classifier`.
+    """
+    classes = np.asarray(classes)
+
+    def train():
+        keras.utils.set_random_seed(seed)
+        model = build_classifier(np.asarray(images).shape[1:], num_classes, name="content_classifier")
+        model.compile(keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(_as_model_range(images), classes, epochs=epochs, batch_size=batch_size, verbose=verbose)
+        return model
+
+    settings = {"num_classes": num_classes, "epochs": epochs, "batch_size": batch_size, "seed": seed}
+    return _cached_judge("content", images, classes, settings, train, cache)
 
 
 def _predict(model, images, batch_size=500) -> np.ndarray:
