@@ -163,7 +163,7 @@ def evaluate(config, model):
     )
     if tuple(images_x.shape[1:]) != (28, 28, 1):  # kgan's classifier judges 28x28 gray images only.
         return results, text
-    classifier_dataset = train_lib.classifier_at_hand()
+    classifier_dataset = train_lib.classifier_at_hand(config)
     _, classes = unpaired.footwear_images("test", unpaired.DEMO_SOURCES[config.dataset], config.data_dir, config.manual_dir)
     content = kgan.metrics.footwear_translation_scores(
         images_x, images_y, classes, kgan.metrics.load_classifier(classifier_dataset),

@@ -117,7 +117,7 @@ def _classify(config, shape):
         return None
     from kgan.metrics import classifier
 
-    network = classifier.load_classifier(train_lib.classifier_at_hand())
+    network = classifier.load_classifier(train_lib.classifier_at_hand(config))
     return lambda images: classifier.predict_classes(network, images)
 
 

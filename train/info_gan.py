@@ -75,7 +75,7 @@ def code_sample_view(config, model, info):
     """`code_scores.code_sample_scores` with kgan's Fashion-MNIST classifier: samples per code value, classified."""
     from kgan.metrics import classifier
 
-    dataset = train_lib.classifier_at_hand()
+    dataset = train_lib.classifier_at_hand(config)
     scores = code_scores.code_sample_scores(
         model, classifier.load_classifier(dataset), max(1, config.evaluation_samples // model.codes.categorical[0]),
         seed=config.seed, class_names=info.class_names)

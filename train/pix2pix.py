@@ -131,7 +131,7 @@ def _evaluate_footwear(config, model):
     source = unpaired.DEMO_SOURCES[config.dataset]
     edges, images = (to_model_range(a) for a in unpaired.footwear_edge_pairs("test", source, config.data_dir, config.manual_dir))
     _, classes = unpaired.footwear_images("test", source, config.data_dir, config.manual_dir)
-    classifier_dataset = train_lib.classifier_at_hand()
+    classifier_dataset = train_lib.classifier_at_hand(config)
     translate = _at_size(model, int(model.x_shape[0]))
     direction = {"edges_to_images": translate} if config.direction == "AtoB" else {"images_to_edges": translate}
     scores = kgan.metrics.footwear_translation_scores(

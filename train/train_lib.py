@@ -625,7 +625,7 @@ def evaluate_samples(config, model):
     if features == "auto":
         features = "classifier" if tuple(info.image_shape) == (28, 28, 1) else "inception"
     if features == "classifier":
-        features = feature_extractor("classifier", classifier_dataset=classifier_at_hand())
+        features = feature_extractor("classifier", classifier_dataset=classifier_at_hand(config))
     scores = ["fid", "kid", "precision_recall", "density_coverage"]
     if info.has_labels and quality.generator_classes(model):  # ConditionalGAN on labelled data.
         scores.append("intra_fid")
@@ -656,16 +656,21 @@ def evaluation_with_picture(filename: str, draw, caption):
     return evaluate
 
 
-def classifier_at_hand() -> str:
-    """The evaluation classifier to use: Fashion-MNIST's when cached or trainable offline, else the embedded subset's.
+def classifier_at_hand(config=None) -> str:
+    """The evaluation classifier to use: ``config.evaluation_classifier``, or for ``auto`` (and no config)
+    Fashion-MNIST's when cached or trainable offline, else the embedded subset's.
 
     The embedded subset's (test accuracy 0.87, trained in ~15 s on first use
     and cached) keeps the end of a run offline; the report names which one
     (``features: classifier:<dataset>``), and only numbers of one space compare.
+    The smoke presets name it, so a smoke run never trains the full one.
     """
     from kgan.data import offline
     from kgan.metrics import classifier
 
+    chosen = getattr(config, "evaluation_classifier", "auto")
+    if chosen != "auto":
+        return chosen
     if os.path.exists(classifier.classifier_path("fashion_mnist")) or offline.debian_files_available():
         return "fashion_mnist"
     return "embedded_fashion_mnist"

@@ -133,6 +133,7 @@ PRESETS = {
     ),
     # Seconds: smoke tests and CI.
     "smoke": AdversarialAutoencoderConfig(
+        evaluation_classifier="embedded_fashion_mnist",
         latent_dim=4, base_filters=8, code_hidden_units=(16,), batch_size=16, epochs=2, steps_per_epoch=5, limit=256,
         checkpoint_every_n_steps=3, num_samples=16, evaluation_samples=100, representation_train_images=300,
         representation_test_images=100, model_dir="runs/aae_smoke", export_name="aae_smoke",

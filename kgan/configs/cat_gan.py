@@ -132,6 +132,7 @@ PRESETS = {
     ),
     # Seconds: smoke tests and CI.
     "smoke": CatGANConfig(
+        evaluation_classifier="embedded_fashion_mnist",
         latent_dim=8, base_filters=8, batch_size=16, epochs=2, steps_per_epoch=5, limit=256, checkpoint_every_n_steps=3,
         num_samples=16, evaluation_samples=100, clustering_images=200, labelled_batch_size=4,
         model_dir="runs/cat_gan_smoke", export_name="cat_gan_smoke",

@@ -218,6 +218,7 @@ PRESETS = {
     ),
     # A few seconds: for smoke tests and CI.
     "smoke": GANConfig(
+        evaluation_classifier="embedded_fashion_mnist",
         latent_dim=8,
         base_filters=8,
         batch_size=16,
@@ -353,6 +354,7 @@ WASSERSTEIN_PRESETS = {
         model_dir="runs/wgan_gp_demo", export_name="wgan_gp_demo",
     ),
     "smoke": WassersteinGANConfig(
+        evaluation_classifier="embedded_fashion_mnist",
         latent_dim=8, base_filters=8, batch_size=8, epochs=2, steps_per_epoch=3, limit=256,
         checkpoint_every_n_steps=2, num_samples=16, evaluation_samples=100, model_dir="runs/wgan_gp_smoke", export_name="wgan_gp_smoke",
     ),
@@ -366,6 +368,7 @@ WASSERSTEIN_PRESETS = {
         **_wgan(dataset="fashion_mnist", epochs=25, model_dir="runs/wgan_fashion_mnist", export_name="wgan_fashion_mnist"),
     ),
     "wgan_smoke": WassersteinGANConfig(
+        evaluation_classifier="embedded_fashion_mnist",
         **_wgan(latent_dim=8, base_filters=8, batch_size=8, epochs=2, steps_per_epoch=3, limit=256,
                 checkpoint_every_n_steps=2, num_samples=16, evaluation_samples=100, model_dir="runs/wgan_smoke", export_name="wgan_smoke"),
     ),
@@ -486,6 +489,7 @@ CONDITIONAL_PRESETS = {
         model_dir="runs/conditional_gan_demo", export_name="conditional_gan_demo",
     ),
     "smoke": ConditionalGANConfig(
+        evaluation_classifier="embedded_fashion_mnist",
         latent_dim=8, base_filters=8, batch_size=16, epochs=2, steps_per_epoch=3, limit=256,
         checkpoint_every_n_steps=2, num_samples=20, evaluation_samples=100, model_dir="runs/conditional_gan_smoke",
         export_name="conditional_gan_smoke",

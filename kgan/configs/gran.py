@@ -55,6 +55,7 @@ PRESETS = {
     "demo": GRANConfig(base_filters=32, epochs=20, checkpoint_every_n_steps=200, model_dir="runs/gran_demo", export_name="gran_demo"),
     # Seconds: smoke tests and CI.
     "smoke": GRANConfig(
+        evaluation_classifier="embedded_fashion_mnist",
         latent_dim=8, base_filters=8, canvas_hidden_units=16, batch_size=16, epochs=2, steps_per_epoch=5, limit=256,
         checkpoint_every_n_steps=3, num_samples=16, evaluation_samples=100, model_dir="runs/gran_smoke", export_name="gran_smoke",
     ),

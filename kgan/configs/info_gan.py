@@ -107,6 +107,7 @@ PRESETS = {
     ),
     # Seconds: smoke tests and CI.
     "smoke": InfoGANConfig(
+        evaluation_classifier="embedded_fashion_mnist",
         latent_dim=8, base_filters=8, q_hidden_units=16, batch_size=16, epochs=2, steps_per_epoch=5, limit=256,
         checkpoint_every_n_steps=3, num_samples=16, evaluation_samples=100, model_dir="runs/info_gan_smoke",
         export_name="info_gan_smoke",

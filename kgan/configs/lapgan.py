@@ -89,6 +89,7 @@ PRESETS = {
                          export_name="lapgan_demo"),
     # Seconds: smoke tests and CI.
     "smoke": LapGANConfig(
+        evaluation_classifier="embedded_fashion_mnist",
         latent_dim=8, level_noise_dim=4, base_filters=8, coarse_hidden_units=(16,), batch_size=16, epochs=2,
         steps_per_epoch=5, limit=256, checkpoint_every_n_steps=3, num_samples=16, evaluation_samples=100,
         model_dir="runs/lapgan_smoke", export_name="lapgan_smoke",

@@ -138,6 +138,7 @@ PRESETS = {
         model_dir="runs/pix2pix_demo", export_name="pix2pix_demo",
     ),
     "smoke": Pix2PixConfig(
+        evaluation_classifier="embedded_fashion_mnist",
         base_filters=4, max_filters=8, discriminator_layers=1, batch_size=4, epochs=2, steps_per_epoch=3,
         checkpoint_every_n_steps=2, num_preview_images=4, evaluation_images=8, model_dir="runs/pix2pix_smoke",
         export_name="pix2pix_smoke",

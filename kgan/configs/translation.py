@@ -170,6 +170,7 @@ CYCLE_GAN_PRESETS = {
         steps_per_epoch=100, checkpoint_every_n_steps=200, model_dir="runs/cycle_gan_demo", export_name="cycle_gan_demo",
     ),
     "smoke": CycleGANConfig(
+        evaluation_classifier="embedded_fashion_mnist",
         base_filters=4, num_residual_blocks=1, discriminator_layers=1, batch_size=4, epochs=2, steps_per_epoch=3,
         pool_size=4, checkpoint_every_n_steps=2, num_preview_images=4, evaluation_images=8, model_dir="runs/cycle_gan_smoke",
         export_name="cycle_gan_smoke",
@@ -357,6 +358,7 @@ STAR_GAN_PRESETS = {
         checkpoint_every_n_steps=500, model_dir="runs/star_gan_demo", export_name="star_gan_demo",
     ),
     "smoke": StarGANConfig(
+        evaluation_classifier="embedded_fashion_mnist",
         dataset="tinted_fashion_mnist", attributes=("red", "green", "blue", "inverted"), base_filters=4,
         num_residual_blocks=1, discriminator_layers=2, discriminator_steps=2, batch_size=4, epochs=2, steps_per_epoch=3,
         checkpoint_every_n_steps=2, num_preview_images=4, evaluation_images=16, model_dir="runs/star_gan_smoke",
