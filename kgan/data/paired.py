@@ -55,7 +55,7 @@ import tensorflow as tf
 
 from kgan.data import image_folder, sources, unpaired
 from kgan.data.catalog import ImageDatasetInfo
-from kgan.data.preprocessing import central_square, resize_uint8
+from kgan.data.preprocessing import central_square, resize_uint8, seeded_map
 from kgan.data.ranges import to_model_range
 from kgan.data.specs import BAD_IMAGE_POLICIES, CROP_CHOICES
 from kgan.data.unpaired import DEMO_SOURCES, FULL_SIZE, JITTER_SIZE, folder_root, random_jitter
@@ -368,10 +368,10 @@ def _uint8_pairs(name, kind, split, data_dir, manual_dir, shuffle, seed, channel
 
 
 def _jitter_pair(size: int):
-    """The paper's augmentation of a uint8 pair, the same crop and flip for both images."""
-    def jitter(a, b):
+    """The paper's augmentation of a uint8 pair, the same crop and flip for both images, drawn from ``seed``."""
+    def jitter(a, b, seed):
         stacked = tf.concat([a, b], axis=-1)  # One crop window and one flip for both.
-        stacked = random_jitter(stacked, size) if size >= FULL_SIZE else tf.image.random_flip_left_right(stacked)
+        stacked = random_jitter(stacked, size, seed) if size >= FULL_SIZE else tf.image.stateless_random_flip_left_right(stacked, seed)
         return stacked[..., : a.shape[-1]], stacked[..., a.shape[-1]:]
 
     return jitter
@@ -467,11 +467,11 @@ def load_paired_images(
     if shuffle:
         ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(_sized_pair(size, native, training, crop == "center" and kind == "folder"), num_parallel_calls=tf.data.AUTOTUNE)
-    if training:
-        ds = ds.map(_jitter_pair(size), num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.map(lambda a, b: _oriented(a, b, direction))
     if repeat:
         ds = ds.repeat()
+    if training:
+        ds = seeded_map(ds, _jitter_pair(size), seed)
+    ds = ds.map(lambda a, b: _oriented(a, b, direction))
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     return ds.map(lambda x, y: (to_model_range(x), to_model_range(y)), num_parallel_calls=tf.data.AUTOTUNE).prefetch(
         tf.data.AUTOTUNE

@@ -6,6 +6,7 @@ float32 memory; scaling to the model range happens after batching.
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -48,3 +49,29 @@ def resize_uint8(image: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
     resized = tf.image.resize(image, size, method="bilinear", antialias=True)
     # Antialiasing kernels can overshoot [0, 255] slightly; saturate_cast clips.
     return tf.saturate_cast(tf.round(resized), tf.uint8)
+
+
+def seeded_map(ds: tf.data.Dataset, fn, seed: int | None) -> tf.data.Dataset:
+    """A parallel ``ds.map`` of random augmentation, the same in every run of one seed.
+
+    ``fn(*element, element_seed)`` gets a stateless seed ``[seed, index]``
+    (int64 ``[2]``) per element, ``index`` counting elements from the
+    dataset's start (put `repeat` before this map, so every epoch draws
+    anew). A stateful random op such as ``tf.image.random_flip_left_right``
+    in a parallel map hands its draws to whichever element gets there first,
+    so two runs of one seed trained on different flips; the ``tf.image.
+    stateless_random_*`` ops given these seeds do not.
+
+    Args:
+      ds: elements of one tensor or a tuple of tensors.
+      fn: ``(*element, element_seed) -> new element``.
+      seed: the run's seed; None draws one (from NumPy's global generator,
+        which `keras.utils.set_random_seed` seeds).
+    """
+    base = int(np.random.randint(2**31 - 1)) if seed is None else int(seed)
+
+    def apply(index, element):
+        element_seed = tf.stack([tf.constant(base, tf.int64), index])
+        return fn(*element, element_seed) if isinstance(element, tuple) else fn(element, element_seed)
+
+    return ds.enumerate().map(apply, num_parallel_calls=tf.data.AUTOTUNE)

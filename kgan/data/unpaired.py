@@ -49,7 +49,7 @@ import tensorflow as tf
 from kgan.data import image_folder, sources, specs
 from kgan.data.catalog import ImageDatasetInfo
 from kgan.data.image_folder import IMAGE_EXTENSIONS  # noqa: F401 (re-exported: what folders are searched for)
-from kgan.data.preprocessing import central_square, resize_uint8
+from kgan.data.preprocessing import central_square, resize_uint8, seeded_map
 from kgan.data.ranges import to_model_range
 from kgan.data.specs import BAD_IMAGE_POLICIES, CROP_CHOICES
 
@@ -318,14 +318,17 @@ def random_jitter(image, image_size: int = FULL_SIZE, seed=None):
 
 
 def _preprocess(image_size: int | None, native_size: int, training: bool):
-    """The per-image uint8 transform for one domain, or None."""
+    """The per-image uint8 transform ``(image, seed [2]) -> image`` of one domain, or None.
+
+    Training draws its crop and flip from ``seed`` (`kgan.data.preprocessing.seeded_map`).
+    """
     size = image_size or native_size
     if training and size >= FULL_SIZE:
-        return lambda image: random_jitter(image, size)
+        return lambda image, seed: random_jitter(image, size, seed)
     if training:
-        return lambda image: tf.image.random_flip_left_right(resize_uint8(image, (size, size)))
+        return lambda image, seed: tf.image.stateless_random_flip_left_right(resize_uint8(image, (size, size)), seed=seed)
     if size != native_size or native_size == FULL_SIZE:  # Folders may hold any size: always resize.
-        return lambda image: resize_uint8(image, (size, size))
+        return lambda image, seed: resize_uint8(image, (size, size))
     return None
 
 
@@ -509,10 +512,10 @@ def load_unpaired(
             ds = ds.cache()
         if shuffle:
             ds = ds.shuffle(10_000, seed=None if seed is None else seed + offset, reshuffle_each_iteration=True)
-        if transform is not None:
-            ds = ds.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
         if repeat:
             ds = ds.repeat()
+        if transform is not None:
+            ds = seeded_map(ds, transform, None if seed is None else seed + offset)
         return ds.batch(batch_size, drop_remainder=True).map(to_model_range, num_parallel_calls=tf.data.AUTOTUNE)
 
     return tf.data.Dataset.zip((side(x, 0), side(y, 1))).prefetch(tf.data.AUTOTUNE)
