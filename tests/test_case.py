@@ -292,6 +292,10 @@ register_contract_case(ContractCase(
 ))
 
 _TRANSLATION_SHAPE = (8, 8, 1)
+# One stride-2 layer down and up (the papers have two): both layer kinds are still traced, and
+# XLA compiles the case in less than half the time (the CycleGAN step: 32 s against 78 s on a
+# loaded core); the layer plans themselves are tests/test_resnet_generator.py's.
+_TRANSLATION_GENERATOR = dict(base_filters=4, num_residual_blocks=1, num_downsampling=1)
 
 
 def _cycle_gan():
@@ -299,8 +303,8 @@ def _cycle_gan():
 
     shape = _TRANSLATION_SHAPE
     return kgan.CycleGAN(
-        resnet_generator(shape, base_filters=4, num_residual_blocks=1, name="g_xy"),
-        resnet_generator(shape, base_filters=4, num_residual_blocks=1, name="g_yx"),
+        resnet_generator(shape, **_TRANSLATION_GENERATOR, name="g_xy"),
+        resnet_generator(shape, **_TRANSLATION_GENERATOR, name="g_yx"),
         patch_discriminator(shape, 4, 1, name="d_x"), patch_discriminator(shape, 4, 1, name="d_y"), pool_size=2, seed=1,
     )
 
@@ -319,7 +323,7 @@ def _star_gan():
 
     shape = _TRANSLATION_SHAPE
     return kgan.StarGAN(
-        resnet_generator(shape, condition_dim=2, base_filters=4, num_residual_blocks=1, padding="zero", sampling_kernel_size=4),
+        resnet_generator(shape, condition_dim=2, **_TRANSLATION_GENERATOR, padding="zero", sampling_kernel_size=4),
         multi_task_patch_discriminator(shape, 2, 4, 1), 2, discriminator_steps=2, seed=1,
     )
 
@@ -340,7 +344,7 @@ def _star_gan_label_groups():
 
     shape = _TRANSLATION_SHAPE
     return kgan.StarGAN(
-        resnet_generator(shape, condition_dim=6, base_filters=4, num_residual_blocks=1, padding="zero", sampling_kernel_size=4),
+        resnet_generator(shape, condition_dim=6, **_TRANSLATION_GENERATOR, padding="zero", sampling_kernel_size=4),
         multi_task_patch_discriminator(shape, 4, 4, 1), 6, label_groups=_STAR_GAN_GROUPS, discriminator_steps=2, seed=1,
     )
 

@@ -18,7 +18,7 @@ K = 4
 
 
 def tiny_star_gan(compile=True, num_domains=K, **kwargs):
-    generator = resnet_generator(SHAPE, condition_dim=num_domains, base_filters=4, num_residual_blocks=1, padding="zero", sampling_kernel_size=4)
+    generator = resnet_generator(SHAPE, condition_dim=num_domains, base_filters=4, num_residual_blocks=1, num_downsampling=1, padding="zero", sampling_kernel_size=4)
     discriminator = multi_task_patch_discriminator(SHAPE, num_domains, 4, 2)
     kwargs.setdefault("discriminator_steps", 2)
     model = StarGAN(generator, discriminator, num_domains, **kwargs)
