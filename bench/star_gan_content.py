@@ -13,6 +13,7 @@ Example::
 
     python bench/star_gan_content.py --seed=0
     python bench/star_gan_content.py --steps=300 --extra_flags=--identity_weight=0
+    python bench/star_gan_content.py --picture=docs/images/star_gan_content.png
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from absl import app, flags  # noqa: E402
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("seed", 0, "Seeds the model, the data order and the targets.")
 flags.DEFINE_integer("steps", None, "Training steps; unset: the demo preset's epochs x steps_per_epoch.")
+flags.DEFINE_string("picture", None, "Writes a PNG here: per inversion change (rows of 3), 8 inputs, their "
+                    "perfect translations and the model's.")
 flags.DEFINE_list("extra_flags", [], "StarGANConfig fields to change, as --name=value (e.g. --identity_weight=0).")
 
 
@@ -89,6 +92,16 @@ def main(argv):
     for name, rows in groups:
         print(f"| {name} | {rows.sum()} | {kept(translated, rows):.3f} | {kept(perfect, rows):.3f} "
               f"| {np.abs(translated[rows] - perfect[rows]).mean():.3f} |")
+    if FLAGS.picture:
+        from kgan import rendering
+
+        source = to_model_range(test_images)
+        tiles = []
+        for _, rows in groups[1:]:
+            chosen = np.flatnonzero(rows)[:8]
+            tiles += [source[chosen], perfect[chosen], translated[chosen]]
+        print("Picture (per inversion change: inputs, perfect, translated):",
+              rendering.save_image_grid(np.concatenate(tiles), FLAGS.picture, rows=len(tiles)))
 
 
 if __name__ == "__main__":
