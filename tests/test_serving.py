@@ -73,13 +73,13 @@ def _build_models():
         ),
         "points_gan": points_gan(LATENT_DIM, hidden=(16,), compile=False, name="points_gan"),
         "cycle_gan": kgan.CycleGAN(
-            resnet_generator(EDGES, base_filters=4, num_residual_blocks=1, name="g_xy"),
-            resnet_generator(EDGES, base_filters=4, num_residual_blocks=1, name="g_yx"),
+            resnet_generator(EDGES, base_filters=4, num_residual_blocks=1, num_downsampling=1, name="g_xy"),
+            resnet_generator(EDGES, base_filters=4, num_residual_blocks=1, num_downsampling=1, name="g_yx"),
             patch_discriminator(EDGES, 4, 1, name="d_x"), patch_discriminator(EDGES, 4, 1, name="d_y"),
             name="cycle_gan",
         ),
         "star_gan": kgan.StarGAN(
-            resnet_generator(FACES, condition_dim=K, base_filters=4, num_residual_blocks=1, padding="zero", sampling_kernel_size=4),
+            resnet_generator(FACES, condition_dim=K, base_filters=4, num_residual_blocks=1, num_downsampling=1, padding="zero", sampling_kernel_size=4),
             multi_task_patch_discriminator(FACES, K, 4, 2), K, name="star_gan",
         ),
     }
