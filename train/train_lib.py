@@ -656,9 +656,9 @@ def evaluation_with_picture(filename: str, draw, caption):
     return evaluate
 
 
-def classifier_at_hand(config=None) -> str:
-    """The evaluation classifier to use: ``config.evaluation_classifier``, or for ``auto`` (and no config)
-    Fashion-MNIST's when cached or trainable offline, else the embedded subset's.
+def classifier_at_hand(config) -> str:
+    """The evaluation classifier to use: ``config.evaluation_classifier``, or for ``auto`` Fashion-MNIST's
+    when cached or trainable offline, else the embedded subset's.
 
     The embedded subset's (test accuracy 0.87, trained in ~15 s on first use
     and cached) keeps the end of a run offline; the report names which one
@@ -668,9 +668,8 @@ def classifier_at_hand(config=None) -> str:
     from kgan.data import offline
     from kgan.metrics import classifier
 
-    chosen = getattr(config, "evaluation_classifier", "auto")
-    if chosen != "auto":
-        return chosen
+    if config.evaluation_classifier != "auto":
+        return config.evaluation_classifier
     if os.path.exists(classifier.classifier_path("fashion_mnist")) or offline.debian_files_available():
         return "fashion_mnist"
     return "embedded_fashion_mnist"

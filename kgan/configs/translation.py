@@ -358,7 +358,6 @@ STAR_GAN_PRESETS = {
         checkpoint_every_n_steps=500, model_dir="runs/star_gan_demo", export_name="star_gan_demo",
     ),
     "smoke": StarGANConfig(
-        evaluation_classifier="embedded_fashion_mnist",
         dataset="tinted_fashion_mnist", attributes=("red", "green", "blue", "inverted"), base_filters=4,
         num_residual_blocks=1, discriminator_layers=2, discriminator_steps=2, batch_size=4, epochs=2, steps_per_epoch=3,
         checkpoint_every_n_steps=2, num_preview_images=4, evaluation_images=16, model_dir="runs/star_gan_smoke",

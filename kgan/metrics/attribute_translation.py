@@ -31,12 +31,11 @@ import os
 import keras
 import numpy as np
 
-from kgan import atomic_files, build_lock
+from kgan import atomic_files
 from kgan import label_groups as label_groups_lib
 from kgan import serving
-from kgan.metrics import classifier as classifier_lib
 from kgan.data.ranges import to_model_range
-from kgan.metrics.classifier import build_classifier
+from kgan.metrics.classifier import build_classifier, default_cache_dir, load_or_build
 
 
 def _as_model_range(images) -> np.ndarray:
@@ -61,7 +60,7 @@ def judge_path(kind: str, images, labels, settings: dict, cache_dir=None) -> str
         digest.update(f"{array.shape}{array.dtype}".encode())
         digest.update(array.tobytes())
     digest.update(json.dumps({**settings, "version": JUDGE_VERSION}, sort_keys=True).encode())
-    root = os.fspath(cache_dir) if cache_dir is not None else classifier_lib.default_cache_dir()
+    root = os.fspath(cache_dir) if cache_dir is not None else default_cache_dir()
     return os.path.join(root, "judges", f"{kind}-{digest.hexdigest()[:32]}.keras")
 
 
@@ -69,15 +68,14 @@ def _cached_judge(kind, images, labels, settings, train, cache):
     """``train()``'s model, or the one an earlier call with the same arrays and settings saved (``cache=True``)."""
     if not cache:
         return train()
-    path = judge_path(kind, images, labels, settings)
-    # Two processes (test workers, binaries) asking at once: one trains, the other waits and loads.
-    with build_lock.building(path):
-        if os.path.exists(path):
-            return keras.models.load_model(path)
+
+    def build(path):
         model = train()
         with atomic_files.atomic_path(path, suffix=".keras") as tmp:
             model.save(tmp)
-    return model
+        return model
+
+    return load_or_build(judge_path(kind, images, labels, settings), build)
 
 
 def train_attribute_classifier(images, attributes, epochs: int = 4, batch_size: int = 128, seed: int = 0, verbose: int = 0,

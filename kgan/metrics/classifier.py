@@ -181,13 +181,26 @@ def load_classifier(dataset: str = "fashion_mnist", cache_dir=None, train_if_mis
             f"`python -m kgan.metrics.train_classifier --dataset={dataset}{flag}`, or call "
             f"load_classifier({dataset!r}, train_if_missing=True)."
         )
-    # Two processes asking at once (test workers, binaries) would both train it: one does, the other waits and loads.
+
+    def build(path):
+        model, metrics = train_classifier(dataset, **train_kwargs)
+        save_classifier(model, path, metrics)
+        return model
+
+    return load_or_build(path, build)
+
+
+def load_or_build(path, build) -> keras.Model:
+    """The model saved at ``path``, or ``build(path)``'s: it trains a model, saves it at ``path`` and returns it.
+
+    Two processes asking at once (test workers, binaries) would both train
+    it: under `kgan.build_lock.building` one does, the other waits and loads
+    the result.
+    """
     with build_lock.building(path):
         if os.path.exists(path):
             return keras.models.load_model(path)
-        model, metrics = train_classifier(dataset, **train_kwargs)
-        save_classifier(model, path, metrics)
-    return model
+        return build(path)
 
 
 def classifier_metadata(dataset: str = "fashion_mnist", cache_dir=None) -> dict | None:
