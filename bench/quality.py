@@ -14,6 +14,8 @@ L1 vs true pairs; target-attribute and content accuracy).
 
     python bench/quality.py --models=gan,wgan_gp --budget_minutes=45      # ~2 h with evaluation
     python bench/quality.py --models=gan,lapgan,gran --budget_minutes=45  # the pyramid and the canvas beside one GAN
+    python bench/quality.py --models=gan,lapgan --jobs=2 --train_flag=--epochs=200 \
+        --model_flag=lapgan:--levels=2 --model_flag=lapgan:--coarse_network=dcgan  # both at once, sharing the 2 cores
     python bench/quality.py --models=gran --train_flag=--canvas_steps=5   # GRAN's canvas steps against FID and time
     python bench/quality.py --models=cycle_gan,star_gan                    # ~6 min
 
@@ -47,6 +49,16 @@ _NUM_REAL = flags.DEFINE_integer("num_real", 10_000, "Fashion-MNIST test images 
 _WORK_DIR = flags.DEFINE_string("work_dir", "runs/bench_quality", "Run directories and exports (deleted first).")
 _EXTRA_FLAGS = flags.DEFINE_multi_string("train_flag", [], "Extra flag for every training binary, e.g. --train_flag=--batch_size=128.")
 _JSON_OUT = flags.DEFINE_string("json_out", None, "Also write the results here.")
+_MODEL_FLAGS = flags.DEFINE_multi_string(
+    "model_flag", [], "A flag for one model's binary only, as <model>:<flag>, e.g. --model_flag=lapgan:--levels=2.")
+_JOBS = flags.DEFINE_integer(
+    "jobs", 1, "Training runs at once. With 2 the models share the CPU side by side (equal conditions, fewer steps "
+    "each); every evaluation then runs alone, one after another.")
+
+
+def _flags_of(name):
+    """The ``--model_flag`` values addressed to model ``name``."""
+    return [flag.split(":", 1)[1] for flag in _MODEL_FLAGS.value if flag.split(":", 1)[0] == name]
 
 
 def _train(binary, preset, name, extra):
@@ -56,7 +68,7 @@ def _train(binary, preset, name, extra):
     shutil.rmtree(os.path.join(export_dir, name), ignore_errors=True)
     command = [sys.executable, os.path.join(REPO, "train", binary), f"--preset={preset}", f"--model_dir={run_dir}",
                f"--export_dir={export_dir}", f"--export_name={name}", "--noresume", "--verbose=2", *extra,
-               *_EXTRA_FLAGS.value]
+               *_EXTRA_FLAGS.value, *_flags_of(name)]
     print("$", " ".join(command), flush=True)
     start = time.time()
     subprocess.run(command, check=True)
@@ -66,10 +78,13 @@ def _train(binary, preset, name, extra):
     return summary
 
 
-def _latent_row(name):
+def _latent_training(name):
+    return _train(LATENT_MODELS[name], "fashion_mnist", name, [f"--max_train_minutes={_BUDGET.value:g}"])
+
+
+def _latent_row(name, summary):
     from kgan.metrics import quality
 
-    summary = _train(LATENT_MODELS[name], "fashion_mnist", name, [f"--max_train_minutes={_BUDGET.value:g}"])
     report = quality.evaluate_generator(
         summary["export_path"], "fashion_mnist", "test", num_samples=_NUM_SAMPLES.value, num_real=_NUM_REAL.value,
         features=_FEATURES.value, num_classes=10 if name == "conditional_gan" else None,
@@ -78,10 +93,17 @@ def _latent_row(name):
             "steps_per_second": summary["steps_per_second"], **report}
 
 
-def _translation_row(name):
-    summary = _train(TRANSLATION_MODELS[name], "demo", name, [])
+def _translation_training(name):
+    return _train(TRANSLATION_MODELS[name], "demo", name, [])
+
+
+def _translation_row(name, summary):
     return {"model": name, "train_steps": summary["train_steps"], "train_minutes": summary["wall_seconds"] / 60,
             "steps_per_second": summary["steps_per_second"], "evaluation": summary.get("evaluation")}
+
+
+def _training(name):
+    return (_latent_training if name in LATENT_MODELS else _translation_training)(name)
 
 
 def _reference_row():
@@ -127,20 +149,30 @@ def main(argv):
     unknown = sorted(set(_MODELS.value) - set(LATENT_MODELS) - set(TRANSLATION_MODELS) - {"reference"})
     if unknown:
         raise app.UsageError(f"Unknown models {unknown}.")
+    misaddressed = [flag for flag in _MODEL_FLAGS.value if flag.split(":", 1)[0] not in _MODELS.value or ":" not in flag]
+    if misaddressed:
+        raise app.UsageError(f"--model_flag takes <model>:<flag> for a model of --models; got {misaddressed}.")
+    trainings = {}
+    trained = [name for name in _MODELS.value if name != "reference"]
+    if _JOBS.value > 1:  # Train side by side first; evaluate alone afterwards, so no evaluation shares the CPU.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(_JOBS.value) as pool:
+            trainings = dict(zip(trained, pool.map(_training, trained)))
     rows = []
     for name in _MODELS.value:
         if name == "reference":
             rows.append(_reference_row())
-        elif name in LATENT_MODELS:
-            rows.append(_latent_row(name))
         else:
-            rows.append(_translation_row(name))
+            summary = trainings[name] if name in trainings else _training(name)
+            rows.append((_latent_row if name in LATENT_MODELS else _translation_row)(name, summary))
         print(json.dumps(rows[-1], default=str), flush=True)
         if _JSON_OUT.value:
             with open(_JSON_OUT.value, "w", encoding="utf-8") as f:
                 json.dump(rows, f, indent=1, default=str)
+    shared = f"; {_JOBS.value} trained at once, sharing the CPU" if _JOBS.value > 1 else ""
     protocol = (f"Protocol: {_NUM_SAMPLES.value} samples vs the first {_NUM_REAL.value} Fashion-MNIST test images, "
-                f"features: {_FEATURES.value}; training budget {_BUDGET.value:g} min of fit per latent model.")
+                f"features: {_FEATURES.value}; training budget {_BUDGET.value:g} min of fit per latent model{shared}.")
     print(protocol)
     print(_table(rows))
 

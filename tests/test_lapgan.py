@@ -165,6 +165,23 @@ def test_presets_are_valid_and_bad_options_are_refused():
     assert "2-D points" in "\n".join(dataclasses.replace(LapGANConfig(), dataset="ring8", steps_per_epoch=5).problems())
 
 
+def test_a_convolutional_coarse_level_is_built_where_its_side_allows_and_refused_elsewhere():
+    two_levels = LapGANConfig(levels=2, coarse_network="conv", base_filters=8)
+    assert two_levels.problems() == []
+    networks = two_levels.build_networks((28, 28, 1))
+    coarse_layers = {type(layer).__name__ for layer in networks["generators"][0].layers}
+    assert "Conv2DTranspose" in coarse_layers and networks["generators"][0].output_shape[1:] == (14, 14, 1)
+    assert tuple(networks["discriminators"][0].inputs[0].shape[1:]) == (14, 14, 1)
+    model = kgan.LapGAN(networks["generators"], networks["discriminators"])
+    images = model.generate(3).numpy()
+    assert images.shape == (3, 28, 28, 1) and np.abs(images).max() <= 1.0
+    three_levels = LapGANConfig(levels=3, coarse_network="conv", image_size=28)
+    assert any("7x7" in p and "--levels=2" in p for p in three_levels.problems()), three_levels.problems()
+    with pytest.raises(ValueError, match="7x7"):
+        LapGANConfig(levels=3, coarse_network="conv").build_networks((28, 28, 1))
+    assert any("--coarse_network must be mlp or conv" in p for p in LapGANConfig(coarse_network="dcgan").problems())
+
+
 def test_binary_smoke_run_writes_the_pyramid_and_serves_every_level(tmp_path):
     result = subprocess.run(
         [sys.executable, os.path.join(REPO, "train", "lapgan.py"), "--preset=smoke",

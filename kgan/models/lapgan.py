@@ -45,7 +45,8 @@ class LapGAN(AdversarialModel):
     Args:
       generators: L `keras.Model`s, coarsest first: ``generators[0]`` z_0
         ``[B, d_0]`` -> images ``[B, h_0, w_0, C]`` in [-1, 1]
-        (`kgan.networks.lapgan.coarse_generator`); ``generators[k]``
+        (`kgan.networks.lapgan.coarse_generator` or ``coarse_conv_generator``);
+        ``generators[k]``
         ``[l_k [B, h_k, w_k, C], z_k [B, d_k]]`` -> residuals of that shape
         (`kgan.networks.lapgan.residual_generator`), each level twice the
         size of the one before.

@@ -25,6 +25,8 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from kgan.networks.fused_batch_norm import FusedBatchNormalization
+
 
 def pyramid_sizes(height: int, width: int, levels: int) -> list:
     """``[(h_0, w_0), ..., (height, width)]``: level k's size, coarsest first; each halves the next.
@@ -93,6 +95,44 @@ def coarse_discriminator(image_shape, hidden_units=(512, 512), name: str = "disc
     for i, units in enumerate(hidden_units):
         x = layers.LeakyReLU(0.2, name=f"hidden{i}_act")(layers.Dense(int(units), name=f"hidden{i}")(x))
     return keras.Model(images, layers.Dense(1, dtype="float32", name="logit")(x), name=name)
+
+
+def coarse_conv_generator(latent_dim: int, image_shape, filters: int = 64, name: str = "generator_0") -> keras.Model:
+    """Level 0, convolutional: z ``[B, latent_dim]`` -> coarsest images ``[B, h_0, w_0, C]`` in [-1, 1].
+
+    DCGAN's recipe at a small size: z projected to ``h_0/2 x w_0/2 x 2 filters``,
+    one 4x4 stride-2 transposed convolution, one 3x3 convolution of
+    ``filters`` (batch norm and ReLU after each), a 3x3 convolution to C
+    channels and tanh. ``h_0`` and ``w_0`` must be even (14 or 16 for a
+    two-level pyramid of 28- or 32-px images).
+    """
+    height, width, channels = (int(d) for d in image_shape)
+    if height % 2 or width % 2:
+        raise ValueError(f"A convolutional coarse level doubles once: its side must be even; got {height}x{width}.")
+    z = keras.Input((int(latent_dim),), name="z")
+    x = layers.Dense((height // 2) * (width // 2) * 2 * int(filters), use_bias=False, name="project")(z)
+    x = layers.Reshape((height // 2, width // 2, 2 * int(filters)), name="grid")(x)
+    x = layers.ReLU(name="project_act")(FusedBatchNormalization(name="project_bn")(x))
+    x = layers.Conv2DTranspose(int(filters), 4, strides=2, padding="same", use_bias=False, name="up")(x)
+    x = layers.ReLU(name="up_act")(FusedBatchNormalization(name="up_bn")(x))
+    x = layers.Conv2D(int(filters), 3, padding="same", use_bias=False, name="refine")(x)
+    x = layers.ReLU(name="refine_act")(FusedBatchNormalization(name="refine_bn")(x))
+    images = layers.Conv2D(channels, 3, padding="same", activation="tanh", dtype="float32", name="image")(x)
+    return keras.Model(z, images, name=name)
+
+
+def coarse_conv_discriminator(image_shape, filters: int = 64, name: str = "discriminator_0") -> keras.Model:
+    """Level 0, convolutional: coarsest images ``[B, h_0, w_0, C]`` -> logits ``[B, 1]``.
+
+    A 3x3 convolution of ``filters``, then a 4x4 stride-2 one of ``2 filters``
+    (batch norm), LeakyReLU 0.2 after each, and a linear score: DCGAN's
+    discriminator one step deep, with a full-resolution layer in front.
+    """
+    images = keras.Input(tuple(int(d) for d in image_shape), name="images")
+    x = layers.LeakyReLU(0.2, name="conv0_act")(layers.Conv2D(int(filters), 3, padding="same", name="conv0")(images))
+    x = layers.Conv2D(2 * int(filters), 4, strides=2, padding="same", use_bias=False, name="conv1")(x)
+    x = layers.LeakyReLU(0.2, name="conv1_act")(FusedBatchNormalization(name="conv1_bn")(x))
+    return keras.Model(images, layers.Dense(1, dtype="float32", name="logit")(layers.Flatten(name="flatten")(x)), name=name)
 
 
 def residual_generator(image_shape, noise_dim: int, filters: int = 64, num_layers: int = 3, name: str = "generator") -> keras.Model:
