@@ -36,8 +36,8 @@ def test_each_step_adds_a_decoded_update_of_the_canvas_so_far():
     h_z = canvas.projection(z)
     total = tf.zeros([3, 8, 8, 1])
     expected = []
-    for _ in range(3):
-        total = total + canvas.decoder(tf.concat([h_z, canvas.encoder(total)], axis=-1))
+    for step in range(3):
+        total = total + canvas.decode(tf.concat([h_z, canvas.encoder(total)], axis=-1), step)
         expected.append(np.tanh(total.numpy()))
     steps = model.canvas_steps(z).numpy()
     assert steps.shape == (3, 3, 8, 8, 1) and model.num_canvas_steps == 3
@@ -45,12 +45,31 @@ def test_each_step_adds_a_decoded_update_of_the_canvas_so_far():
     np.testing.assert_allclose(steps[:, -1], model(z).numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_each_step_keeps_its_own_batch_norm_statistics_and_shares_the_decoder_weights():
+    keras.utils.set_random_seed(0)
+    generator = gran_generator(4, (8, 8, 1), 3, 8, 4, normalization=True)
+    canvas = generator.get_layer("canvas")
+    z = tf.random.stateless_normal([16, 4], seed=[3, 0])
+    for norm in (n for pair in canvas.step_norms for n in pair):
+        norm.momentum = 0.0  # One training pass sets every moving statistic to that pass's batch statistic.
+    generator(z, training=True)
+    means = [norm.moving_mean.numpy() for norm, _ in canvas.step_norms]
+    assert len(means) == 3 and not np.allclose(means[0], means[1], atol=1e-3)
+    # Trained on one batch, the inference pass of that batch is close to the training pass at every step:
+    # a single set of statistics averaged over the steps would be off at each of them.
+    trained = np.stack([c.numpy() for c in canvas.canvases(z, training=True)])
+    sampled = np.stack([c.numpy() for c in canvas.canvases(z, training=False)])
+    assert np.abs(trained - sampled).max() < 0.05, np.abs(trained - sampled).max()
+    shared = [w.path for w in canvas.weights if "decoder_" in w.path]
+    assert len(shared) == 6  # One kernel and bias each for project, up and update, whatever the number of steps.
+
+
 def test_one_step_is_a_plain_generator_tanh_of_one_decoded_update():
     model = _model(steps=1)
     canvas = model.generator.get_layer("canvas")
     z = tf.random.stateless_normal([2, 4], seed=[2, 0])
     empty = canvas.encoder(tf.zeros([2, 8, 8, 1]))
-    once = np.tanh(canvas.decoder(tf.concat([canvas.projection(z), empty], axis=-1)).numpy())
+    once = np.tanh(canvas.decode(tf.concat([canvas.projection(z), empty], axis=-1), 0).numpy())
     np.testing.assert_allclose(model(z).numpy(), once, rtol=1e-5, atol=1e-6)
     assert model.canvas_steps(z).shape == (2, 1, 8, 8, 1)
 

@@ -29,22 +29,6 @@ def _canvas_encoder(image_shape, filters: int, hidden_units: int, name: str) -> 
     return keras.Model(canvas, code, name=name)
 
 
-def _canvas_decoder(image_shape, filters: int, width: int, normalization: bool, name: str) -> keras.Model:
-    """f: ``[B, width]`` -> a canvas update ``[B, H, W, C]`` (linear): Dense to H/4 x W/4, two 4x4 stride-2 deconvolutions."""
-    height, wide, channels = image_shape
-    code = keras.Input((width,), name="code")
-    x = layers.Dense((height // 4) * (wide // 4) * filters * 2, name="project")(code)
-    if normalization:
-        x = FusedBatchNormalization(name="project_bn")(x)
-    x = layers.Reshape((height // 4, wide // 4, filters * 2), name="grid")(layers.ReLU(name="project_act")(x))
-    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name="up0")(x)
-    if normalization:
-        x = FusedBatchNormalization(name="up0_bn")(x)
-    x = layers.ReLU(name="up0_act")(x)
-    update = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", dtype="float32", name="update")(x)
-    return keras.Model(code, update, name=name)
-
-
 @keras.saving.register_keras_serializable(package="kgan")
 class RecurrentCanvas(layers.Layer):
     """z ``[B, latent_dim]`` -> images ``[B, H, W, C]`` in [-1, 1], drawn in ``steps`` canvas updates (GRAN, Sec. 3).
@@ -56,6 +40,15 @@ class RecurrentCanvas(layers.Layer):
       base_filters: the encoder's first and the decoder's last hidden filters.
       normalization: batch normalisation in the decoder (DCGAN's generator
         has it; off for models that must train alike on several replicas).
+        Each step has its own batch-norm layers while the decoder's weights
+        are shared: the steps' activations differ in scale, and moving
+        statistics averaged over all steps would mis-normalise every one
+        of them when sampling (per-step statistics, as Cooijmans et al.
+        2017 do for recurrent batch norm).
+
+    The decoder f: ``[h_z, h_c]`` -> a Dense projection to ``H/4 x W/4 x
+    2 base_filters``, two 4x4 stride-2 transposed convolutions (ReLU between;
+    the last linear, C channels).
     """
 
     def __init__(self, image_shape, steps: int = 3, hidden_units: int = 128, base_filters: int = 64,
@@ -70,20 +63,46 @@ class RecurrentCanvas(layers.Layer):
         self.normalization = bool(normalization)
         self.projection = layers.Dense(self.hidden_units, activation="tanh", name="z_projection")
         self.encoder = _canvas_encoder(self.image_shape, self.base_filters, self.hidden_units, "canvas_encoder")
-        self.decoder = _canvas_decoder(self.image_shape, self.base_filters, 2 * self.hidden_units, self.normalization, "canvas_decoder")
+        height, width, channels = self.image_shape
+        self._grid = (height // 4, width // 4, 2 * self.base_filters)
+        self.decoder_project = layers.Dense(self._grid[0] * self._grid[1] * self._grid[2], name="decoder_project")
+        self.decoder_up = layers.Conv2DTranspose(self.base_filters, 4, strides=2, padding="same", name="decoder_up")
+        self.decoder_update = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", dtype="float32", name="decoder_update")
+        self.step_norms = [
+            (FusedBatchNormalization(name=f"step{t}_project_bn"), FusedBatchNormalization(name=f"step{t}_up_bn"))
+            for t in range(self.steps)
+        ] if self.normalization else []
 
     def build(self, input_shape):
         self.projection.build(input_shape)
+        height, width, _ = self.image_shape
+        self.decoder_project.build((None, 2 * self.hidden_units))
+        self.decoder_up.build((None, *self._grid))
+        self.decoder_update.build((None, height // 2, width // 2, self.base_filters))
+        for project_norm, up_norm in self.step_norms:
+            project_norm.build((None, self._grid[0] * self._grid[1] * self._grid[2]))
+            up_norm.build((None, height // 2, width // 2, self.base_filters))
         self.built = True
+
+    def decode(self, code, step: int, training=None):
+        """f at step ``step`` (0-based): code ``[B, 2 hidden_units]`` -> the canvas update ``[B, H, W, C]`` (float32, linear)."""
+        x = self.decoder_project(code)
+        if self.step_norms:
+            x = self.step_norms[step][0](x, training=training)
+        x = ops.reshape(ops.relu(x), (-1, *self._grid))
+        x = self.decoder_up(x)
+        if self.step_norms:
+            x = self.step_norms[step][1](x, training=training)
+        return ops.cast(self.decoder_update(ops.relu(x)), "float32")
 
     def canvases(self, z, training=None) -> list:
         """``[tanh(C_1), ..., tanh(C_T)]``: the sample after each step, float32 ``[B, H, W, C]`` each."""
         h_z = self.projection(z)
         canvas = ops.zeros((ops.shape(z)[0], *self.image_shape), dtype="float32")
         drawn = []
-        for _ in range(self.steps):
+        for step in range(self.steps):
             h_c = ops.cast(self.encoder(ops.cast(canvas, self.compute_dtype), training=training), h_z.dtype)
-            canvas = canvas + ops.cast(self.decoder(ops.concatenate([h_z, h_c], axis=-1), training=training), "float32")
+            canvas = canvas + self.decode(ops.concatenate([h_z, h_c], axis=-1), step, training=training)
             drawn.append(ops.tanh(canvas))
         return drawn
 
