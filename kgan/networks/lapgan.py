@@ -13,6 +13,8 @@ discriminator judges ``(l_k + h_k, l_k)``.
   `reconstruct_laplacian` sums them back (exactly).
 * `coarse_generator`, `coarse_discriminator`: level 0, MLPs as the paper's
   coarsest CIFAR-10 level (8x8) used.
+* `coarse_conv_generator`, `coarse_conv_discriminator`: level 0 as small
+  DCGAN-style convolutional nets (kgan's recipe for a 14- or 16-px level 0).
 * `residual_generator`, `residual_discriminator`: levels >= 1, small
   convolutional nets; the generator's noise enters as an extra input plane
   (the paper presents z_k "as a 4th colour plane"), here a learned Dense map
