@@ -37,7 +37,19 @@ _FEATURES = flags.DEFINE_enum("features", "classifier", ["inception", "classifie
 _NUM = flags.DEFINE_integer("num_samples", 10_000, "Images per row (generated and real training images alike).")
 _NUM_REAL = flags.DEFINE_integer("num_real", 10_000, "Fashion-MNIST test images (reference).")
 _BATCH = flags.DEFINE_integer("batch_size", 500, "Images per forward pass.")
-_COMPARE = flags.DEFINE_string("compare_export", None, "A SavedModel (its newest version) with a `sample` signature to score beside.")
+_COMPARE = flags.DEFINE_string("compare_export", None, "A kgan export (a version directory, or a model directory: its "
+                               "newest version) with a `sample` signature, to score beside.")
+
+
+def _coarse_at_full_size(coarse, levels):
+    """Level-0 images ``[B, h_0, w_0, C]`` upsampled ``levels - 1`` times to full size, clipped to [-1, 1]."""
+    import tensorflow as tf
+
+    from kgan.networks.lapgan import upsample
+
+    for _ in range(levels - 1):
+        coarse = upsample(coarse)
+    return tf.clip_by_value(coarse, -1.0, 1.0)
 
 
 def _stages(model, real_batch, seed):
@@ -52,11 +64,6 @@ def _stages(model, real_batch, seed):
     parts = model.split_latent(z)
     real = gaussian_pyramid(real_batch, levels)
 
-    def upsample_to_full(image, level):
-        for _ in range(level, levels - 1):
-            image = upsample(image)
-        return tf.clip_by_value(image, -1.0, 1.0)
-
     def refine(image, start):
         for k in range(start, levels):
             coarse = upsample(image)
@@ -66,8 +73,8 @@ def _stages(model, real_batch, seed):
 
     generated = model.sample_levels(z)
     stages = {
-        "real coarse only (I_0 upsampled)": upsample_to_full(real[0], 0),
-        "generated coarse only (G_0 upsampled)": upsample_to_full(generated[0], 0),
+        "real coarse only (I_0 upsampled)": _coarse_at_full_size(real[0], levels),
+        "generated coarse only (G_0 upsampled)": _coarse_at_full_size(generated[0], levels),
         "real I_0, generated residuals": refine(real[0], 1),
     }
     if levels > 2:  # With two levels this is the row above.
@@ -76,27 +83,25 @@ def _stages(model, real_batch, seed):
     return stages
 
 
-def _compared_sampler(export_dir):
-    """``(count, seed) -> images`` from the newest version of a SavedModel's ``sample`` signature."""
-    import tensorflow as tf
+def _compared_batches(export_dir, count, batch_size):
+    """Batches of ``count`` samples of a SavedModel's ``sample`` signature (its newest version if it holds several)."""
+    from kgan import export
+    from kgan.metrics.quality import generated_batches
 
-    versions = sorted((int(v) for v in os.listdir(export_dir) if v.isdigit()), reverse=True)
-    if not versions:
-        raise app.UsageError(f"--compare_export={export_dir} holds no numbered version directory.")
-    sample = tf.saved_model.load(os.path.join(export_dir, str(versions[0]))).signatures["sample"]
-    return lambda count, seed: sample(num_images=tf.constant(count), seed=tf.constant(seed, tf.int64))["images"]
+    version = export.latest_version(export_dir)
+    path = os.path.join(export_dir, str(version)) if version is not None else export_dir
+    return generated_batches(path, count, batch_size=batch_size)
 
 
 def main(argv):
     del argv
     import numpy as np
-    import tensorflow as tf
 
     from kgan.data import load_images
     from kgan.metrics import quality
     from kgan.metrics.features import feature_extractor
     from kgan.metrics.frechet import FeatureStatistics, frechet_distance
-    from kgan.networks.lapgan import gaussian_pyramid, upsample
+    from kgan.networks.lapgan import gaussian_pyramid
     from kgan.saving.checkpoint_format import load_model_from_checkpoint
 
     model, metadata = load_model_from_checkpoint(_RUN.value)
@@ -106,18 +111,15 @@ def main(argv):
     reference = FeatureStatistics.of(quality.reference_features(extractor, "fashion_mnist", "test", _NUM_REAL.value))
     features = {}
     batches = load_images("fashion_mnist", "train", _BATCH.value, shuffle=False, drop_remainder=False, limit=_NUM.value)
-    compared = _compared_sampler(_COMPARE.value) if _COMPARE.value else None
+    compared = _compared_batches(_COMPARE.value, _NUM.value, _BATCH.value) if _COMPARE.value else None
     for index, batch in enumerate(batches):
         for name, images in _stages(model, batch, seed=index).items():
             features.setdefault(name, []).append(extractor(images.numpy()))
         if compared:
-            images = compared(int(batch.shape[0]), index)
-            coarse = gaussian_pyramid(images, model.num_levels)[0]
-            for _ in range(model.num_levels - 1):
-                coarse = upsample(coarse)
-            features.setdefault(f"{_COMPARE.value}: samples", []).append(extractor(images.numpy()))
-            features.setdefault(f"{_COMPARE.value}: samples cut to level 0's size, upsampled", []).append(
-                extractor(tf.clip_by_value(coarse, -1.0, 1.0).numpy()))
+            images = next(compared)
+            coarse = _coarse_at_full_size(gaussian_pyramid(images, model.num_levels)[0], model.num_levels)
+            features.setdefault(f"{_COMPARE.value}: samples", []).append(extractor(images))
+            features.setdefault(f"{_COMPARE.value}: samples cut to level 0's size, upsampled", []).append(extractor(coarse.numpy()))
     print(f"LapGAN at {metadata['train_steps']} steps ({_RUN.value}); FID in {extractor.name} features, "
           f"{_NUM.value} images per row vs the first {_NUM_REAL.value} Fashion-MNIST test images")
     print("| full-size images built from | FID |\n| --- | --- |")

@@ -45,7 +45,7 @@ def test_each_step_adds_a_decoded_update_of_the_canvas_so_far():
     np.testing.assert_allclose(steps[:, -1], model(z).numpy(), rtol=1e-5, atol=1e-6)
 
 
-def test_each_step_keeps_its_own_batch_norm_statistics_and_shares_the_decoder_weights():
+def test_each_step_keeps_its_own_batch_norm_statistics_and_shares_the_decoder_weights(tmp_path):
     keras.utils.set_random_seed(0)
     generator = gran_generator(4, (8, 8, 1), 3, 8, 4, normalization=True)
     canvas = generator.get_layer("canvas")
@@ -62,6 +62,11 @@ def test_each_step_keeps_its_own_batch_norm_statistics_and_shares_the_decoder_we
     assert np.abs(trained - sampled).max() < 0.05, np.abs(trained - sampled).max()
     shared = [w.path for w in canvas.weights if "decoder_" in w.path]
     assert len(shared) == 6  # One kernel and bias each for project, up and update, whatever the number of steps.
+    # Every step's statistics survive a .keras round trip.
+    path = os.path.join(tmp_path, "generator.keras")
+    generator.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded(z, training=False).numpy(), generator(z, training=False).numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_one_step_is_a_plain_generator_tanh_of_one_decoded_update():

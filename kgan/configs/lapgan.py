@@ -47,9 +47,10 @@ class LapGANConfig(GANConfig):
         sizes = lapgan.pyramid_sizes(height, width, self.levels)
         coarse_shape = (*sizes[0], channels)
         if self.coarse_network == "conv":
-            problem = _coarse_conv_problem(sizes[0][0], sizes[0][1], self.levels)
-            if problem:
-                raise ValueError(problem)
+            try:
+                lapgan.check_coarse_conv_size(*sizes[0])
+            except ValueError as error:
+                raise ValueError(_coarse_conv_advice(error, self.levels)) from None
             generators = [lapgan.coarse_conv_generator(self.latent_dim, coarse_shape, self.coarse_filters)]
             discriminators = [lapgan.coarse_conv_discriminator(coarse_shape, self.coarse_filters)]
         else:
@@ -68,7 +69,7 @@ class LapGANConfig(GANConfig):
 
     def problems(self) -> list:
         from kgan.models.lapgan import LAPGAN_LOSSES
-        from kgan.networks.lapgan import pyramid_sizes
+        from kgan.networks.lapgan import check_coarse_conv_size, pyramid_sizes
 
         problems = super().problems()
         if self.is_points:
@@ -82,8 +83,11 @@ class LapGANConfig(GANConfig):
                 problems.append(f"--image_size / --levels: {error}")
             else:
                 side = self.image_size // 2 ** (self.levels - 1)
-                if self.coarse_network == "conv" and _coarse_conv_problem(side, side, self.levels):
-                    problems.append(_coarse_conv_problem(side, side, self.levels))
+                if self.coarse_network == "conv":
+                    try:
+                        check_coarse_conv_size(side, side)
+                    except ValueError as error:
+                        problems.append(_coarse_conv_advice(error, self.levels))
         if self.coarse_network not in ("mlp", "conv"):
             problems.append(f"--coarse_network must be mlp or conv; got {self.coarse_network!r}.")
         if any(not 0 <= int(k) < max(self.levels, 1) for k in self.levels_to_train):
@@ -103,12 +107,10 @@ class LapGANConfig(GANConfig):
         return problems
 
 
-def _coarse_conv_problem(height: int, width: int, levels: int) -> str | None:
-    """Why level 0 of ``height x width`` cannot be convolutional (it doubles once: even sides), or None."""
-    if height % 2 == 0 and width % 2 == 0:
-        return None
-    return (f"--coarse_network=conv doubles the coarsest level once, so its sides must be even; {levels} levels make it "
-            f"{height}x{width}. Use fewer --levels (e.g. --levels=2 at 28 or 32 px: 14 or 16) or --coarse_network=mlp.")
+def _coarse_conv_advice(error, levels: int) -> str:
+    """`check_coarse_conv_size`'s refusal, with the flags that fix it."""
+    return (f"--coarse_network=conv with {levels} levels: {error} Use fewer --levels (e.g. --levels=2 at 28 or 32 px: "
+            "14 or 16) or --coarse_network=mlp.")
 
 
 PRESETS = {

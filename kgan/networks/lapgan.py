@@ -99,6 +99,12 @@ def coarse_discriminator(image_shape, hidden_units=(512, 512), name: str = "disc
     return keras.Model(images, layers.Dense(1, dtype="float32", name="logit")(x), name=name)
 
 
+def check_coarse_conv_size(height: int, width: int) -> None:
+    """Raises ValueError unless a convolutional level 0 (`coarse_conv_generator`) can make ``height x width`` images."""
+    if height % 2 or width % 2:
+        raise ValueError(f"A convolutional coarse level doubles once, so its sides must be even; got {height}x{width}.")
+
+
 def coarse_conv_generator(latent_dim: int, image_shape, filters: int = 64, name: str = "generator_0") -> keras.Model:
     """Level 0, convolutional: z ``[B, latent_dim]`` -> coarsest images ``[B, h_0, w_0, C]`` in [-1, 1].
 
@@ -109,8 +115,7 @@ def coarse_conv_generator(latent_dim: int, image_shape, filters: int = 64, name:
     two-level pyramid of 28- or 32-px images).
     """
     height, width, channels = (int(d) for d in image_shape)
-    if height % 2 or width % 2:
-        raise ValueError(f"A convolutional coarse level doubles once: its side must be even; got {height}x{width}.")
+    check_coarse_conv_size(height, width)
     z = keras.Input((int(latent_dim),), name="z")
     x = layers.Dense((height // 2) * (width // 2) * 2 * int(filters), use_bias=False, name="project")(z)
     x = layers.Reshape((height // 2, width // 2, 2 * int(filters)), name="grid")(x)
