@@ -68,7 +68,7 @@ def spread_rows(rows, group: str, columns, leading_blanks: int = 2) -> list:
             continue
         cells = []
         for key, digits in columns:
-            values = [r[key] for r in mine if r[key] is not None]
+            values = [r[key] for r in mine if r.get(key) is not None]
             cells.append(f"{sum(values) / len(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
                          if values else "-")
         lines.append(f"| {name} mean (min-max) | {len(mine)} seeds |" + " |" * leading_blanks + " "

@@ -60,7 +60,7 @@ def main(argv):
 
     import kgan
     from kgan import metrics
-    from kgan.data import attributes, sources
+    from kgan.data import attributes
     from kgan.data.ranges import to_model_range
     from train import train_lib
 
@@ -74,24 +74,26 @@ def main(argv):
     model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
 
     test_images, test_labels, test_classes = attributes.tinted_arrays(config.dataset, "test")
-    gray, _ = sources.fashion_mnist_arrays("test", attributes.TINTED_SOURCES[config.dataset])
     targets = metrics.permuted_targets(test_labels, seed=config.seed + 1)
-    perfect = to_model_range(attributes.render_attributes(gray, targets))
+    perfect = to_model_range(attributes.tinted_perfect_translations(targets, config.dataset, "test"))
     translated = np.asarray(model.translate(to_model_range(test_images), targets))
     judge = metrics.train_content_classifier(images, classes, seed=config.seed)
+    attribute_judge = metrics.train_attribute_classifier(images, labels, seed=config.seed)
 
     def kept(batch, rows):
         return float(np.mean(np.argmax(judge.predict(batch[rows], verbose=0), -1) == test_classes[rows]))
 
     print(f"StarGAN demo recipe, {steps} steps, seed {config.seed}{', ' + ' '.join(FLAGS.extra_flags) if FLAGS.extra_flags else ''}")
-    print("| source -> target inversion | images | class kept, translated | class kept, perfect | mean |translated - perfect| |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| source -> target inversion | images | class kept, translated | class kept, perfect "
+          "| mean |translated - perfect| | target attributes, translated |")
+    print("| --- | --- | --- | --- | --- | --- |")
     groups = [("all", np.ones(len(targets), bool))] + [
         (f"{'inverted' if a else 'plain'} -> {'inverted' if b else 'plain'}",
          (test_labels[:, 3] == a) & (targets[:, 3] == b)) for a in (0, 1) for b in (0, 1)]
     for name, rows in groups:
+        hits = (attribute_judge.predict(translated[rows], verbose=0) > 0) == (targets[rows] > 0.5)
         print(f"| {name} | {rows.sum()} | {kept(translated, rows):.3f} | {kept(perfect, rows):.3f} "
-              f"| {np.abs(translated[rows] - perfect[rows]).mean():.3f} |")
+              f"| {np.abs(translated[rows] - perfect[rows]).mean():.3f} | {hits.mean():.3f} |")
     if FLAGS.picture:
         from kgan import rendering
 

@@ -58,7 +58,7 @@ flags.DEFINE_string("json_out", None, "Write every run's evaluation here.")
 flags.DEFINE_string("from_json", None, "Reprint the tables of a saved --json_out instead of running.")
 
 _STAR_GAN_COLUMNS = (("target_attribute_accuracy", 3), ("target_exact_match", 3), ("content_accuracy", 3),
-                     ("content_accuracy_baseline", 3))
+                     ("content_accuracy_baseline", 3), ("perfect_l1", 3), ("perfect_l1_baseline", 3))
 _FOOTWEAR_COLUMNS = (("edges_to_images/l1", 3), ("edges_to_images/l1_constant", 3), ("edges_to_images/class_kept", 3),
                      ("edges_to_images/class_kept_real", 3), ("edges_to_images/fid", 2), ("edges_to_images/fid_floor", 2),
                      ("images_to_edges/l1", 3), ("images_to_edges/l1_identity", 3), ("images_to_edges/edge_f1", 3))
@@ -74,7 +74,7 @@ def _row(name, seed, summary) -> dict:
 def _table(rows, columns, header) -> list:
     lines = [f"| run | seed | steps | wall min | {header} |", "|" + " --- |" * (4 + len(columns))]
     for r in rows:
-        cells = " | ".join("-" if r[key] is None else f"{r[key]:.{digits}f}" for key, digits in columns)
+        cells = " | ".join("-" if r.get(key) is None else f"{r[key]:.{digits}f}" for key, digits in columns)
         lines.append(f"| {r['run']} | {r['seed']} | {r['train_steps']} | {r['minutes']:.1f} | {cells} |")
     return lines + seed_tables.spread_rows(rows, "run", columns)
 
@@ -85,7 +85,8 @@ def format_tables(rows) -> str:
     parts = []
     if star:
         parts += ["StarGAN, tinted Fashion-MNIST test split, translations to permuted targets:",
-                  *_table(star, _STAR_GAN_COLUMNS, "target attributes | all K right | class kept | class kept, inputs")]
+                  *_table(star, _STAR_GAN_COLUMNS, "target attributes | all K right | class kept | class kept, inputs "
+                                                          "| L1 to perfect | L1 to perfect, inputs")]
     if footwear:
         parts += ["Footwear edges <-> images, test pairs ([-1, 1] L1; FID in kgan's classifier's features):",
                   *_table(footwear, _FOOTWEAR_COLUMNS, "edges->shoe L1 | best constant | class kept | class kept, real "

@@ -54,7 +54,9 @@ def test_smoke_run_trains_pictures_evaluates_and_exports(tmp_path):
     # Inputs, then each of the 4 test images' attributes applied to all 4: 5 rows of 4.
     picture = np.asarray(Image.open(tmp_path / "run" / "samples" / "final.png"))
     assert picture.shape == (5 * 28 + 6 * 2, 4 * 28 + 5 * 2, 3)
-    assert "content class kept" in result.stdout
+    assert "content class kept" in result.stdout and "L1 to the perfect translation" in result.stdout
+    evaluation = json.loads((tmp_path / "run" / "summary.json").read_text())["evaluation"]
+    assert 0 <= evaluation["perfect_l1"] <= 2 and evaluation["perfect_l1_baseline"] > 0
     assert (tmp_path / "saved_models" / "star_gan_smoke" / "1" / "saved_model.pb").is_file()
 
 

@@ -147,3 +147,59 @@ def test_judges_are_cached_by_their_data_and_settings(tmp_path, monkeypatch):
     judges.train_attribute_classifier(images, attributes, epochs=1, cache=False)  # or no cache: trained anew.
     assert len(built) == 5
     assert len(list((tmp_path / "judges").glob("*.keras"))) == 4
+
+
+# ---------------------------------------------------------------------- translation_scores against the truth
+class Translator:
+    """A StarGAN stand-in: ``translate(images, targets)`` by a fixed rule."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def translate(self, images, targets):
+        return self.rule(np.asarray(images), np.asarray(targets))
+
+
+class Judge:
+    """A classifier stand-in: ``predict`` returns fixed logits, so every verdict is known."""
+
+    def __init__(self, logits):
+        self.logits = logits
+
+    def predict(self, images, verbose=0, batch_size=None):
+        return np.broadcast_to(self.logits, (len(images), len(self.logits)))
+
+
+def test_the_distance_to_the_perfect_translation_is_reported_beside_a_fooled_judge():
+    from kgan.metrics import format_translation_scores, translation_scores
+
+    x = np.full((2, 2, 2, 1), -1.0, np.float32)
+    perfect = np.stack([np.full((2, 2, 1), v, np.float32) for v in (1.0, 0.0)])
+    targets = np.array([[1.0], [1.0]], np.float32)
+    # The judge says every image has the attribute, so the do-nothing translator "meets" every target.
+    scores = translation_scores(Translator(lambda i, t: i + 0.5), x, np.array([0, 0]), targets, Judge(np.array([5.0])),
+                                Judge(np.array([3.0, 0.0])), perfect=perfect)
+    assert scores["target_attribute_accuracy"] == 1.0
+    assert scores["perfect_l1"] == pytest.approx((1.5 + 0.5) / 2)  # |-0.5 - 1| and |-0.5 - 0|
+    assert scores["perfect_l1_baseline"] == pytest.approx((2.0 + 1.0) / 2)
+    assert "L1 to the perfect translation" in format_translation_scores(scores)
+    assert "perfect_l1" not in translation_scores(Translator(lambda i, t: i), x, np.array([0, 0]), targets,
+                                                  Judge(np.array([5.0])), Judge(np.array([3.0, 0.0])))
+    with pytest.raises(ValueError, match="one translation per image"):
+        translation_scores(Translator(lambda i, t: i), x, np.array([0, 0]), targets, Judge(np.array([5.0])),
+                           Judge(np.array([3.0, 0.0])), perfect=perfect[:1])
+
+
+def test_the_tinted_demos_perfect_translation_renders_the_gray_source_with_the_targets():
+    from kgan.data import attributes
+
+    images, labels, _ = attributes.tinted_arrays("tinted_fashion_mnist", "test")
+    np.testing.assert_array_equal(attributes.tinted_perfect_translations(labels, "tinted_fashion_mnist", "test"), images)
+    flipped = labels.copy()
+    flipped[:, 3] = 1 - flipped[:, 3]
+    inverted = attributes.tinted_perfect_translations(flipped, "tinted_fashion_mnist", "test")
+    colour = labels[0, :3].argmax()
+    assert int(inverted[0, ..., colour].astype(int).max()) > 0
+    np.testing.assert_array_equal(inverted[0, ..., colour].astype(int), 255 - images[0, ..., colour].astype(int))
+    with pytest.raises(ValueError, match="target rows"):
+        attributes.tinted_perfect_translations(labels[:3], "tinted_fashion_mnist", "test")

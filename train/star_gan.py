@@ -12,7 +12,9 @@ show fixed test images (row 0; a folder without test/ shows its first
 training images) and, in row 1 + j, all of them translated to the attributes
 of test image j. For the tinted demos the run ends with the accuracy of an
 attribute classifier and a garment classifier, both trained on real images
-only, on translations of the test split to permuted targets. The two-dataset
+only, on translations of the test split to permuted targets, and their L1
+distance to the perfect translations (the gray sources rendered with the
+targets), which no pattern that fools a classifier can lower. The two-dataset
 demo (``tinted_shaded_fashion_mnist``: tints on half the images, brightness
 levels on the other half, unified labels with the paper's mask vector) ends
 with each label group's target accuracy, judged by a classifier of that
@@ -243,7 +245,7 @@ def evaluate(config, model):
     """The end-of-run evaluation: classifiers of real images judge translations to permuted targets.
 
     Tinted demos: target-attribute and garment (content) accuracy on the
-    test split; the two-dataset demos: the same per label group. Folders:
+    test split, and the L1 distance to the perfect translations; the two-dataset demos: the same per label group. Folders:
     `folder_translation_scores` (attributes, L1 to the input,
     reconstruction). CelebA: none (see samples/).
     """
@@ -255,11 +257,13 @@ def evaluate(config, model):
         return {}, "kgan: no attribute ground truth for this dataset; see samples/ for the translations."
     train_images, train_attributes, train_classes = attribute_data.tinted_arrays(config.dataset, "train")
     images, attributes, classes = attribute_data.tinted_arrays(config.dataset, "test")
+    targets = metrics.permuted_targets(attributes, seed=config.seed)
     scores = metrics.translation_scores(
-        model, images, classes, metrics.permuted_targets(attributes, seed=config.seed),
+        model, images, classes, targets,
         metrics.train_attribute_classifier(train_images, train_attributes),
         metrics.train_content_classifier(train_images, train_classes),
         attribute_names=attribute_data.TINT_ATTRIBUTES,
+        perfect=attribute_data.tinted_perfect_translations(targets, config.dataset, "test"),
     )
     return scores, "kgan: translations of the test split to permuted targets, judged by classifiers of real images:\n" + (
         metrics.format_translation_scores(scores)

@@ -252,6 +252,23 @@ def tinted_arrays(name: str = "tinted_fashion_mnist", split: str = "train", data
     return render_attributes(gray, attributes), attributes, np.asarray(classes, np.int64)
 
 
+def tinted_perfect_translations(targets, name: str = "tinted_fashion_mnist", split: str = "test", data_dir=None,
+                                manual_dir=None) -> np.ndarray:
+    """What a perfect translator returns for the tinted demo's images of ``split`` and ``targets``: uint8 ``[N, 28, 28, 3]``.
+
+    The attributes are rendered into the images (`render_attributes`), so
+    the right translation of image i to ``targets[i]`` (0/1 ``[N, 4]``) is
+    its gray source rendered with those attributes: the ground truth a
+    translation can be measured against, which a judge's verdict is not.
+    """
+    if name not in TINTED_SOURCES:
+        raise ValueError(f"Unknown tinted dataset {name!r}; choose one of {', '.join(TINTED_SOURCES)}.")
+    gray, _ = sources.fashion_mnist_arrays(split, TINTED_SOURCES[name], data_dir, manual_dir)
+    if len(targets) != len(gray):
+        raise ValueError(f"{name} {split} has {len(gray)} images; got {len(targets)} target rows.")
+    return render_attributes(gray, targets)
+
+
 def tinted_shaded_arrays(name: str = "tinted_shaded_fashion_mnist", split: str = "train", data_dir=None, manual_dir=None):
     """A two-dataset demo as arrays, the tinted half first, then the shaded half.
 
