@@ -245,8 +245,9 @@ def evaluate(config, model):
     """The end-of-run evaluation: classifiers of real images judge translations to permuted targets.
 
     Tinted demos: target-attribute and garment (content) accuracy on the
-    test split, and the L1 distance to the perfect translations; the two-dataset demos: the same per label group. Folders:
-    `folder_translation_scores` (attributes, L1 to the input,
+    test split, and the L1 distance to the perfect translations; the
+    two-dataset demos: target accuracy per label group and the garment kept.
+    Folders: `folder_translation_scores` (attributes, L1 to the input,
     reconstruction). CelebA: none (see samples/).
     """
     if attribute_data.is_attribute_folder(config.dataset):
