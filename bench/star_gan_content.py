@@ -62,7 +62,7 @@ def _config(seed):
     return config
 
 
-def _supervised_generator(config, images, steps):
+def _supervised_generator(config, images, num_attributes, steps):
     """The preset's generator trained alone on |G(x, c) - perfect(x, c)| for random targets c (Adam, constant rate)."""
     import keras
     import tensorflow as tf
@@ -71,7 +71,7 @@ def _supervised_generator(config, images, steps):
     from kgan.data.ranges import to_model_range
 
     gray, _ = sources.fashion_mnist_arrays("train", attributes.TINTED_SOURCES[config.dataset])
-    generator = config.build_networks((images.shape[1:], len(attributes.TINT_ATTRIBUTES)))["generator"]
+    generator = config.build_networks((images.shape[1:], num_attributes))["generator"]
     optimizer = keras.optimizers.Adam(config.generator_learning_rate, beta_1=0.5, beta_2=0.999)
     inputs = to_model_range(images).astype(np.float32)
     rng = np.random.default_rng(config.seed)
@@ -104,7 +104,7 @@ def main(argv):
     keras.utils.set_random_seed(config.seed)
     steps = FLAGS.steps or config.epochs * config.steps_per_epoch
     if FLAGS.supervised:
-        translate = _supervised_generator(config, images, steps)
+        translate = _supervised_generator(config, images, labels.shape[-1], steps)
     else:
         model = train_lib.build_compiled(kgan.registry.get("star_gan"), config, (images.shape[1:], labels.shape[-1]))
         data = attributes.attribute_dataset(images, labels, model.examples_per_step(config.batch_size), repeat=True,
