@@ -95,8 +95,13 @@ def test_multi_dataset_smoke_run_trains_on_unified_labels_and_evaluates_each_gro
     for name in ("tint", "brightness"):
         assert 0 <= evaluation[f"target_accuracy/{name}"] <= 1 and evaluation[f"num_targets/{name}"] > 0
         assert f"{name} targets, from the other dataset" in result.stdout
+        # The distance to the ground truth, per target group and for targets from the other dataset.
+        for key in (f"perfect_l1/{name}", f"perfect_l1/{name}_cross"):
+            assert 0 <= evaluation[key] <= 2 and evaluation[key + "_baseline"] > 0, key
+        assert f"{name} targets, L1 to perfect, other dataset" in result.stdout
     assert evaluation["num_images"] == 1000 and 0 <= evaluation["content_accuracy"] <= 1
-    assert "content class kept" in result.stdout
+    assert 0 <= evaluation["perfect_l1"] <= 2 and evaluation["perfect_l1_baseline"] > 0
+    assert "content class kept" in result.stdout and "L1 to the perfect translation, all targets" in result.stdout
     # Unified labels need the dataset's own label kinds.
     with pytest.raises(ValueError, match="--label_kind: tinted_shaded_fashion_mnist has a label kind per dataset"):
         config_from_args("--preset=multi_dataset_smoke", "--label_kind=single_label").check()

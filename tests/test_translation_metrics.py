@@ -203,3 +203,89 @@ def test_the_tinted_demos_perfect_translation_renders_the_gray_source_with_the_t
     np.testing.assert_array_equal(inverted[0, ..., colour].astype(int), 255 - images[0, ..., colour].astype(int))
     with pytest.raises(ValueError, match="target rows"):
         attributes.tinted_perfect_translations(labels[:3], "tinted_fashion_mnist", "test")
+
+
+def test_the_two_dataset_demos_perfect_translation_renders_the_gray_source_in_the_targets_group():
+    from kgan import label_groups
+    from kgan.data import attributes
+
+    name = "tinted_shaded_fashion_mnist"
+    images, labels, _, groups = attributes.tinted_shaded_arrays(name, "test")
+    # Its own labels: every image, tinted and shaded, is its own perfect translation.
+    own = attributes.tinted_shaded_perfect_translations(labels, name, "test")
+    assert set(groups) == {0, 1} and own.dtype == np.uint8
+    np.testing.assert_array_equal(own, images)
+    # The other dataset's labels: tinted images become gray at `bright`, shaded ones red and not inverted.
+    unified = attributes.TINTED_SHADED_GROUPS
+    bright = label_groups.unify_labels(np.tile([0, 0, 1], (len(labels), 1)), 1, unified)
+    red = label_groups.unify_labels(np.tile([1, 0, 0, 0], (len(labels), 1)), 0, unified)
+    crossed = attributes.tinted_shaded_perfect_translations(np.where(groups[:, None] == 0, bright, red), name, "test")
+    # A plain tinted image's own colour channel is its gray source (gain 1), as is a bright shaded image.
+    tints = labels[:, :3].argmax(-1)
+    plain = np.flatnonzero((groups == 0) & (labels[:, 3] == 0))
+    gray = images[plain, ..., tints[plain]][..., None]
+    np.testing.assert_array_equal(crossed[plain], np.repeat(gray, 3, axis=-1))
+    shown = np.flatnonzero((groups == 1) & (labels[:, 6] == 1))
+    assert len(plain) > 100 and len(shown) > 100
+    np.testing.assert_array_equal(crossed[shown], attributes.render_attributes(images[shown, ..., :1], red[shown, :4]))
+    assert crossed[shown, ..., 0].mean() > crossed[shown, ..., 1].mean() + 20  # Red now, no longer gray.
+
+
+def test_the_two_dataset_demos_perfect_translation_refuses_bad_targets():
+    from kgan.data import attributes
+
+    name = "tinted_shaded_fashion_mnist"
+    _, labels, _, _ = attributes.tinted_shaded_arrays(name, "test")
+    with pytest.raises(ValueError, match="has 1000 images; got 3 target rows"):
+        attributes.tinted_shaded_perfect_translations(labels[:3], name, "test")
+    with pytest.raises(ValueError, match=r"unified labels \[N, 9\]"):
+        attributes.tinted_shaded_perfect_translations(labels[:, :4], name, "test")
+    with pytest.raises(ValueError, match=r"0/1; got \[0.5\]"):
+        attributes.tinted_shaded_perfect_translations(labels * 0.5, name, "test")
+    no_mask = labels.copy()
+    no_mask[7, 7:] = 0
+    with pytest.raises(ValueError, match="mask .* must be one-hot.*row 7"):
+        attributes.tinted_shaded_perfect_translations(no_mask, name, "test")
+    two_levels = labels.copy()
+    two_levels[600, 4:7] = [1, 1, 0]
+    with pytest.raises(ValueError, match="row 600: label group 1 is single_label"):
+        attributes.tinted_shaded_perfect_translations(two_levels, name, "test")
+    with pytest.raises(ValueError, match="Unknown two-dataset demo"):
+        attributes.tinted_shaded_perfect_translations(labels, "tinted_fashion_mnist", "test")
+
+
+def test_grouped_scores_report_the_distance_to_the_perfect_translation_per_target_group():
+    from kgan.metrics import format_grouped_translation_scores, grouped_translation_scores
+
+    groups = ((1, "multi_label"), (2, "single_label"))  # Unified rows: [a, d0, d1, mask0, mask1].
+    labels = np.array([[1, 0, 0, 1, 0], [0, 0, 0, 1, 0], [0, 0, 1, 0, 1], [0, 1, 0, 0, 1]], np.float32)
+    targets = np.array([[0, 0, 0, 1, 0], [0, 1, 0, 0, 1], [1, 0, 0, 1, 0], [0, 0, 1, 0, 1]], np.float32)
+    # Rows 1 and 2 cross datasets. The translator paints 0 for group-0 targets and 0.5 for group-1 targets.
+    x = np.broadcast_to(np.array([-1.0, -0.5, -0.25, 0.0], np.float32)[:, None, None, None], (4, 2, 2, 1))
+    model = Translator(lambda i, t: np.broadcast_to((0.5 * t[:, -1])[:, None, None, None], i.shape))
+    translated = model.translate(x, targets)
+    distance = [1.0, 1.0, 0.25, 0.5]  # |x - translated| per row
+
+    def scores(perfect):
+        return grouped_translation_scores(model, x, labels, np.zeros(4, int), targets, groups,
+                                          [Judge(np.zeros(1)), Judge(np.array([1.0, 0.0]))], Judge(np.array([3.0, 0.0])),
+                                          group_names=["a", "d"], perfect=perfect)
+
+    expected = {"perfect_l1": np.mean(distance), "perfect_l1/a": np.mean(distance[0::2]), "perfect_l1/a_cross": distance[2],
+                "perfect_l1/d": np.mean(distance[1::2]), "perfect_l1/d_cross": distance[1]}
+    truth_is_translated, truth_is_input = scores(translated), scores(x)
+    for key, value in expected.items():
+        assert truth_is_translated[key] == pytest.approx(0.0, abs=1e-7), key
+        assert truth_is_translated[key + "_baseline"] == pytest.approx(value), key
+        assert truth_is_input[key] == pytest.approx(value), key
+        assert truth_is_input[key + "_baseline"] == pytest.approx(0.0, abs=1e-7), key
+    table = format_grouped_translation_scores(truth_is_input, ["a", "d"])
+    assert "d targets, L1 to perfect, other dataset" in table and "L1 to the perfect translation, all targets" in table
+    row = next(line for line in table.splitlines() if line.startswith("a targets, L1 to perfect "))
+    assert row.split()[-2:] == ["0.625", "0.000"]  # Group a's targets: translations 1.0 and 0.25 away, inputs the truth.
+    # Without the truth: no L1 keys, no L1 rows; a wrong-shaped truth is refused.
+    plain = scores(None)
+    assert not any(key.startswith("perfect_l1") for key in plain)
+    assert "L1" not in format_grouped_translation_scores(plain, ["a", "d"])
+    with pytest.raises(ValueError, match="one translation per image"):
+        scores(x[:3])

@@ -18,13 +18,15 @@ targets), which no pattern that fools a classifier can lower. The two-dataset
 demo (``tinted_shaded_fashion_mnist``: tints on half the images, brightness
 levels on the other half, unified labels with the paper's mask vector) ends
 with each label group's target accuracy, judged by a classifier of that
-group's real images, overall and for targets from the other dataset, and the
-garment class kept. For ``folder:PATH`` data (`kgan.data.attribute_folder`: the CSV's layout and
-every check made before training) it ends with the accuracy of an attribute
-classifier trained on ``--evaluation_images`` real training images on
-translations of as many test images (other training images when there is no
-test/ split) to permuted targets, and the content kept: the L1 distance of
-each translation to its input and of the reconstruction G(G(x, c'), c) to x.
+group's real images, and the L1 distance to the perfect translations (the
+gray sources rendered in the target's group), both overall and for targets
+from the other dataset, and the garment class kept. For ``folder:PATH`` data
+(`kgan.data.attribute_folder`: the CSV's layout and every check made before
+training) it ends with the accuracy of an attribute classifier trained on
+``--evaluation_images`` real training images on translations of as many test
+images (other training images when there is no test/ split) to permuted
+targets, and the content kept: the L1 distance of each translation to its
+input and of the reconstruction G(G(x, c'), c) to x.
 data.json, the summary and the export record the attribute names. The
 SavedModel serves ``serving_default(images, target_attributes)`` and
 ``translate_uint8``. Resuming, outputs and export work as in ``train/gan.py``.
@@ -218,12 +220,14 @@ def _evaluate_folder(config, model):
 
 
 def _evaluate_tinted_shaded(config, model):
-    """Per-group target accuracy and the garment kept (`kgan.metrics.grouped_translation_scores`) on the test split.
+    """Per-group target accuracy, L1 to the truth, the garment kept (`kgan.metrics.grouped_translation_scores`), test split.
 
     Each group's classifier learns from that group's real training images
     only (the tinted half, the shaded half); the garment classifier from both.
     Targets permute the test split's unified labels, so about half ask for
-    the other dataset's labels.
+    the other dataset's labels; the perfect translations
+    (`kgan.data.attributes.tinted_shaded_perfect_translations`) render each
+    image's gray source in its target's group.
     """
     train_images, train_labels, train_classes, train_groups = attribute_data.tinted_shaded_arrays(config.dataset, "train")
     images, labels, classes, _ = attribute_data.tinted_shaded_arrays(config.dataset, "test")
@@ -233,9 +237,11 @@ def _evaluate_tinted_shaded(config, model):
         for g, (start, stop) in enumerate(group_bounds(groups))
     ]
     names = attribute_data.TINTED_SHADED_GROUP_NAMES
+    targets = metrics.permuted_targets(labels, seed=config.seed)
     scores = metrics.grouped_translation_scores(
-        model, images, labels, classes, metrics.permuted_targets(labels, seed=config.seed), groups, classifiers,
+        model, images, labels, classes, targets, groups, classifiers,
         metrics.train_content_classifier(train_images, train_classes), group_names=names,
+        perfect=attribute_data.tinted_shaded_perfect_translations(targets, config.dataset, "test"),
     )
     return scores, ("kgan: translations of the test split to permuted unified targets, judged per label group by classifiers "
                     "of real images:\n" + metrics.format_grouped_translation_scores(scores, names))
@@ -246,7 +252,9 @@ def evaluate(config, model):
 
     Tinted demos: target-attribute and garment (content) accuracy on the
     test split, and the L1 distance to the perfect translations; the
-    two-dataset demos: target accuracy per label group and the garment kept.
+    two-dataset demos: target accuracy and L1 to the perfect translations
+    per label group (also for targets from the other dataset), and the
+    garment kept.
     Folders: `folder_translation_scores` (attributes, L1 to the input,
     reconstruction). CelebA: none (see samples/).
     """

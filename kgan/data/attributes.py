@@ -263,10 +263,56 @@ def tinted_perfect_translations(targets, name: str = "tinted_fashion_mnist", spl
     """
     if name not in TINTED_SOURCES:
         raise ValueError(f"Unknown tinted dataset {name!r}; choose one of {', '.join(TINTED_SOURCES)}.")
-    gray, _ = sources.fashion_mnist_arrays(split, TINTED_SOURCES[name], data_dir, manual_dir)
-    if len(targets) != len(gray):
-        raise ValueError(f"{name} {split} has {len(gray)} images; got {len(targets)} target rows.")
-    return render_attributes(gray, targets)
+    return render_attributes(_gray_sources(name, split, len(targets), data_dir, manual_dir), targets)
+
+
+def tinted_shaded_perfect_translations(targets, name: str = "tinted_shaded_fashion_mnist", split: str = "test",
+                                       data_dir=None, manual_dir=None) -> np.ndarray:
+    """What a perfect translator returns for a two-dataset demo's ``split`` and ``targets``: uint8 ``[N, 28, 28, 3]``.
+
+    Row i of `tinted_shaded_arrays` -- tinted or shaded -- is rendered from
+    the split's gray image i, so its right translation to the unified
+    ``targets[i]`` (0/1 ``[N, 9]``, `TINTED_SHADED_GROUPS`) is that gray
+    image rendered in the group the target's mask names: `render_attributes`
+    with the tint entries, or `render_brightness` with the brightness
+    entries. A target of the other dataset thus asks for that dataset's look
+    (a tinted image asked for ``bright`` becomes gray).
+
+    Raises:
+      ValueError: an unknown name, not one target row per image, or a row
+        that is no valid unified label vector (`kgan.label_groups.check_unified_labels`;
+        a tint row must also name exactly one colour).
+    """
+    if name not in TINTED_SHADED_SOURCES:
+        raise ValueError(f"Unknown two-dataset demo {name!r}; choose one of {', '.join(TINTED_SHADED_SOURCES)}.")
+    targets = np.asarray(targets, np.float32)
+    gray = _gray_sources(name, split, len(targets), data_dir, manual_dir)
+    width = label_groups_lib.unified_size(TINTED_SHADED_GROUPS)
+    if targets.shape != (len(gray), width):
+        raise ValueError(f"targets must be unified labels [N, {width}] ({', '.join(TINTED_SHADED_ATTRIBUTES)}); "
+                         f"got shape {targets.shape}.")
+    if not np.isin(targets, (0.0, 1.0)).all():
+        raise ValueError(f"targets must be 0/1; got {np.setdiff1d(targets, (0.0, 1.0))[:5].tolist()} among them.")
+    label_groups_lib.check_unified_labels(targets, TINTED_SHADED_GROUPS)
+    group = targets[:, label_groups_lib.logit_size(TINTED_SHADED_GROUPS):].argmax(-1)
+    perfect = np.empty((len(gray), *gray.shape[1:3], 3), np.uint8)
+    renderers = (render_attributes, render_brightness)  # In the order of TINTED_SHADED_GROUPS.
+    for index, (start, stop) in enumerate(label_groups_lib.group_bounds(TINTED_SHADED_GROUPS)):
+        rows = group == index
+        perfect[rows] = renderers[index](gray[rows], targets[rows, start:stop])
+    return perfect
+
+
+def _gray_sources(name, split, rows, data_dir, manual_dir) -> np.ndarray:
+    """The gray uint8 ``[N, 28, 28, 1]`` images a (tinted or two-dataset) demo's ``split`` is rendered from, row for row.
+
+    Raises ValueError unless ``rows`` (the caller's target rows) is N.
+    """
+    tinted = TINTED_SHADED_SOURCES.get(name, name)  # A two-dataset demo renders its tinted demo's images.
+    gray, _ = sources.fashion_mnist_arrays(split, TINTED_SOURCES[tinted], data_dir, manual_dir)
+    if rows != len(gray):
+        raise ValueError(f"{name} {split} has {len(gray)} images; got {rows} target rows.")
+    return gray
 
 
 def tinted_shaded_arrays(name: str = "tinted_shaded_fashion_mnist", split: str = "train", data_dir=None, manual_dir=None):
