@@ -87,3 +87,34 @@ def test_unsupported_sizes_name_the_nearest_ones_and_the_flag(build):
         build((100, 100, 1))
     with pytest.raises(ValueError, match=r"got 6; nearest supported: 8 \(the smallest\)\. Pass --image_size=8 "):
         build((6, 6, 1))
+
+
+def test_affine_colour_transform_applies_each_pixel_s_matrix_and_clips():
+    from kgan.networks.layers import AffineColourTransform
+
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (2, 3, 3, 3)).astype(np.float32)
+    coefficients = rng.normal(0, 0.3, (2, 3, 3, 12)).astype(np.float32)
+    out = np.asarray(AffineColourTransform()([images, coefficients]))
+    matrices = coefficients.reshape(2, 3, 3, 3, 4)
+    homogeneous = np.concatenate([images, np.ones_like(images[..., :1])], -1)
+    expected = np.clip(images + np.einsum("bhwij,bhwj->bhwi", matrices, homogeneous), -1, 1)
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    # Zero coefficients are the identity; the inversion x -> -x is A = [-2 I | 0].
+    np.testing.assert_array_equal(np.asarray(AffineColourTransform()([images, np.zeros_like(coefficients)])), images)
+    inversion = np.tile(np.concatenate([-2 * np.eye(3), np.zeros((3, 1))], -1).reshape(12), (2, 3, 3, 1)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(AffineColourTransform()([images, inversion])), -images, atol=1e-6)
+
+
+def test_condition_projection_is_the_features_inner_product_with_the_embedded_condition():
+    from kgan.networks.layers import ConditionProjection
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(2, 3, 3, 5)).astype(np.float32)
+    conditions = np.array([[1, 0, 1, 0], [0, 1, 0, 0]], np.float32)
+    layer = ConditionProjection()
+    out = np.asarray(layer([features, conditions]))
+    embedding = np.asarray(layer.embedding)
+    expected = np.einsum("bhwf,bf->bhw", features, conditions @ embedding)[..., None]
+    assert out.shape == (2, 3, 3, 1)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)

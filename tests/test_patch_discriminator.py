@@ -41,3 +41,14 @@ def test_multi_task_discriminator_has_source_map_and_domain_logits():
     source, domains = small(np.zeros((2, 28, 28, 3), np.float32))
     assert source.shape == (2, 3, 3, 1) and domains.shape == (2, 4)
     assert source.dtype == "float32" and domains.dtype == "float32"
+
+
+def test_conditional_multi_task_discriminator_scores_the_image_for_its_labels():
+    discriminator = multi_task_patch_discriminator((28, 28, 3), 4, 8, 3, condition_dim=4)
+    assert [tuple(t.shape) for t in discriminator.inputs] == [(None, 28, 28, 3), (None, 4)]
+    images = np.random.default_rng(0).uniform(-1, 1, (2, 28, 28, 3)).astype(np.float32)
+    source_a, domains_a = discriminator([images, np.array([[1, 0, 0, 0]] * 2, np.float32)])
+    source_b, domains_b = discriminator([images, np.array([[0, 0, 0, 1]] * 2, np.float32)])
+    assert source_a.shape == (2, 3, 3, 1)
+    assert not np.allclose(source_a, source_b)  # D_src depends on the labels ...
+    np.testing.assert_array_equal(domains_a, domains_b)  # ... D_cls only on the image.

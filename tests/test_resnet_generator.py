@@ -68,3 +68,30 @@ def test_the_skips_carry_the_input_past_the_bottleneck():
         outputs[skips] = np.asarray(generator(x))
     assert np.ptp(outputs[False][0] - outputs[False][1]) < 1e-6  # Every input gives one image.
     assert np.ptp(outputs[True][0] - outputs[True][1]) > 1e-3
+
+
+def test_affine_head_starts_as_the_identity_and_learns_a_colour_transform():
+    generator = resnet_generator((16, 16, 3), condition_dim=2, base_filters=4, num_residual_blocks=1, num_downsampling=0,
+                                 output_head="affine")
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32)
+    c = np.eye(2, dtype=np.float32)[[0, 1, 0, 1]]
+    np.testing.assert_array_equal(np.asarray(generator([x, c])), x)  # Zero-initialised: a copy of the input.
+    # It can learn a colour change a condition asks for: invert the images whose condition is [0, 1].
+    import keras
+    import tensorflow as tf
+
+    target = np.where(c[:, 1, None, None, None] > 0, -x, x)
+    optimizer = keras.optimizers.Adam(1e-2)
+    for _ in range(60):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.abs(generator([x, c], training=True) - target))
+        optimizer.apply_gradients(zip(tape.gradient(loss, generator.trainable_variables), generator.trainable_variables))
+    assert float(loss) < 0.25 * np.abs(x - target).mean()
+
+
+def test_affine_head_keeps_the_input_channels_and_unknown_heads_are_refused():
+    with pytest.raises(ValueError, match="output_channels=3"):
+        resnet_generator((16, 16, 1), output_channels=3, output_head="affine", base_filters=4, num_residual_blocks=1)
+    with pytest.raises(ValueError, match="output_head must be one of"):
+        resnet_generator((16, 16, 3), output_head="residual", base_filters=4, num_residual_blocks=1)

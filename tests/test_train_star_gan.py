@@ -41,9 +41,10 @@ def test_presets_are_valid_and_flags_mirror_the_config():
 
 
 def test_bad_flags_are_reported_together():
-    config = dataclasses.replace(configs.StarGANConfig(), dataset="celeba", label_kind="multi", reconstruction_weight=-1.0)
+    config = dataclasses.replace(configs.StarGANConfig(), dataset="celeba", label_kind="multi", reconstruction_weight=-1.0,
+                                 generator_head="colour")
     problems = "\n".join(config.problems())
-    for expected in ("--dataset", "--label_kind", "--reconstruction_weight"):
+    for expected in ("--dataset", "--label_kind", "--reconstruction_weight", "--generator_head"):
         assert expected in problems
 
 

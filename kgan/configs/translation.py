@@ -20,6 +20,7 @@ from kgan.label_groups import logit_size
 from kgan.data.unpaired import DEMO_SOURCES, folder_root
 from kgan.losses import LABEL_KINDS
 from kgan.networks.patch_discriminator import PATCH_MINIBATCH_FEATURES
+from kgan.networks.resnet_generator import OUTPUT_HEADS
 
 _MINIBATCH_HELP = "Minibatch-stddev map in the PatchGAN against mode collapse (Karras et al. 2018): 'none' or 'stddev'."
 _SPECTRAL_HELP = "Spectrally normalise every discriminator convolution (Miyato et al. 2018)."
@@ -233,7 +234,17 @@ class StarGANConfig(TrainingConfig):
         2, "Stride-2 layers down (and up again) in the generator: 2 in the paper (128 px -> 32 px between them)."
     )
     generator_skips: bool = _field(False, _SKIPS_HELP)
+    generator_head: str = _field(
+        "image",
+        "image (the paper's: G paints the output's pixels) or affine (G predicts a per-pixel affine colour transform of "
+        "its input, starting as the identity: for translations that change colours, not shapes, e.g. the tinted demo).",
+    )
     discriminator_layers: int = _field(6, "Stride-2 discriminator layers (6 for 128 px, 3 for 28 px).")
+    conditional_critic: bool = _field(
+        False,
+        "D_src judges (image, labels) pairs, a projection discriminator (Miyato & Koyama 2018): real images with "
+        "their labels, translations with their targets. The paper's D_src judges images alone.",
+    )
     minibatch: str = _field("none", _MINIBATCH_HELP)
     spectral_norm: bool = _field(False, _SPECTRAL_HELP)
     discriminator_steps: int = _field(5, "Critic updates per generator update (n_critic).")
@@ -281,11 +292,12 @@ class StarGANConfig(TrainingConfig):
             "generator": networks.resnet_generator(
                 image_shape, condition_dim=num_domains, base_filters=self.base_filters,
                 num_residual_blocks=self.num_residual_blocks, num_downsampling=self.generator_downsampling,
-                skip_connections=self.generator_skips, padding="zero", sampling_kernel_size=4,
+                skip_connections=self.generator_skips, padding="zero", sampling_kernel_size=4, output_head=self.generator_head,
             ),
             "discriminator": networks.multi_task_patch_discriminator(
                 image_shape, num_logits, self.base_filters, self.discriminator_layers,
                 minibatch=self.minibatch, spectral_norm=self.spectral_norm,
+                condition_dim=num_domains if self.conditional_critic else 0,
             ),
         }
 
@@ -304,6 +316,8 @@ class StarGANConfig(TrainingConfig):
         for name in ("base_filters", "num_residual_blocks", "discriminator_layers", "discriminator_steps", "num_preview_images"):
             self._check_positive(problems, name)
         _check_minibatch(problems, self.minibatch)
+        if self.generator_head not in OUTPUT_HEADS:
+            problems.append(f"--generator_head must be one of {', '.join(OUTPUT_HEADS)}; got {self.generator_head!r}.")
         folder = is_attribute_folder(self.dataset)
         if self.dataset not in ATTRIBUTE_DATASETS and not folder:
             problems.append(f"--dataset must be one of {', '.join(ATTRIBUTE_DATASETS)} or folder:PATH; got {self.dataset!r}.")
@@ -347,12 +361,15 @@ STAR_GAN_PRESETS = {
     # The tinted Fashion-MNIST demo: no network, a few minutes on 2 CPU cores. A CPU recipe, not
     # the paper's: small networks, n_critic 2 and a 5x larger rate than the paper's 1e-4 (which
     # assumes 200k iterations); a generator without stride-2 layers (28 px is small enough to
-    # keep at full resolution: through a 7x7 bottleneck the garments came out blurred) and the
-    # identity term, which teaches G to copy what a translation keeps. Measured by
-    # bench/translation.py (README).
+    # keep at full resolution: through a 7x7 bottleneck the garments came out blurred), the
+    # identity term, which teaches G to copy what a translation keeps, an affine colour head
+    # (the demo's changes are colour changes: G edits its input's colours instead of repainting
+    # it) and a conditional critic (without it, the affine head kept its input's look and fooled
+    # D_cls with border patterns). Measured by bench/translation.py (README).
     "demo": StarGANConfig(
         dataset="tinted_fashion_mnist", attributes=("red", "green", "blue", "inverted"),
         base_filters=16, num_residual_blocks=2, generator_downsampling=0, identity_weight=10.0,
+        generator_head="affine", conditional_critic=True,
         discriminator_layers=3, discriminator_steps=2,
         generator_learning_rate=5e-4, discriminator_learning_rate=5e-4, epochs=15, steps_per_epoch=100,
         checkpoint_every_n_steps=500, model_dir="runs/star_gan_demo", export_name="star_gan_demo",

@@ -58,7 +58,16 @@ class StarGAN(AdversarialModel):
         images ``[B, H, W, C]`` in [-1, 1]
         (`kgan.networks.resnet_generator` with ``condition_dim=K``).
       discriminator: `keras.Model` images -> ``[source logits [B, h, w, 1],
-        domain logits [B, K]]`` (`kgan.networks.multi_task_patch_discriminator`).
+        domain logits [B, K]]`` (`kgan.networks.multi_task_patch_discriminator`),
+        or ``[images, labels [B, K]]`` -> the same: a *conditional critic*
+        (``multi_task_patch_discriminator(..., condition_dim=K)``, not the
+        paper's), whose D_src scores real images with their labels and
+        translations with their targets, and whose gradient penalty is taken
+        at interpolated images with the labels interpolated alike. The
+        paper's D_src only asks whether an image looks real, so a
+        translation that leaves its input's look and fools D_cls with
+        patterns no real image has (D_cls learns from real images only)
+        goes unpunished; a conditional critic scores it as fake.
       num_domains: K, the length of the label vectors (with ``label_groups``:
         of the unified vector, ``sum(size) + n``).
       label_kind: ``"multi_label"`` (independent binary attributes, sigmoid
@@ -137,6 +146,11 @@ class StarGAN(AdversarialModel):
             raise ValueError(
                 f"The generator's conditions have {condition_dim} entries; num_domains is {self.num_domains}{grouped}."
             )
+        if self.conditional_critic and self.discriminator.inputs[1].shape[-1] != self.num_domains:
+            raise ValueError(
+                f"The discriminator's conditions have {self.discriminator.inputs[1].shape[-1]} entries; its source head "
+                f"judges images for the labels G is given, num_domains = {self.num_domains}{grouped}."
+            )
         outputs = self.discriminator.outputs
         if len(outputs) != 2 or outputs[1].shape[-1] != self.num_logits:
             what = "num_domains" if self.label_groups is None else "the label groups' sizes summed, no mask"
@@ -144,6 +158,11 @@ class StarGAN(AdversarialModel):
                 f"The StarGAN discriminator returns [source logits, domain logits [B, {self.num_logits}]] ({what}): build it "
                 f"with kgan.networks.multi_task_patch_discriminator(..., num_domains={self.num_logits})."
             )
+
+    @property
+    def conditional_critic(self) -> bool:
+        """Whether D_src judges ``[images, labels]`` (the discriminator takes two inputs) rather than images alone."""
+        return len(self.discriminator.inputs) == 2
 
     @property
     def num_logits(self) -> int:
@@ -248,14 +267,19 @@ class StarGAN(AdversarialModel):
         """
         images, labels = minibatch
         fake = tf.stop_gradient(self.translations(images, inputs["targets"], training))
-        real_source, real_domains = self.discriminate(images, augment=inputs.get("augment_real"), training=training)
-        fake_source, _ = self.discriminate(fake, augment=inputs.get("augment_fake"), training=training)
+        targets, epsilon = inputs["targets"], inputs["epsilon"]
+        # The labels reach D_src only when it takes them (conditional_critic); D_cls never sees them.
+        real_source, real_domains = self.discriminate(images, labels, augment=inputs.get("augment_real"), training=training)
+        fake_source, _ = self.discriminate(fake, targets, augment=inputs.get("augment_fake"), training=training)
         extras = {"wasserstein_estimate": tf.reduce_mean(real_source) - tf.reduce_mean(fake_source)}
+        # A conditional critic is penalised at interpolated (image, labels) pairs: each interpolate lies
+        # between a real image with its labels and a translation with its targets, by the same epsilon.
+        interpolated_labels = epsilon[:, None] * labels + (1.0 - epsilon[:, None]) * targets
         return self.weighted_terms(
             losses.wasserstein_discriminator_loss(real_source, fake_source), extras,
             d_cls_loss=(self.classification_weight, lambda: self.classification_loss(labels, real_domains, inputs)),
             gradient_penalty=(self.gradient_penalty_weight, lambda: penalties.gradient_penalty(
-                lambda x: self.discriminator(x, training=training)[0], images, fake, inputs["epsilon"]
+                lambda x: self.discriminate(x, interpolated_labels, training=training)[0], images, fake, epsilon
             )),
         )
 
@@ -272,7 +296,7 @@ class StarGAN(AdversarialModel):
         images, labels = minibatch
         targets = inputs["targets"]
         fake = self.translations(images, targets, training)
-        fake_source, fake_domains = self.discriminate(fake, augment=inputs.get("augment_fake"), training=training)
+        fake_source, fake_domains = self.discriminate(fake, targets, augment=inputs.get("augment_fake"), training=training)
         return self.weighted_terms(
             losses.wasserstein_generator_loss(fake_source), {},
             g_cls_loss=(self.classification_weight, lambda: self.classification_loss(targets, fake_domains, inputs)),

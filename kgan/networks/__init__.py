@@ -11,7 +11,14 @@ from kgan.networks.conditional import (
 from kgan.networks.dcgan import dcgan_discriminator, dcgan_generator
 from kgan.networks.dirac import LearnedConstant, dirac_gan_networks
 from kgan.networks.info_gan import info_dcgan_discriminator, info_mlp_discriminator
-from kgan.networks.layers import ReflectionPadding2D, TileConditions, instance_normalization, residual_block
+from kgan.networks.layers import (
+    AffineColourTransform,
+    ConditionProjection,
+    ReflectionPadding2D,
+    TileConditions,
+    instance_normalization,
+    residual_block,
+)
 from kgan.networks.mlp import mlp_discriminator, mlp_generator
 from kgan.networks.patch_discriminator import (
     conditional_patch_discriminator,
@@ -26,6 +33,8 @@ from kgan.networks.unet import unet_generator
 from kgan.networks.stabilizers import MinibatchDiscrimination, MinibatchStddev, VirtualBatchNormalization
 
 __all__ = [
+    "AffineColourTransform",
+    "ConditionProjection",
     "LearnedConstant",
     "MinibatchDiscrimination",
     "MinibatchStddev",

@@ -9,6 +9,10 @@
   the middle of the ResNet generators.
 * `TileConditions`: broadcasts a condition vector ``[B, K]`` to channels
   ``[B, H, W, K]`` next to an image (StarGAN's domain labels).
+* `AffineColourTransform`: applies a per-pixel affine colour transform to an
+  image (a generator head that edits colours instead of painting pixels).
+* `ConditionProjection`: the projection discriminator's inner product of
+  features and an embedded condition, per position.
 """
 
 from __future__ import annotations
@@ -66,6 +70,63 @@ class TileConditions(layers.Layer):
         return (*image_shape[:-1], channels)
 
 
+@keras.saving.register_keras_serializable(package="kgan")
+class AffineColourTransform(layers.Layer):
+    """Applies a per-pixel affine colour transform: ``clip(x + A(p) [x; 1], -1, 1)``.
+
+    Inputs ``[images [B, H, W, C] in [-1, 1], coefficients [B, H, W, C * (C + 1)]]``
+    -> images ``[B, H, W, C]`` in [-1, 1]: at each pixel p the coefficients
+    are a ``C x (C + 1)`` matrix A(p) (row-major) applied to the pixel's
+    colour and a constant 1, added to the pixel. Zero coefficients give the
+    identity, so a head whose last convolution starts at zero starts as a
+    copy of its input. Per-pixel affine colour models are HDRNet's output
+    (Gharbi et al. 2017, "Deep Bilateral Learning for Real-Time Image
+    Enhancement", sec. 3.4); a generator that predicts one edits the colours
+    it sees instead of repainting the image, so what a translation keeps --
+    the garment's shape and texture -- cannot blur.
+    """
+
+    def call(self, inputs):
+        images, coefficients = inputs
+        channels = images.shape[-1]
+        shape = ops.shape(images)
+        matrices = ops.reshape(ops.cast(coefficients, images.dtype), (shape[0], shape[1], shape[2], channels, channels + 1))
+        homogeneous = ops.concatenate([images, ops.ones_like(images[..., :1])], axis=-1)
+        change = ops.sum(matrices * homogeneous[..., None, :], axis=-1)
+        return ops.clip(images + change, -1.0, 1.0)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class ConditionProjection(layers.Layer):
+    """The projection term of a conditional discriminator, per position: ``<features(p), V c>``.
+
+    Inputs ``[features [B, h, w, F], conditions [B, K]]`` -> ``[B, h, w, 1]``
+    float: the inner product of each position's features with the condition
+    embedded by a learned ``[K, F]`` matrix V ("cGANs with Projection
+    Discriminator", Miyato & Koyama 2018, eq. 3, with y a multi-hot vector
+    and V y its embedding; applied at every patch of a PatchGAN). Added to
+    an unconditional logit, it makes the critic judge whether an image fits
+    its condition, not only whether it looks real.
+    """
+
+    def build(self, input_shape):
+        feature_shape, condition_shape = input_shape
+        self.embedding = self.add_weight(
+            name="embedding", shape=(int(condition_shape[-1]), int(feature_shape[-1])), initializer="glorot_uniform"
+        )
+
+    def call(self, inputs):
+        features, conditions = inputs
+        embedded = ops.matmul(ops.cast(conditions, features.dtype), ops.cast(self.embedding, features.dtype))
+        return ops.sum(features * embedded[:, None, None, :], axis=-1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[0][:-1], 1)
+
+
 def instance_normalization(name: str) -> layers.Layer:
     """Instance normalisation (Ulyanov et al. 2016) with a learned affine transform.
 
@@ -77,14 +138,16 @@ def instance_normalization(name: str) -> layers.Layer:
 
 def padded_conv(
     x, filters: int, kernel_size: int, padding: str, name: str, strides: int = 1, use_bias: bool = True,
-    spectral_norm: bool = False,
+    spectral_norm: bool = False, kernel_initializer="glorot_uniform",
 ):
     """A convolution after ``(kernel_size - 1) // 2`` pixels of reflection or zero padding.
 
     Explicit padding + "valid" keeps the output size of the reference PyTorch
     layers (``padding=(k - 1) // 2``) for every kernel size, which Keras'
     ``padding="same"`` does not for even kernels. ``spectral_norm`` wraps the
-    convolution in spectral normalisation (`kgan.networks.stabilizers`).
+    convolution in spectral normalisation (`kgan.networks.stabilizers`);
+    ``kernel_initializer`` is the convolution's (zeros for a head that must
+    start as a no-op).
     """
     from kgan.networks import stabilizers  # here: stabilizers is a sibling module of the same package
 
@@ -93,7 +156,8 @@ def padded_conv(
     pad = (kernel_size - 1) // 2
     if pad:
         x = ReflectionPadding2D(pad, name=f"{name}_pad")(x) if padding == "reflect" else layers.ZeroPadding2D(pad, name=f"{name}_pad")(x)
-    conv = layers.Conv2D(filters, kernel_size, strides=strides, padding="valid", use_bias=use_bias, name=name)
+    conv = layers.Conv2D(filters, kernel_size, strides=strides, padding="valid", use_bias=use_bias, name=name,
+                         kernel_initializer=kernel_initializer)
     return stabilizers.spectrally_normalized(conv, spectral_norm)(x)
 
 

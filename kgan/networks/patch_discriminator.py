@@ -26,7 +26,7 @@ from keras import layers
 
 from kgan.networks import stabilizers
 from kgan.networks.fused_batch_norm import FusedBatchNormalization
-from kgan.networks.layers import instance_normalization, padded_conv
+from kgan.networks.layers import ConditionProjection, instance_normalization, padded_conv
 
 # "batch" is pix2pix's (Isola et al. 2017); "instance" CycleGAN's.
 NORMALIZATIONS = ("instance", "batch", "none")
@@ -186,6 +186,7 @@ def multi_task_patch_discriminator(
     name: str = "discriminator",
     minibatch: str = "none",
     spectral_norm: bool = False,
+    condition_dim: int = 0,
 ) -> keras.Model:
     """StarGAN's discriminator: images -> ``[source logits [B, h, w, 1], domain logits [B, num_domains]]``.
 
@@ -204,8 +205,18 @@ def multi_task_patch_discriminator(
       minibatch: ``"stddev"`` appends a minibatch-stddev map to the trunk's
         output, which both heads see; ``"none"``.
       spectral_norm: spectrally normalise every convolution (Miyato et al. 2018).
+      condition_dim: 0 (the paper's: D_src judges the image alone), or K > 0:
+        the model takes ``[images, conditions [B, K]]`` and D_src adds, per
+        patch, the projection of the trunk's features on the embedded
+        condition (`kgan.networks.ConditionProjection`, Miyato & Koyama
+        2018), so it judges whether an image is real *for those labels*. A
+        translation that keeps its input's look then scores as fake, where
+        D_cls -- trained on real images only -- can be fooled by patterns no
+        real image has.
     """
     _check_minibatch(minibatch)
+    if condition_dim < 0:
+        raise ValueError(f"condition_dim must be >= 0 (0: no condition input); got {condition_dim}.")
     if num_domains < 1:
         raise ValueError(f"num_domains must be >= 1; got {num_domains}.")
     _check_image_shape(image_shape, 2**num_layers, f"{num_layers} stride-2 layers")
@@ -218,6 +229,11 @@ def multi_task_patch_discriminator(
         filters *= 2
     x = stabilizers.minibatch_features(x, minibatch, "minibatch")
     source = padded_conv(x, 1, 3, "zero", "source_logits", use_bias=False, spectral_norm=spectral_norm)
+    inputs = images
+    if condition_dim:
+        conditions = keras.Input((condition_dim,), name="conditions")
+        inputs = [images, conditions]
+        source = layers.Add(name="projected_source")([source, ConditionProjection(name="projection")([x, conditions])])
     height, width = x.shape[1], x.shape[2]
     domain_conv = layers.Conv2D(num_domains, (height, width), padding="valid", use_bias=False, name="domain_conv")
     domains = stabilizers.spectrally_normalized(domain_conv, spectral_norm)(x)
@@ -225,4 +241,4 @@ def multi_task_patch_discriminator(
     # float32 outputs under mixed precision.
     source = layers.Activation("linear", dtype="float32", name="source")(source)
     domains = layers.Activation("linear", dtype="float32", name="domains")(domains)
-    return keras.Model(images, [source, domains], name=name)
+    return keras.Model(inputs, [source, domains], name=name)

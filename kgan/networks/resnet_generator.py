@@ -7,7 +7,8 @@ CycleGAN (Zhu et al. 2017, appendix 7.2) names the layers
 * ``dk``: 3x3 convolution, stride 2 (halves H and W), instance norm, ReLU;
 * ``Rk``: residual block of two 3x3 convolutions (6 blocks below 256 px, 9 at 256);
 * ``uk``: 3x3 transposed convolution, stride 2, instance norm, ReLU;
-* the last ``c7s1-C`` has no norm and a tanh, so outputs are in [-1, 1].
+* the last ``c7s1-C`` has no norm and a tanh, so outputs are in [-1, 1]
+  (or, with ``output_head="affine"``, a per-pixel colour transform of the input).
 
 CycleGAN pads with reflection; StarGAN (Choi et al. 2018, appendix) uses zero
 padding and 4x4 kernels in the down/up-sampling layers, and feeds the target
@@ -19,7 +20,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from kgan.networks.layers import TileConditions, instance_normalization, padded_conv, residual_block
+from kgan.networks.layers import AffineColourTransform, TileConditions, instance_normalization, padded_conv, residual_block
+
+OUTPUT_HEADS = ("image", "affine")
 
 
 def default_residual_blocks(image_size: int) -> int:
@@ -37,6 +40,7 @@ def resnet_generator(
     padding: str = "reflect",
     sampling_kernel_size: int = 3,
     skip_connections: bool = False,
+    output_head: str = "image",
     name: str = "generator",
 ) -> keras.Model:
     """ResNet generator: images ``[B, H, W, C]`` in [-1, 1] -> images ``[B, H, W, C_out]`` in [-1, 1].
@@ -61,6 +65,14 @@ def resnet_generator(
         The bottleneck then sees the whole image -- whether a bright pixel is
         background or garment -- while the skips carry the detail a 7x7
         bottleneck blurs: the small-image demos' recipe.
+      output_head: ``"image"`` (both papers: a 7x7 convolution to the
+        output's pixels and a tanh) or ``"affine"`` (a 7x7 convolution,
+        initialised to zero, to a per-pixel affine colour transform of the
+        input, `kgan.networks.AffineColourTransform`: G starts as the
+        identity and edits colours, so it cannot blur what it keeps; needs
+        ``output_channels`` equal to C). A colour-translation recipe (the
+        tinted StarGAN demo); a translation that changes shapes needs
+        ``"image"``.
       name: model name.
 
     Returns:
@@ -78,6 +90,13 @@ def resnet_generator(
     if num_residual_blocks is None:
         num_residual_blocks = default_residual_blocks(min(height, width))
     output_channels = output_channels or channels
+    if output_head not in OUTPUT_HEADS:
+        raise ValueError(f"output_head must be one of {OUTPUT_HEADS}; got {output_head!r}.")
+    if output_head == "affine" and output_channels != channels:
+        raise ValueError(
+            f"output_head='affine' transforms the input's colours, so the output has its {channels} channels; "
+            f"got output_channels={output_channels}."
+        )
 
     images = keras.Input((height, width, channels), name="images")
     inputs = images
@@ -107,6 +126,10 @@ def resnet_generator(
         x = layers.ReLU()(x)
         if skip_connections:
             x = layers.Concatenate(name=f"skip{i}")([x, skips.pop()])
-    x = padded_conv(x, output_channels, 7, padding, "to_image")
-    outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    if output_head == "affine":
+        coefficients = padded_conv(x, channels * (channels + 1), 7, padding, "to_affine", kernel_initializer="zeros")
+        outputs = AffineColourTransform(dtype="float32", name="affine_colour")([images, coefficients])
+    else:
+        x = padded_conv(x, output_channels, 7, padding, "to_image")
+        outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model(inputs, outputs, name=name)
