@@ -28,14 +28,15 @@ def judges():
     return metrics.train_attribute_classifier(images, attributes), metrics.train_content_classifier(images, classes)
 
 
-def train_and_score(steps, seed=0, discriminator_steps=2, learning_rate=5e-4, downsampling=0, identity_weight=10.0):
-    """The demo preset's recipe (full-resolution generator, identity term) unless told otherwise."""
+def train_and_score(steps, seed=0, discriminator_steps=2, learning_rate=5e-4, downsampling=0, identity_weight=10.0,
+                    output_head="affine", conditional_critic=True):
+    """The demo preset's recipe (full-resolution affine-head generator, identity term, conditional critic) unless told otherwise."""
     images, attributes, _ = attribute_data.tinted_arrays("tinted_fashion_mnist", "train")
     keras.utils.set_random_seed(seed)
     model = kgan.StarGAN(
         networks.resnet_generator(SHAPE, condition_dim=4, base_filters=16, num_residual_blocks=2, padding="zero",
-                                  sampling_kernel_size=4, num_downsampling=downsampling),
-        networks.multi_task_patch_discriminator(SHAPE, 4, 16, 3),
+                                  sampling_kernel_size=4, num_downsampling=downsampling, output_head=output_head),
+        networks.multi_task_patch_discriminator(SHAPE, 4, 16, 3, condition_dim=4 if conditional_critic else 0),
         4,
         discriminator_steps=discriminator_steps,
         identity_weight=identity_weight,
@@ -54,20 +55,23 @@ def train_and_score(steps, seed=0, discriminator_steps=2, learning_rate=5e-4, do
 
 def test_short_training_sets_the_requested_attributes_and_keeps_the_garment():
     # 200 steps of the demo's recipe (~40 s alone, ~80 s on one thread). Measured over seeds 0-2: per
-    # attribute 0.977 / 0.985 / 0.963, all four right 0.907 / 0.939 / 0.853, garment kept 0.508 /
-    # 0.509 / 0.500 (the classifier on the inputs: 0.813; doing nothing sets 0.53 of the attributes).
-    # 300 steps kept 0.532 / 0.503 / 0.520; the paper's generator (two stride-2 layers, no identity
+    # attribute 0.952 / 0.941 / 0.963, all four right 0.809 / 0.765 / 0.850, garment kept 0.625 /
+    # 0.565 / 0.615 (the classifier on the inputs: 0.813; doing nothing sets 0.53 of the attributes).
+    # The recipe before the affine head and the conditional critic kept 0.508 / 0.509 / 0.500 (all
+    # four right 0.907 / 0.939 / 0.853); the paper's generator (two stride-2 layers, no identity
     # term) kept 0.26 at 400 steps.
     scores = train_and_score(200)
     assert scores["target_attribute_accuracy_baseline"] < 0.6  # doing nothing
-    assert scores["target_attribute_accuracy"] > 0.95, scores
-    assert scores["target_exact_match"] > 0.85, scores
-    assert scores["content_accuracy"] > 0.45, scores
+    assert scores["target_attribute_accuracy"] > 0.9, scores
+    assert scores["target_exact_match"] > 0.7, scores
+    assert scores["content_accuracy"] > 0.53, scores
 
 
 @pytest.mark.slow
 def test_longer_training_keeps_the_garment_in_most_translations():
-    # 1,500 steps (the demo's length, ~3-5 min). Measured (seed 0): exact match 0.99, garment kept 0.59.
+    # 1,500 steps (the demo's length, ~3-5 min). Measured through the binary (bench/translation.py,
+    # seeds 0-2): exact match 1.000, garment kept 0.635-0.654 (0.581-0.594 before the affine head and
+    # the conditional critic).
     scores = train_and_score(1500)
     assert scores["target_exact_match"] > 0.95, scores
-    assert scores["content_accuracy"] > 0.55, scores
+    assert scores["content_accuracy"] > 0.6, scores
