@@ -103,6 +103,9 @@ def main(argv):
     images, labels, classes = attributes.tinted_arrays(config.dataset, "train")
     keras.utils.set_random_seed(config.seed)
     steps = FLAGS.steps or config.epochs * config.steps_per_epoch
+    # The learning-rate decay spans the config's epochs x steps_per_epoch: make that the steps run, or a
+    # longer run would sit at the decayed rate after the preset's length.
+    config = dataclasses.replace(config, epochs=1, steps_per_epoch=steps)
     if FLAGS.supervised:
         translate = _supervised_generator(config, images, labels.shape[-1], steps)
     else:
