@@ -272,16 +272,22 @@ class StarGAN(AdversarialModel):
         real_source, real_domains = self.discriminate(images, labels, augment=inputs.get("augment_real"), training=training)
         fake_source, _ = self.discriminate(fake, targets, augment=inputs.get("augment_fake"), training=training)
         extras = {"wasserstein_estimate": tf.reduce_mean(real_source) - tf.reduce_mean(fake_source)}
-        # A conditional critic is penalised at interpolated (image, labels) pairs: each interpolate lies
-        # between a real image with its labels and a translation with its targets, by the same epsilon.
-        interpolated_labels = epsilon[:, None] * labels + (1.0 - epsilon[:, None]) * targets
         return self.weighted_terms(
             losses.wasserstein_discriminator_loss(real_source, fake_source), extras,
             d_cls_loss=(self.classification_weight, lambda: self.classification_loss(labels, real_domains, inputs)),
-            gradient_penalty=(self.gradient_penalty_weight, lambda: penalties.gradient_penalty(
-                lambda x: self.discriminate(x, interpolated_labels, training=training)[0], images, fake, epsilon
-            )),
+            gradient_penalty=(self.gradient_penalty_weight, lambda: self._gradient_penalty(images, labels, fake, targets, epsilon, training)),
         )
+
+    def _gradient_penalty(self, images, labels, fake, targets, epsilon, training):
+        """WGAN-GP on D_src; a conditional critic is penalised at interpolated (image, labels) pairs.
+
+        Each interpolate lies between a real image with its labels and a
+        translation with its targets, by the same epsilon; an unconditional
+        D_src ignores the labels (`discriminate` passes them only to a
+        two-input network), so none are mixed for it.
+        """
+        mixed = epsilon[:, None] * labels + (1.0 - epsilon[:, None]) * targets if self.conditional_critic else None
+        return penalties.gradient_penalty(lambda x: self.discriminate(x, mixed, training=training)[0], images, fake, epsilon)
 
     def generator_inputs(self, minibatch, index, state=None, training=True):
         """Targets permuted from the minibatch's labels and DiffAugment's parameters."""
