@@ -1,4 +1,4 @@
-"""Critic regularisers: gradient penalty (WGAN-GP) and weight clipping (WGAN).
+"""Critic regularisers: gradient penalties (WGAN-GP's, R1) and weight clipping (WGAN).
 
 Both take the critic as a callable, so conditional and multi-head critics
 (``ConditionalGAN`` with labels bound by a closure, ``StarGAN``'s source head)
@@ -80,6 +80,26 @@ def gradient_penalty(
     if one_sided:
         excess = tf.nn.relu(excess)
     return tf.reduce_mean(tf.square(excess))
+
+
+def r1_penalty(critic_fn, real):
+    """R1 of Mescheder et al. (2018), "Which Training Methods for GANs do actually Converge?", eq. 9.
+
+    ``1/2 E[||grad D(x)||^2]`` on real samples x: a zero-centred penalty that
+    keeps D flat on the data, which their analysis shows makes the
+    non-saturating GAN converge locally where it otherwise oscillates. The
+    paper's gamma is the weight the caller multiplies this by. Call it inside
+    the critic's gradient tape (double backprop, as `gradient_penalty`).
+
+    Args:
+      critic_fn: callable ``[B, ...] -> scores [B, ...]`` (a PacGAN critic's
+        ``[B/m, ...]`` too: each sample's share of its pack's gradient counts).
+      real: ``[B, ...]`` real samples.
+
+    Returns:
+      float32 scalar >= 0 (mean over this replica's batch).
+    """
+    return 0.5 * tf.reduce_mean(tf.square(gradient_norm(critic_fn, real)))
 
 
 def clip_weights(variables, clip_value: float) -> None:

@@ -156,9 +156,10 @@ for _name, _cls, _options in (("gan", kgan.GAN, {}), ("wgan", kgan.WGAN, {"discr
     register_contract_case(ContractCase(_name, _points_gan(_cls, **_options), _points, _BAD_POINTS, _Z, _nan_points))
 
 # GAN's step options (not a registry name; the contract holds with them on): PacGAN packs of 2
-# with a 2-step unrolled discriminator (simultaneous updates: tests/test_step_options.py).
+# with a 2-step unrolled discriminator and R1 (simultaneous updates: tests/test_step_options.py).
 register_contract_case(ContractCase(
-    "gan_pacgan_unrolled", lambda: kgan.GAN(mlp_generator(4, 2, (16,)), mlp_discriminator(4, (16,)), 4, seed=1, pack=2, unrolled_steps=2),
+    "gan_pacgan_unrolled", lambda: kgan.GAN(mlp_generator(4, 2, (16,)), mlp_discriminator(4, (16,)), 4, seed=1, pack=2, unrolled_steps=2,
+                                            r1_penalty=1.0),
     _points, _BAD_POINTS, _Z, _nan_points,
 ))
 # One generator forward pass per step (reuse_fakes), with WGAN-GP's penalty on the reused samples.

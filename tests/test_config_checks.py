@@ -91,6 +91,7 @@ def test_ranges_of_betas_fractions_and_weights(cls):
         "label_smoothing": [1.0, -0.1],
         "feature_matching": [-1.0],
         "consensus": [-1.0],
+        "r1_penalty": [-1.0],
         "gradient_penalty_weight": [-1.0],
         "target_norm": [0.0, -1.0],
         "clip_value": [0.0, -0.01],

@@ -1,4 +1,4 @@
-"""`GAN`'s step options: PacGAN's packs, the unrolled discriminator, simultaneous updates, reused fakes."""
+"""`GAN`'s step options: PacGAN's packs, the unrolled discriminator, simultaneous updates, reused fakes, R1."""
 
 import dataclasses
 
@@ -229,6 +229,64 @@ def test_reused_fakes_are_refused_where_they_do_not_apply():
         kgan.GAN(mlp_generator(4, 2, (16,)), mlp_discriminator(2, (16,)), 4, reuse_fakes="yes")
 
 
+# ------------------------------------------------------------------ R1
+
+
+@pytest.mark.parametrize("pack", [1, 2])
+def test_the_r1_penalty_is_half_the_squared_input_gradient_of_d_on_real_data_by_hand(pack):
+    """D(x) = w x + b: grad_x D = w at every real point, so R1 = w^2 / 2 and it adds gamma w to D's gradient in w.
+
+    With packs of 2 (D(x1, x2) = w1 x1 + w2 x2 + b) each sample's gradient is its own w_i: R1 = (w1^2 + w2^2) / 4.
+    """
+    theta, w, b, gamma = -0.5, 0.8, 0.1, 3.0
+    batch = tf.constant([[1.0], [1.5], [0.5], [2.0]])
+    steps = {}
+    kernel = np.array([w] if pack == 1 else [w, -0.3])
+    for weight in (0.0, gamma):
+        networks = dirac_gan_networks(theta, w, b)
+        if pack > 1:  # D judges [x1, x2]: its slope in x1 is w, in x2 -0.3.
+            x = keras.Input((pack,))
+            layer = keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(kernel[:, None]),
+                                       bias_initializer=keras.initializers.Constant(b))
+            networks["discriminator"] = keras.Model(x, layer(x))
+        model = kgan.GAN(**networks, latent_dim=1, r1_penalty=weight, pack=pack)
+        inputs = model.discriminator_inputs(batch, 0, {}, training=True)
+        with tf.GradientTape() as tape:
+            loss, extras = model.discriminator_loss(batch, inputs, training=True)
+        steps[weight] = tape.gradient(loss, model.discriminator.layers[-1].kernel).numpy().ravel()
+        if weight:
+            expected = 0.5 * w**2 if pack == 1 else (w**2 + 0.3**2) / 4
+            assert float(extras["r1_penalty"]) == pytest.approx(expected, rel=1e-5)
+            assert "r1_penalty" in model.metric_names
+        else:
+            assert "r1_penalty" not in extras and "r1_penalty" not in model.metric_names
+    np.testing.assert_allclose(steps[gamma] - steps[0.0], gamma * kernel / pack, rtol=1e-5)
+
+
+def test_r1_is_checked_refused_where_it_does_not_apply_and_serialized():
+    from kgan.networks import categorical_mlp_discriminator, conditional_mlp_discriminator, conditional_mlp_generator
+
+    with pytest.raises(ValueError, match="r1_penalty"):
+        kgan.GAN(mlp_generator(4, 2, (16,)), mlp_discriminator(2, (16,)), 4, r1_penalty=-1.0)
+    with pytest.raises(ValueError, match="CatGAN does not support r1_penalty="):
+        kgan.CatGAN(mlp_generator(4, 2, (16,)), categorical_mlp_discriminator(2, 3, (16,)), 4, r1_penalty=1.0)
+    # A conditional D's R1 is taken in x, with the real samples' own labels fed to D.
+    conditional = kgan.ConditionalGAN(conditional_mlp_generator(4, 3, 2, (16,)), conditional_mlp_discriminator(2, 3, (16,)), 4, 3,
+                                      r1_penalty=1.0)
+    points, labels = tf.constant(_points(8)), tf.constant([0, 1, 2, 0, 1, 2, 0, 1])
+    _, extras = conditional.discriminator_loss((points, labels), conditional.discriminator_inputs(points, 0, {}), training=True)
+    with tf.GradientTape() as tape:
+        tape.watch(points)
+        scores = conditional.discriminator([points, labels], training=True)
+    expected = 0.5 * np.mean(np.sum(tape.gradient(scores, points).numpy() ** 2, axis=1))
+    assert float(extras["r1_penalty"]) == pytest.approx(expected, rel=1e-4)
+    model = kgan.GAN(mlp_generator(4, 2, (16,)), mlp_discriminator(2, (16,)), 4, r1_penalty=0.5)
+    assert kgan.GAN.from_config(model.get_config()).r1_penalty == 0.5
+    demo = configs.PRESETS["demo"]
+    assert dataclasses.replace(demo, r1_penalty=10.0).model_options()["r1_penalty"] == 10.0
+    assert any("--r1_penalty" in p for p in dataclasses.replace(demo, r1_penalty=-1.0).problems())
+
+
 # ------------------------------------------------------------------ configs and flags
 
 
@@ -241,7 +299,8 @@ def test_configs_check_the_step_options_and_hide_those_their_model_lacks():
     assert dataclasses.replace(demo, pack=2, unrolled_steps=3, updates="simultaneous").problems() == []
     networks = dataclasses.replace(demo, pack=2).build_networks((28, 28, 1))
     assert tuple(networks["discriminator"].inputs[0].shape[1:]) == (28, 28, 2)
-    assert set(InfoGANConfig.flagless_fields()) == {"pack", "unrolled_steps", "unrolled_learning_rate", "updates", "reuse_fakes"}
+    assert set(InfoGANConfig.flagless_fields()) == {"pack", "unrolled_steps", "unrolled_learning_rate", "updates", "reuse_fakes",
+                                                    "r1_penalty"}
     assert any("--unrolled_steps does not apply" in p for p in InfoGANConfig(unrolled_steps=2).problems())
     assert configs.ConditionalGANConfig.flagless_fields() == ("pack", "reuse_fakes")
     assert any("--reuse_fakes (k = 1, alternating updates) does not combine with --discriminator_steps" in p

@@ -14,7 +14,7 @@ from kgan.networks.stabilizers import MINIBATCH_FEATURES
 POINT_DATASETS = ("ring8", "grid25", "ring8_unequal")  # kgan.data.mixtures.MIXTURE_NAMES
 NORMALIZATIONS = ("batch", "layer", "none")
 #: `kgan.GAN`'s step options and their "off" values; a config lists the ones its model takes in ``STEP_OPTIONS``.
-STEP_OPTION_DEFAULTS = {"pack": 1, "unrolled_steps": 0, "updates": "alternating", "reuse_fakes": False}
+STEP_OPTION_DEFAULTS = {"pack": 1, "unrolled_steps": 0, "updates": "alternating", "reuse_fakes": False, "r1_penalty": 0.0}
 EVALUATION_FEATURES = ("auto", "inception", "classifier")
 
 
@@ -63,6 +63,10 @@ class GANConfig(TrainingConfig):
         False, "The generator's update reuses the discriminator update's samples (one generator forward pass per step, "
         "as the pytorch/examples DCGAN loop; Algorithm 1 draws fresh noise). Faster; needs --discriminator_steps=1."
     )
+    r1_penalty: float = _field(
+        0.0, "gamma of the R1 penalty (Mescheder et al. 2018): the discriminator adds gamma/2 E||grad D(x)||^2 on real "
+        "samples (GAN, WGAN/WGAN-GP, ConditionalGAN, GRAN); 0: off."
+    )
     generator_normalization: str = _field(
         "batch", "DCGAN generator normalisation: 'batch' or 'virtual_batch' (Salimans et al. 2016; image datasets)."
     )
@@ -77,8 +81,9 @@ class GANConfig(TrainingConfig):
         "(classifier for 28x28 gray images, else inception)."
     )
 
-    #: The step options (`kgan.GAN`'s ``pack``, ``unrolled_steps``, ``updates``, ``reuse_fakes``) this config's model takes.
-    STEP_OPTIONS: ClassVar[tuple] = ("pack", "unrolled_steps", "updates", "reuse_fakes")
+    #: The step options (`kgan.GAN`'s ``pack``, ``unrolled_steps``, ``updates``, ``reuse_fakes``, ``r1_penalty``) this
+    #: config's model takes.
+    STEP_OPTIONS: ClassVar[tuple] = ("pack", "unrolled_steps", "updates", "reuse_fakes", "r1_penalty")
 
     def remedy_options(self) -> dict:
         """The model keyword arguments of the training-side remedies (and of the step options, `STEP_OPTIONS`)."""
@@ -178,8 +183,11 @@ class GANConfig(TrainingConfig):
 
     def _step_option_problems(self, problems: list) -> None:
         for name, default in STEP_OPTION_DEFAULTS.items():
+            if isinstance(default, float) and self._finite(name) is None:
+                continue  # NaN or infinity: reported once, by the generic finite-number rule.
             if getattr(self, name) != default and name not in self.STEP_OPTIONS:
                 problems.append(f"--{name} does not apply to this model (its step options: {', '.join(self.STEP_OPTIONS) or 'none'}); unset it.")
+        self._check_weights(problems, "r1_penalty")
         if not isinstance(self.pack, int) or self.pack < 1:
             problems.append(f"--pack must be an integer >= 1 (1: off); got {self.pack!r}.")
         elif self.pack > 1 and (self.batch_size // max(self.discriminator_steps, 1)) % self.pack:
@@ -406,7 +414,7 @@ class ConditionalGANConfig(GANConfig):
     """
 
     #: PacGAN would pack the labels too: not offered for a conditional D.
-    STEP_OPTIONS: ClassVar[tuple] = ("unrolled_steps", "updates")
+    STEP_OPTIONS: ClassVar[tuple] = ("unrolled_steps", "updates", "r1_penalty")
 
     #: train_lib.make_dataset yields (samples, labels) batches for this config.
     with_labels = True

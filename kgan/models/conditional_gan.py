@@ -130,7 +130,7 @@ class ConditionalGAN(GAN):
     """
 
     # PacGAN packs would have to pack the labels too: not defined here.
-    training_options = ("unrolled_steps", "updates")
+    training_options = ("unrolled_steps", "updates", "r1_penalty")
 
     def __init__(
         self,

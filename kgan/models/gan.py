@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import numpy as np
 
-from kgan import losses, remedies, serving
+from kgan import losses, penalties, remedies, serving
 from kgan.arguments import check_weight
 from kgan.models.base import AdversarialModel, Phase, replica_info, stream
 
@@ -70,6 +70,11 @@ class GAN(AdversarialModel):
         ``dcgan_discriminator(packed_shape((28, 28, 1), 2))`` for
         ``[B/2, 28, 28, 2]``; its outputs are per pack, ``[B/m, ...]``.
         Every minibatch must hold a multiple of m samples. 1 disables it.
+      r1_penalty: gamma of the R1 penalty (Mescheder et al. 2018): D adds
+        ``gamma * 1/2 E||grad_x D(x)||^2`` on the real samples it sees
+        (`kgan.penalties.r1_penalty`; through DiffAugment and PacGAN packs
+        when those are on). On the 5x5 grid of Gaussians it is what makes
+        the non-saturating GAN find every mode (README). 0 disables it.
       unrolled_steps: k of the unrolled GAN (Metz et al. 2017): G's loss is
         computed against D after k differentiable gradient steps on D's loss
         (each on the step's last real minibatch and fresh noise;
@@ -93,7 +98,7 @@ class GAN(AdversarialModel):
     Metrics (epoch means): ``d_loss``, ``g_loss``, ``d_real`` and ``d_fake``
     (mean discriminator outputs on real and generated samples); with feature
     matching ``feature_matching`` (unweighted), with consensus optimization
-    ``consensus_penalty`` (``1/2 ||v||^2``).
+    ``consensus_penalty`` (``1/2 ||v||^2``), with R1 ``r1_penalty`` (unweighted).
 
     Under `tf.distribute`, feature matching compares each replica's feature
     means, and consensus optimization penalises each replica's gradient field
@@ -102,9 +107,9 @@ class GAN(AdversarialModel):
     """
 
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
-    #: The options of `_init_gan` that change how D sees samples or how the step is made; a
-    #: subclass whose losses or networks do not fit one lists fewer (it is refused with a message).
-    training_options = ("pack", "unrolled_steps", "updates", "reuse_fakes")
+    #: The options of `_init_gan` that change how D sees samples, what D's loss adds or how the step is made;
+    #: a subclass whose losses or networks do not fit one lists fewer (it is refused with a message).
+    training_options = ("pack", "unrolled_steps", "updates", "reuse_fakes", "r1_penalty")
     UPDATE_ORDERS = ("alternating", "simultaneous")
 
     def __init__(
@@ -127,30 +132,36 @@ class GAN(AdversarialModel):
         unrolled_learning_rate: float | None = None,
         updates: str = "alternating",
         reuse_fakes: bool = False,
+        r1_penalty: float = 0.0,
         **kwargs,
     ):
         self._init_gan(
             {"generator": generator, "discriminator": discriminator}, latent_dim, loss, discriminator_steps, label_smoothing,
             seed, feature_matching, feature_matching_layer, historical_averaging, consensus, generator_ema, diff_augment,
             pack=pack, unrolled_steps=unrolled_steps, unrolled_learning_rate=unrolled_learning_rate, updates=updates,
-            reuse_fakes=reuse_fakes, **kwargs,
+            reuse_fakes=reuse_fakes, r1_penalty=r1_penalty, **kwargs,
         )
 
     def _init_gan(self, networks: dict, latent_dim, loss, discriminator_steps, label_smoothing, seed, feature_matching,
                   feature_matching_layer, historical_averaging, consensus, generator_ema, diff_augment, pack=1,
-                  unrolled_steps=0, unrolled_learning_rate=None, updates="alternating", reuse_fakes=False, **kwargs):
+                  unrolled_steps=0, unrolled_learning_rate=None, updates="alternating", reuse_fakes=False, r1_penalty=0.0,
+                  **kwargs):
         """`__init__`'s work on ``networks`` (``{argument: network}``), which a subclass with more groups than
         the generator and the discriminator (`BiGAN`'s encoder) hands in whole."""
         feature_matching = check_weight("feature_matching", feature_matching)
         consensus = check_weight("consensus", consensus)
+        r1_penalty = check_weight("r1_penalty", r1_penalty)
         if consensus and int(discriminator_steps) != 1:
             raise ValueError(
                 f"consensus optimization takes one simultaneous step of both networks; use discriminator_steps=1 "
                 f"(got {discriminator_steps})."
             )
-        self._check_training_options(networks, pack, unrolled_steps, unrolled_learning_rate, updates, discriminator_steps, consensus)
+        self._check_training_options(
+            networks, pack, unrolled_steps, unrolled_learning_rate, updates, discriminator_steps, consensus, r1_penalty
+        )
         self._check_reuse_fakes(reuse_fakes, discriminator_steps, unrolled_steps, updates, consensus, historical_averaging)
-        remedy_metrics = (("feature_matching",) if feature_matching else ()) + (("consensus_penalty",) if consensus else ())
+        remedy_metrics = tuple(name for name, on in (
+            ("feature_matching", feature_matching), ("consensus_penalty", consensus), ("r1_penalty", r1_penalty)) if on)
         # Trackers are made from metric_names in AdversarialModel.__init__
         # (a subclass may have set its own instance list already).
         self.metric_names = tuple(self.metric_names) + remedy_metrics
@@ -179,6 +190,7 @@ class GAN(AdversarialModel):
         self.unrolled_learning_rate = None if unrolled_learning_rate is None else float(unrolled_learning_rate)
         self.updates = updates
         self.reuse_fakes = bool(reuse_fakes)
+        self.r1_penalty = r1_penalty
         if self.feature_matching:
             extractor = keras.Model(
                 self.discriminator.inputs,
@@ -188,8 +200,9 @@ class GAN(AdversarialModel):
             # Behind a function: as an attribute Keras would track (and save) D's layers twice.
             self.discriminator_features = lambda inputs, training=True: extractor(inputs, training=training)
 
-    def _check_training_options(self, networks, pack, unrolled_steps, unrolled_learning_rate, updates, discriminator_steps, consensus):
-        """Raises ValueError for a `pack`, `unrolled_steps` or `updates` this model or its networks cannot take."""
+    def _check_training_options(self, networks, pack, unrolled_steps, unrolled_learning_rate, updates, discriminator_steps, consensus,
+                                r1_penalty=0.0):
+        """Raises ValueError for a `pack`, `unrolled_steps`, `updates` or `r1_penalty` this model or its networks cannot take."""
         name = type(self).__name__
         remedies.packed_shape((1,), pack)  # Checks pack is an int >= 1.
         if isinstance(unrolled_steps, bool) or int(unrolled_steps) != unrolled_steps or not 0 <= int(unrolled_steps) < 256:
@@ -198,12 +211,13 @@ class GAN(AdversarialModel):
             check_weight("unrolled_learning_rate", unrolled_learning_rate, positive=True)
         if updates not in self.UPDATE_ORDERS:
             raise ValueError(f"updates must be one of {', '.join(self.UPDATE_ORDERS)}; got {updates!r}.")
-        requested = {"pack": int(pack) != 1, "unrolled_steps": int(unrolled_steps) != 0, "updates": updates != "alternating"}
+        requested = {"pack": int(pack) != 1, "unrolled_steps": int(unrolled_steps) != 0, "updates": updates != "alternating",
+                     "r1_penalty": bool(r1_penalty)}
         for option, on in requested.items():
             if on and option not in self.training_options:
                 raise ValueError(
                     f"{name} does not support {option}= (its losses or networks do not fit it); "
-                    f"it supports {', '.join(self.training_options) or 'none of pack, unrolled_steps, updates'}."
+                    f"it supports {', '.join(self.training_options) or 'none of pack, unrolled_steps, updates, r1_penalty'}."
                 )
         if updates == "simultaneous" and int(discriminator_steps) != 1:
             raise ValueError(f"updates='simultaneous' steps both networks once on one minibatch; use discriminator_steps=1 (got {discriminator_steps}).")
@@ -346,8 +360,12 @@ class GAN(AdversarialModel):
         if self.loss_name == "wasserstein":
             # E[D(x)] - E[D(G(z))]: the lectures' progress signal; it falls as G improves.
             extras["wasserstein_estimate"] = extras["d_real"] - extras["d_fake"]
+        r1 = lambda: penalties.r1_penalty(  # noqa: E731
+            lambda x: self.discriminate(x, real_condition, inputs.get("augment_real"), training)[0], real
+        )
         return self.weighted_terms(
-            loss, extras, **self.discriminator_terms(minibatch, fake, inputs, (real_aux, fake_aux), training)
+            loss, extras, r1_penalty=(self.r1_penalty, r1),
+            **self.discriminator_terms(minibatch, fake, inputs, (real_aux, fake_aux), training),
         )
 
     def discriminator_terms(self, minibatch, fake, inputs, auxiliary, training=True) -> dict:
@@ -597,6 +615,7 @@ class GAN(AdversarialModel):
             "unrolled_learning_rate": self.unrolled_learning_rate,
             "updates": self.updates,
             "reuse_fakes": self.reuse_fakes,
+            "r1_penalty": self.r1_penalty,
         }
 
 
