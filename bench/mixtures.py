@@ -18,6 +18,10 @@ One recipe per model family, used unchanged on both mixtures (see RECIPES):
   ``gan_minimax`` and ``gan_maximum_likelihood``: the same with the other two
   generator losses of Goodfellow (2016), Sec. 3.2 (``loss="minimax"``,
   ``"maximum_likelihood"``; D's cross-entropy unchanged).
+* ``gan_pacgan_nets``: the non-saturating GAN with the networks of PacGAN's
+  mixture experiments (Lin et al. 2018, after VEEGAN's): G 4x400 with batch
+  norm and a 2-D latent, D 3x200 with leaky ReLU (theirs: maxout); batch 256,
+  Adam(beta_1=0.5) 1e-3 -> 1e-5 over the run.
 * ``wgan``: weight clipping at 0.01, n_critic=5, minibatch 64, RMSprop(5e-5)
   for both networks (Arjovsky et al. 2017); ``wgan_fast``: the same with
   RMSprop(5e-4). Networks as for ``wgangp``.
@@ -111,6 +115,12 @@ RECIPES = {
         one_sided_penalty=True,
     ),
 }
+# The networks of PacGAN's mixture experiments (Lin et al. 2018, after VEEGAN's): G 4x400 with batch norm and a
+# 2-D latent, D 3x200 (leaky ReLU here; theirs is maxout); Adam(0.5) 1e-3 -> 1e-5, batch 256.
+RECIPES["gan_pacgan_nets"] = dict(
+    RECIPES["gan"], label="GAN (non-saturating), PacGAN's networks", generator=(400,) * 4, generator_batch_norm=True,
+    critic=(200,) * 3, critic_activation="leaky_relu", latent_dim=2, final_learning_rate=1e-5,
+)
 # The lectures' three generator losses side by side: the gan recipe otherwise unchanged.
 RECIPES["gan_minimax"] = dict(RECIPES["gan"], label="GAN (minimax)", loss="minimax")
 RECIPES["gan_maximum_likelihood"] = dict(RECIPES["gan"], label="GAN (maximum likelihood)", loss="maximum_likelihood")
@@ -156,10 +166,11 @@ def build_model(recipe, seed, model_options=None, network_options=None):
 
     keras.utils.set_random_seed(seed)
     latent_dim = recipe["latent_dim"]
-    generator = mlp_generator(latent_dim, 2, tuple(recipe["generator"]))
+    generator = mlp_generator(latent_dim, 2, tuple(recipe["generator"]), batch_norm=recipe.get("generator_batch_norm", False))
     # PacGAN: the critic judges packs of `pack` points (kgan.remedies.packed_shape).
     pack = (model_options or {}).get("pack", 1)
-    critic = mlp_discriminator(2 * pack, tuple(recipe["critic"]), **(network_options or {}))
+    critic = mlp_discriminator(2 * pack, tuple(recipe["critic"]), activation=recipe.get("critic_activation", "relu"),
+                               **(network_options or {}))
     k = recipe["discriminator_steps"]
     options = dict(discriminator_steps=k, seed=seed, **(model_options or {}))
     if recipe["family"] == "GAN":

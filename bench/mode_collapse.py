@@ -64,8 +64,8 @@ for _name, _default in (("steps", ["2000"]), ("seeds", ["0", "1"]), ("epochs", 4
     FLAGS.set_default(_name, _default)
 
 # name -> (label, model options, critic options, applies to these loss recipes).
-_ALL = ("gan", "gan_minimax", "wgangp")
-_GANS = ("gan", "gan_minimax")
+_ALL = ("gan", "gan_minimax", "gan_pacgan_nets", "wgangp")
+_GANS = ("gan", "gan_minimax", "gan_pacgan_nets")
 REMEDIES = {
     "none": ("none", {}, {}, _ALL),
     "label_smoothing": ("one-sided label smoothing 0.2", {"label_smoothing": 0.2}, {}, _GANS),
@@ -83,6 +83,8 @@ REMEDIES = {
     # and 1e-2 (plain gradient steps move less than D's Adam steps at one rate).
     "unrolled5": ("unrolled GAN, 5 steps", {"unrolled_steps": 5}, {}, _ALL),
     "unrolled5_eta1e-2": ("unrolled GAN, 5 steps, eta 1e-2", {"unrolled_steps": 5, "unrolled_learning_rate": 1e-2}, {}, _ALL),
+    # R1 (Mescheder et al. 2018): D adds gamma/2 E||grad D(x)||^2 on real points, gamma 1.
+    "r1": ("R1 penalty (gamma 1)", {"r1_penalty": 1.0}, {}, _GANS),
     # Both networks step at once on one minibatch (the lectures' simultaneous SGD); n_critic = 1.
     "simultaneous": ("simultaneous updates", {"updates": "simultaneous"}, {}, _ALL),
 }

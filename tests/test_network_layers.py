@@ -118,3 +118,17 @@ def test_condition_projection_is_the_features_inner_product_with_the_embedded_co
     expected = np.einsum("bhwf,bf->bhw", features, conditions @ embedding)[..., None]
     assert out.shape == (2, 3, 3, 1)
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_mlp_builders_take_batch_norm_and_the_hidden_activation():
+    from kgan.networks import mlp_discriminator, mlp_generator
+
+    generator = mlp_generator(2, 2, (8, 8), batch_norm=True)
+    norms = [layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == 2 and not generator.get_layer("hidden0").use_bias  # BN's beta is the bias.
+    z = np.random.default_rng(0).normal(size=(64, 2)).astype(np.float32)
+    hidden = keras.Model(generator.inputs, generator.get_layer("hidden0_relu").output)(z, training=True)
+    assert float(np.min(hidden)) == 0.0 and generator(z).shape == (64, 2)
+    critic = mlp_discriminator(2, (8,), activation="leaky_relu")
+    assert critic.get_layer("hidden0").activation.__name__ == "leaky_relu" and critic.output_shape == (None, 1)
+    assert mlp_discriminator(2, (8,)).get_layer("hidden0").activation.__name__ == "relu"  # The default is unchanged.
