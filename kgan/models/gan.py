@@ -201,7 +201,7 @@ class GAN(AdversarialModel):
             self.discriminator_features = lambda inputs, training=True: extractor(inputs, training=training)
 
     def _check_training_options(self, networks, pack, unrolled_steps, unrolled_learning_rate, updates, discriminator_steps, consensus,
-                                r1_penalty=0.0):
+                                r1_penalty):
         """Raises ValueError for a `pack`, `unrolled_steps`, `updates` or `r1_penalty` this model or its networks cannot take."""
         name = type(self).__name__
         remedies.packed_shape((1,), pack)  # Checks pack is an int >= 1.
