@@ -14,7 +14,8 @@ Gaussian mixtures for learning tests), `unpaired` (two image domains for
 CycleGAN: the offline footwear edges <-> images demo, TFDS cycle_gan/*,
 trainA/trainB folders), `attributes` (images with domain attributes for
 StarGAN: the offline tinted Fashion-MNIST demo, CelebA attributes, several
-datasets' label sets combined into unified labels).
+datasets' label sets combined into unified labels), `stacked` (stacked
+Fashion-MNIST: three images as channels, 1,000 modes, for mode counting).
 """
 
 from kgan.data.attributes import attribute_dataset, combine_attribute_sources, load_attribute_images, tinted_arrays
@@ -25,6 +26,7 @@ from kgan.data.offline import DEBIAN_FASHION_MNIST_DIR, prepare_offline_fashion_
 from kgan.data.pipeline import load_images, load_labelled_arrays
 from kgan.data.ranges import to_model_range, to_uint8
 from kgan.data.sources import DatasetNotPreparedError
+from kgan.data.stacked import stacked_dataset, stacked_fashion_mnist
 from kgan.data.unpaired import UnpairedInfo, load_paired, load_unpaired, paired_arrays, unpaired_info
 from kgan.data.validation import check_image_batch
 
@@ -50,6 +52,8 @@ __all__ = [
     "paired_arrays",
     "prepare_offline_fashion_mnist",
     "ring_of_gaussians",
+    "stacked_dataset",
+    "stacked_fashion_mnist",
     "tinted_arrays",
     "to_model_range",
     "to_uint8",

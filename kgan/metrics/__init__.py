@@ -28,6 +28,7 @@ from kgan.metrics.inception_score import InceptionScoreUnavailableError, incepti
 from kgan.metrics.intra_fid import IntraClassFID, intra_class_fid
 from kgan.metrics.kernel_distance import KernelDistance, kernel_distance
 from kgan.metrics.mode_coverage import ModeCoverage, mode_coverage
+from kgan.metrics.stacked_modes import StackedModes, stacked_mode_coverage
 from kgan.metrics.precision_recall import PrecisionRecall, precision_recall
 from kgan.metrics.quality import evaluate_generator, format_report
 from kgan.metrics.representation import linear_probe_accuracy, nearest_neighbour_accuracy, prior_distance, reconstruction_scores
@@ -55,6 +56,7 @@ __all__ = [
     "KernelDistance",
     "ModeCoverage",
     "PrecisionRecall",
+    "StackedModes",
     "build_classifier",
     "class_balance",
     "density_coverage",
@@ -66,6 +68,7 @@ __all__ = [
     "intra_class_fid",
     "kernel_distance",
     "precision_recall",
+    "stacked_mode_coverage",
     "classifier_accuracy",
     "classifier_features",
     "classifier_score",
