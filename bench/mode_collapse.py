@@ -51,6 +51,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from absl import app, flags  # noqa: E402
 
 import mixtures  # noqa: E402  (bench/mixtures.py: recipes and one training run)
+from remedy_options import REMEDIES  # noqa: E402
 
 FLAGS = flags.FLAGS
 # bench/mixtures.py defines --mixtures, --steps, --seeds, --num_samples, --epochs, --jobs,
@@ -62,32 +63,6 @@ flags.DEFINE_string("from_json", None, "Print the table of an earlier run's --js
 for _name, _default in (("steps", ["2000"]), ("seeds", ["0", "1"]), ("epochs", 4), ("jobs", 2),
                         ("json_out", "mode_collapse_bench.json")):
     FLAGS.set_default(_name, _default)
-
-# name -> (label, model options, critic options, applies to these loss recipes).
-_ALL = ("gan", "gan_minimax", "gan_pacgan_nets", "wgangp")
-_GANS = ("gan", "gan_minimax", "gan_pacgan_nets")
-REMEDIES = {
-    "none": ("none", {}, {}, _ALL),
-    "label_smoothing": ("one-sided label smoothing 0.2", {"label_smoothing": 0.2}, {}, _GANS),
-    "feature_matching": ("feature matching (weight 1)", {"feature_matching": 1.0}, {}, _ALL),
-    "minibatch_discrimination": ("minibatch discrimination", {}, {"minibatch": "discrimination"}, _ALL),
-    "minibatch_stddev": ("minibatch stddev", {}, {"minibatch": "stddev"}, _ALL),
-    "historical_averaging": ("historical averaging (weight 1e-3)", {"historical_averaging": 1e-3}, {}, _ALL),
-    "consensus": ("consensus optimization (gamma 1)", {"consensus": 1.0}, {}, _ALL),
-    "spectral_norm": ("spectral normalisation (D)", {}, {"spectral_norm": True}, _ALL),
-    "generator_ema": ("generator EMA 0.99 (sampling)", {"generator_ema": 0.99}, {}, _ALL),
-    # PacGAN (Lin et al. 2018): D judges packs of m points; the paper's grid runs use m = 2..4.
-    "pacgan2": ("PacGAN2 (packs of 2)", {"pack": 2}, {}, _ALL),
-    "pacgan4": ("PacGAN4 (packs of 4)", {"pack": 4}, {}, _ALL),
-    # Unrolled GAN (Metz et al. 2017): 5 unrolled D steps, as in its mixture experiments; eta = D's rate,
-    # and 1e-2 (plain gradient steps move less than D's Adam steps at one rate).
-    "unrolled5": ("unrolled GAN, 5 steps", {"unrolled_steps": 5}, {}, _ALL),
-    "unrolled5_eta1e-2": ("unrolled GAN, 5 steps, eta 1e-2", {"unrolled_steps": 5, "unrolled_learning_rate": 1e-2}, {}, _ALL),
-    # R1 (Mescheder et al. 2018): D adds gamma/2 E||grad D(x)||^2 on real points, gamma 1.
-    "r1": ("R1 penalty (gamma 1)", {"r1_penalty": 1.0}, {}, _GANS),
-    # Both networks step at once on one minibatch (the lectures' simultaneous SGD); n_critic = 1.
-    "simultaneous": ("simultaneous updates", {"updates": "simultaneous"}, {}, _ALL),
-}
 
 # Published figures, {mixture: (modes captured, % high quality, reverse KL or None)}, checked against
 # the sources: VEEGAN (Srivastava et al. 2017), Table 1, as on its authors' project page

@@ -1,0 +1,249 @@
+r"""Mode collapse on 1,000 modes: GAN remedies on stacked Fashion-MNIST, modes counted by kgan's classifier.
+
+The stacked-MNIST protocol of VEEGAN (Srivastava et al. 2017, Sec. 5.2) and
+PacGAN (Lin et al. 2018, Sec. 5) with Fashion-MNIST in the channels
+(`kgan.data.stacked`): a fixed training set of 128,000 triples of Fashion-MNIST
+training images as R, G, B; after training, 26,000 samples, each channel
+labelled by kgan's Fashion-MNIST classifier (`kgan.metrics.load_classifier`,
+91 % test accuracy); a mode is a class triple with at least one sample; the
+reverse KL is that of the mode histogram to uniform over all 1,000
+(`kgan.metrics.stacked_mode_coverage`). Real data has its own floor: the
+classifier's errors make 26,000 real stacked test images miss nothing but
+spread unevenly (the "real data" row).
+
+The recipe is the DCGAN of kgan's demo (`train/gan.py --preset=demo`):
+base_filters 32, latent 64, batch 64, Adam(2e-4, beta_1 0.5), non-saturating
+loss; each remedy changes one thing (`bench/remedy_options.py`). Modes are also
+counted every ``--eval_every`` steps, so each run has a curve.
+
+Example (the README's table; see there for the wall time)::
+
+    TF_CPP_MIN_LOG_LEVEL=3 python bench/stacked_modes.py --remedies=none,pacgan2,r1 --steps=10000 \
+        --seeds=0,1,2 --jobs=2 --json_out=docs/results/stacked_modes_10k.json
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import multiprocessing
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from absl import app, flags  # noqa: E402
+
+from remedy_options import REMEDIES  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("remedies", ["none", "pacgan2", "r1"], "Remedies (keys of bench/remedy_options.py REMEDIES).")
+flags.DEFINE_integer("steps", 10_000, "Generator steps per run.")
+flags.DEFINE_integer("eval_every", 2_000, "Count modes every this many steps (the curve); a divisor of --steps.")
+flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds (weights, noise and the training triples).")
+flags.DEFINE_integer("num_samples", 26_000, "Samples whose modes are counted (the papers use 26,000).")
+flags.DEFINE_string("source", "fashion_mnist", "Source images: fashion_mnist (60,000, TFDS/offline) or embedded (6,000).")
+flags.DEFINE_integer("jobs", 2, "Runs trained in parallel, one process each.")
+flags.DEFINE_integer("threads", 1, "TensorFlow intra- and inter-op threads per run (0: TF default).")
+flags.DEFINE_string("images_dir", "stacked_modes_samples", "A 10x10 sample grid of every run, and one labelled sheet.")
+flags.DEFINE_string("json_out", "stacked_modes_bench.json", "Where to write every run's results.")
+flags.DEFINE_string("from_json", None, "Print the table of an earlier run's --json_out instead of training.")
+
+#: The recipe: kgan's DCGAN demo.
+RECIPE = dict(base_filters=32, latent_dim=64, batch_size=64, learning_rate=2e-4, beta_1=0.5)
+
+# Stacked MNIST, checked against the authors' copy (github.com/fjxmlzn/PacGAN,
+# stacked_MNIST_experiments/results/Table2.png and Table3.png): (modes, reverse KL).
+# Table 2 is VEEGAN's architecture (its first four rows quote VEEGAN's paper);
+# Table 3 the unrolled GAN's, with D at 1/4 or 1/2 of G's size. Their networks
+# and budgets (50 epochs of 128,000) are not ours: read them as the scale of
+# the effect, not as a race.
+PUBLISHED = {
+    "DCGAN (PacGAN Table 2, VEEGAN's networks)": (99.0, 3.40),
+    "Unrolled GAN (PacGAN Table 2)": (48.7, 4.32),
+    "VEEGAN (PacGAN Table 2)": (150.0, 2.95),
+    "DCGAN, PacGAN's implementation (Table 2)": (78.9, 4.50),
+    "PacDCGAN2 (PacGAN Table 2)": (1000.0, 0.06),
+    "PacDCGAN4 (PacGAN Table 2)": (1000.0, 0.07),
+    "DCGAN, D 1/2 of G (PacGAN Table 3)": (487.7, 2.24),
+    "Unrolled GAN 10 steps, D 1/2 of G (PacGAN Table 3)": (817.4, 1.43),
+    "PacDCGAN2, D 1/2 of G (PacGAN Table 3)": (840.7, 1.00),
+}
+
+
+def _count(classifier, images):
+    from kgan.metrics import stacked_mode_coverage
+
+    counted = stacked_mode_coverage(classifier, images)
+    return dict(modes=counted.modes, reverse_kl=counted.reverse_kl,
+                lowest_class_share=float(counted.channel_shares.min()))
+
+
+def real_data_row(num_samples, source):
+    """The reference: ``num_samples`` stacked triples of the source's *test* images, counted the same way."""
+    import numpy as np
+
+    from kgan.data import sources, stacked
+    from kgan.metrics import load_classifier
+
+    images, _ = sources.fashion_mnist_arrays("test", source)
+    indices = stacked.stacked_indices(len(images), num_samples, 3, seed=0)
+    stacked_images = np.transpose(images[..., 0][indices], (0, 2, 3, 1)).astype(np.float32) / 127.5 - 1.0
+    return _count(load_classifier("fashion_mnist"), stacked_images)
+
+
+def set_threads(threads):
+    """A worker process's TensorFlow thread pools (0: TF's default); set before anything runs."""
+    import tensorflow as tf
+
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def run_one(remedy, steps, seed, eval_every, num_samples, source, images_dir=None):
+    """Trains the DCGAN recipe with ``remedy`` on stacked Fashion-MNIST; returns a JSON-ready dict."""
+    import keras
+    import numpy as np
+
+    import kgan
+    from kgan.data import stacked_fashion_mnist
+    from kgan.metrics import load_classifier
+    from kgan.networks import dcgan_discriminator, dcgan_generator
+    from kgan.rendering import save_image_grid
+
+    _, model_options, critic_options, _ = REMEDIES[remedy]
+    keras.utils.set_random_seed(seed)
+    latent_dim, filters = RECIPE["latent_dim"], RECIPE["base_filters"]
+    pack = model_options.get("pack", 1)  # PacGAN's D sees `pack` images on the channel axis.
+    generator = dcgan_generator(latent_dim, (28, 28, 3), filters)
+    critic = dcgan_discriminator((28, 28, 3 * pack), filters, **critic_options)
+    model = kgan.GAN(generator, critic, latent_dim, seed=seed, **model_options)
+
+    def adam():
+        return keras.optimizers.Adam(RECIPE["learning_rate"], beta_1=RECIPE["beta_1"])
+
+    model.compile(adam(), adam())
+    data = stacked_fashion_mnist(RECIPE["batch_size"], source=source, seed=seed)
+    classifier = load_classifier("fashion_mnist")
+    curve, train_seconds = [], 0.0
+    for done in range(eval_every, steps + 1, eval_every):
+        start = time.perf_counter()
+        model.fit(data, steps_per_epoch=eval_every, epochs=1, verbose=0)
+        train_seconds += time.perf_counter() - start
+        samples = model.generate(num_samples, seed=1000 + seed).numpy()
+        diverged = not np.all(np.isfinite(samples))
+        counted = dict(modes=0, reverse_kl=None, lowest_class_share=0.0, diverged=True) if diverged else _count(classifier, samples)
+        curve.append(dict(steps=done, **counted))
+    result = dict(curve[-1], remedy=remedy, seed=seed, train_seconds=train_seconds, curve=curve)
+    if images_dir:
+        result["samples"] = save_image_grid(samples[:100], os.path.join(images_dir, f"{remedy}-seed{seed}.png"), rows=10)
+    return result
+
+
+def contact_sheet(results, remedies, seeds, path):
+    """One PNG: a row per remedy, a column per seed (each a 10x10 sample grid), labelled; returns ``path``."""
+    from PIL import Image, ImageDraw
+
+    grids = {(r["remedy"], r["seed"]): r.get("samples") for r in results}
+    cell, label_width = 300, 220
+    sheet = Image.new("RGB", (label_width + cell * len(seeds), cell * len(remedies)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for row, remedy in enumerate(remedies):
+        runs = {r["seed"]: r for r in results if r["remedy"] == remedy}
+        draw.text((8, row * cell + cell // 2 - 12), REMEDIES[remedy][0], fill="black")
+        for column, seed in enumerate(seeds):
+            grid = grids.get((remedy, seed))
+            if grid and os.path.exists(grid):
+                sheet.paste(Image.open(grid).convert("RGB").resize((cell - 20, cell - 20)), (label_width + column * cell, row * cell))
+                draw.text((label_width + column * cell, row * cell + cell - 18), f"seed {seed}: {runs[seed]['modes']} modes", fill="black")
+    sheet.save(path)
+    return path
+
+
+def markdown_table(results, remedies, reference, steps):
+    """Modes (mean, per seed), reverse KL (median, per seed), the lowest class share of any channel,
+    modes at each evaluation (mean over seeds) and the median training seconds per run."""
+    import numpy as np
+
+    checkpoints = [point["steps"] for point in results[0]["curve"]] if results else []
+    lines = [
+        "| remedy | modes (of 1,000) | reverse KL | lowest class share | modes at "
+        + ", ".join(f"{s:,}" for s in checkpoints) + " steps | s / run (median) |",
+        "|---|---:|---:|---:|---|---:|",
+    ]
+    for remedy in remedies:
+        runs = sorted((r for r in results if r["remedy"] == remedy), key=lambda r: r["seed"])
+        if not runs:
+            continue
+        modes = [r["modes"] for r in runs]
+        kls = [r["reverse_kl"] for r in runs]
+        known = [v for v in kls if v is not None]
+        kl_cell = (f"{np.median(known):.2f}" if known else "-") + " (" + ", ".join("-" if v is None else f"{v:.2f}" for v in kls) + ")"
+        share = min(r["lowest_class_share"] for r in runs)
+        curve = ", ".join(f"{np.mean([r['curve'][i]['modes'] for r in runs]):.0f}" for i in range(len(checkpoints)))
+        seconds = np.median([r["train_seconds"] for r in runs])
+        lines.append(f"| {REMEDIES[remedy][0]} | {np.mean(modes):.1f} ({', '.join(map(str, modes))}) | {kl_cell} | "
+                     f"{100 * share:.1f} % | {curve} | {seconds:.0f} |")
+    if reference:
+        lines.append(f"| *real data* (26,000 stacked test images) | {reference['modes']} | {reference['reverse_kl']:.2f} | "
+                     f"{100 * reference['lowest_class_share']:.1f} % | | |")
+    for name, (modes, kl) in PUBLISHED.items():
+        lines.append(f"| *published:* {name} | {modes} | {kl} | | | |")
+    return "\n".join(lines)
+
+
+def table_from_json(path):
+    with open(path) as f:
+        saved = json.load(f)
+    remedies = list(dict.fromkeys(r["remedy"] for r in saved["runs"]))
+    return markdown_table(saved["runs"], remedies, saved.get("real_data"), saved["steps"])
+
+
+def main(argv):
+    del argv
+    if FLAGS.from_json:
+        print(table_from_json(FLAGS.from_json))
+        return
+    remedies = [name.strip() for name in FLAGS.remedies]
+    unknown = [r for r in remedies if r not in REMEDIES or "dcgan" not in REMEDIES[r][3]]
+    if unknown:
+        raise app.UsageError(f"Unknown remedies {unknown}; choose from {sorted(r for r in REMEDIES if 'dcgan' in REMEDIES[r][3])}.")
+    if FLAGS.steps % FLAGS.eval_every:
+        raise app.UsageError(f"--eval_every ({FLAGS.eval_every}) must divide --steps ({FLAGS.steps}).")
+    seeds = [int(s) for s in FLAGS.seeds]
+    jobs = [(remedy, FLAGS.steps, seed) for seed in seeds for remedy in remedies]
+    common = dict(eval_every=FLAGS.eval_every, num_samples=FLAGS.num_samples, source=FLAGS.source,
+                  images_dir=FLAGS.images_dir)
+    print(f"{len(jobs)} runs ({len(remedies)} remedies x {len(seeds)} seeds), {FLAGS.jobs} at a time.", flush=True)
+    start = time.perf_counter()
+    results = []
+    with concurrent.futures.ProcessPoolExecutor(FLAGS.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=set_threads, initargs=(FLAGS.threads,)) as pool:
+        reference = pool.submit(real_data_row, FLAGS.num_samples, FLAGS.source)
+        futures = [pool.submit(run_one, *job, **common) for job in jobs]
+        for future in concurrent.futures.as_completed(futures):
+            result = future.result()
+            results.append(result)
+            curve = " -> ".join(str(point["modes"]) for point in result["curve"])
+            print(f"[{len(results)}/{len(jobs)}] {result['remedy']:20s} seed {result['seed']}: modes {curve}; "
+                  f"{result['train_seconds']:.0f} s", flush=True)
+        reference = reference.result()
+    total = time.perf_counter() - start
+    print(f"\n{FLAGS.steps:,} generator steps per run; seeds {seeds}; {FLAGS.num_samples:,} samples counted; "
+          f"total wall time {total / 60:.1f} min.\n")
+    print(markdown_table(results, remedies, reference, FLAGS.steps))
+    if FLAGS.images_dir:
+        print("Samples:", contact_sheet(results, remedies, seeds, os.path.join(FLAGS.images_dir, "stacked_modes.png")))
+    with open(FLAGS.json_out, "w") as f:
+        json.dump(dict(recipe=RECIPE, steps=FLAGS.steps, seeds=seeds, num_samples=FLAGS.num_samples, source=FLAGS.source,
+                       remedies={r: REMEDIES[r][:3] for r in remedies}, published=PUBLISHED, real_data=reference,
+                       total_seconds=total, runs=results), f, indent=1)
+    print(f"\nWrote {FLAGS.json_out}")
+
+
+if __name__ == "__main__":
+    app.run(main)
