@@ -42,6 +42,8 @@ from remedy_options import REMEDIES  # noqa: E402
 FLAGS = flags.FLAGS
 flags.DEFINE_list("remedies", ["none", "pacgan2", "r1"], "Remedies (keys of bench/remedy_options.py REMEDIES).")
 flags.DEFINE_integer("steps", 10_000, "Generator steps per run.")
+flags.DEFINE_integer("critic_filters", 32, "Filters of D's first layer (G's last hidden layer has 32): 8 makes D a quarter "
+                     "of G's width, PacGAN Table 3's weak-discriminator setting, where the plain GAN collapses.")
 flags.DEFINE_integer("eval_every", 2_000, "Count modes every this many steps (the curve); a divisor of --steps.")
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds (weights, noise and the training triples).")
 flags.DEFINE_integer("num_samples", 26_000, "Samples whose modes are counted (the papers use 26,000).")
@@ -92,7 +94,7 @@ def real_data_row(num_samples, source):
     images, _ = sources.fashion_mnist_arrays("test", source)
     indices = stacked.stacked_indices(len(images), num_samples, 3, seed=0)
     stacked_images = np.transpose(images[..., 0][indices], (0, 2, 3, 1)).astype(np.float32) / 127.5 - 1.0
-    return _count(load_classifier("fashion_mnist"), stacked_images)
+    return dict(_count(load_classifier("fashion_mnist"), stacked_images), num_samples=num_samples)
 
 
 def set_threads(threads):
@@ -104,7 +106,7 @@ def set_threads(threads):
         tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
-def run_one(remedy, steps, seed, eval_every, num_samples, source, images_dir=None):
+def run_one(remedy, steps, seed, eval_every, num_samples, source, critic_filters=RECIPE["base_filters"], images_dir=None):
     """Trains the DCGAN recipe with ``remedy`` on stacked Fashion-MNIST; returns a JSON-ready dict."""
     import keras
     import numpy as np
@@ -120,7 +122,7 @@ def run_one(remedy, steps, seed, eval_every, num_samples, source, images_dir=Non
     latent_dim, filters = RECIPE["latent_dim"], RECIPE["base_filters"]
     pack = model_options.get("pack", 1)  # PacGAN's D sees `pack` images on the channel axis.
     generator = dcgan_generator(latent_dim, (28, 28, 3), filters)
-    critic = dcgan_discriminator((28, 28, 3 * pack), filters, **critic_options)
+    critic = dcgan_discriminator((28, 28, 3 * pack), critic_filters, **critic_options)
     model = kgan.GAN(generator, critic, latent_dim, seed=seed, **model_options)
 
     def adam():
@@ -138,9 +140,10 @@ def run_one(remedy, steps, seed, eval_every, num_samples, source, images_dir=Non
         diverged = not np.all(np.isfinite(samples))
         counted = dict(modes=0, reverse_kl=None, lowest_class_share=0.0, diverged=True) if diverged else _count(classifier, samples)
         curve.append(dict(steps=done, **counted))
-    result = dict(curve[-1], remedy=remedy, seed=seed, train_seconds=train_seconds, curve=curve)
+    result = dict(curve[-1], remedy=remedy, seed=seed, critic_filters=critic_filters, train_seconds=train_seconds, curve=curve)
     if images_dir:
-        result["samples"] = save_image_grid(samples[:100], os.path.join(images_dir, f"{remedy}-seed{seed}.png"), rows=10)
+        name = f"{remedy}-d{critic_filters}-seed{seed}.png"
+        result["samples"] = save_image_grid(samples[:100], os.path.join(images_dir, name), rows=10)
     return result
 
 
@@ -189,7 +192,7 @@ def markdown_table(results, remedies, reference, steps):
         lines.append(f"| {REMEDIES[remedy][0]} | {np.mean(modes):.1f} ({', '.join(map(str, modes))}) | {kl_cell} | "
                      f"{100 * share:.1f} % | {curve} | {seconds:.0f} |")
     if reference:
-        lines.append(f"| *real data* (26,000 stacked test images) | {reference['modes']} | {reference['reverse_kl']:.2f} | "
+        lines.append(f"| *real data* ({reference['num_samples']:,} stacked test images) | {reference['modes']} | {reference['reverse_kl']:.2f} | "
                      f"{100 * reference['lowest_class_share']:.1f} % | | |")
     for name, (modes, kl) in PUBLISHED.items():
         lines.append(f"| *published:* {name} | {modes} | {kl} | | | |")
@@ -217,7 +220,7 @@ def main(argv):
     seeds = [int(s) for s in FLAGS.seeds]
     jobs = [(remedy, FLAGS.steps, seed) for seed in seeds for remedy in remedies]
     common = dict(eval_every=FLAGS.eval_every, num_samples=FLAGS.num_samples, source=FLAGS.source,
-                  images_dir=FLAGS.images_dir)
+                  critic_filters=FLAGS.critic_filters, images_dir=FLAGS.images_dir)
     print(f"{len(jobs)} runs ({len(remedies)} remedies x {len(seeds)} seeds), {FLAGS.jobs} at a time.", flush=True)
     start = time.perf_counter()
     results = []
@@ -233,13 +236,14 @@ def main(argv):
                   f"{result['train_seconds']:.0f} s", flush=True)
         reference = reference.result()
     total = time.perf_counter() - start
-    print(f"\n{FLAGS.steps:,} generator steps per run; seeds {seeds}; {FLAGS.num_samples:,} samples counted; "
+    print(f"\n{FLAGS.steps:,} generator steps per run; D's first layer {FLAGS.critic_filters} filters; seeds {seeds}; "
+          f"{FLAGS.num_samples:,} samples counted; "
           f"total wall time {total / 60:.1f} min.\n")
     print(markdown_table(results, remedies, reference, FLAGS.steps))
     if FLAGS.images_dir:
-        print("Samples:", contact_sheet(results, remedies, seeds, os.path.join(FLAGS.images_dir, "stacked_modes.png")))
+        print("Samples:", contact_sheet(results, remedies, seeds, os.path.join(FLAGS.images_dir, f"stacked_modes_d{FLAGS.critic_filters}.png")))
     with open(FLAGS.json_out, "w") as f:
-        json.dump(dict(recipe=RECIPE, steps=FLAGS.steps, seeds=seeds, num_samples=FLAGS.num_samples, source=FLAGS.source,
+        json.dump(dict(recipe=dict(RECIPE, critic_filters=FLAGS.critic_filters), steps=FLAGS.steps, seeds=seeds, num_samples=FLAGS.num_samples, source=FLAGS.source,
                        remedies={r: REMEDIES[r][:3] for r in remedies}, published=PUBLISHED, real_data=reference,
                        total_seconds=total, runs=results), f, indent=1)
     print(f"\nWrote {FLAGS.json_out}")
