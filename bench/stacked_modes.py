@@ -52,7 +52,8 @@ flags.DEFINE_integer("jobs", 2, "Runs trained in parallel, one process each.")
 flags.DEFINE_integer("threads", 1, "TensorFlow intra- and inter-op threads per run (0: TF default).")
 flags.DEFINE_string("images_dir", "stacked_modes_samples", "A 10x10 sample grid of every run, and one labelled sheet.")
 flags.DEFINE_string("json_out", "stacked_modes_bench.json", "Where to write every run's results.")
-flags.DEFINE_string("from_json", None, "Print the table of an earlier run's --json_out instead of training.")
+flags.DEFINE_string("from_json", None, "Print the table of an earlier run's --json_out instead of training (and draw "
+                    "its contact sheet into --images_dir, named after the JSON, if its sample grids are there).")
 
 #: The recipe: kgan's DCGAN demo.
 RECIPE = dict(base_filters=32, latent_dim=64, batch_size=64, learning_rate=2e-4, beta_1=0.5)
@@ -148,22 +149,27 @@ def run_one(remedy, steps, seed, eval_every, num_samples, source, critic_filters
 
 
 def contact_sheet(results, remedies, seeds, path):
-    """One PNG: a row per remedy, a column per seed (each a 10x10 sample grid), labelled; returns ``path``."""
+    """One PNG: a row per remedy, a column per seed (each run's 10x10 sample grid at full size), labelled.
+
+    Stored with a 256-colour palette (the sheet is for looking at, and a tenth of the size). Returns ``path``.
+    """
     from PIL import Image, ImageDraw
 
-    grids = {(r["remedy"], r["seed"]): r.get("samples") for r in results}
-    cell, label_width = 300, 220
-    sheet = Image.new("RGB", (label_width + cell * len(seeds), cell * len(remedies)), "white")
+    runs = {(r["remedy"], r["seed"]): r for r in results}
+    grid_side = 10 * 28 + 11 * 2  # kgan.rendering.image_grid of 10 x 10 28-pixel images, 2-pixel borders.
+    cell, caption, label_width = grid_side + 8, 14, 170
+    sheet = Image.new("RGB", (label_width + cell * len(seeds), (cell + caption) * len(remedies)), "white")
     draw = ImageDraw.Draw(sheet)
     for row, remedy in enumerate(remedies):
-        runs = {r["seed"]: r for r in results if r["remedy"] == remedy}
-        draw.text((8, row * cell + cell // 2 - 12), REMEDIES[remedy][0], fill="black")
+        top = row * (cell + caption)
+        draw.text((8, top + cell // 2), REMEDIES[remedy][0], fill="black")
         for column, seed in enumerate(seeds):
-            grid = grids.get((remedy, seed))
-            if grid and os.path.exists(grid):
-                sheet.paste(Image.open(grid).convert("RGB").resize((cell - 20, cell - 20)), (label_width + column * cell, row * cell))
-                draw.text((label_width + column * cell, row * cell + cell - 18), f"seed {seed}: {runs[seed]['modes']} modes", fill="black")
-    sheet.save(path)
+            run = runs.get((remedy, seed))
+            if run and run.get("samples") and os.path.exists(run["samples"]):
+                left = label_width + column * cell
+                sheet.paste(Image.open(run["samples"]).convert("RGB"), (left, top))
+                draw.text((left, top + grid_side + 2), f"seed {seed}: {run['modes']} modes", fill="black")
+    sheet.quantize(256).save(path)
     return path
 
 
@@ -199,17 +205,21 @@ def markdown_table(results, remedies, reference, steps):
     return "\n".join(lines)
 
 
-def table_from_json(path):
+def table_from_json(path, sheet_path=None):
+    """The table of a saved run; with ``sheet_path``, also its contact sheet (when the runs' sample grids exist)."""
     with open(path) as f:
         saved = json.load(f)
     remedies = list(dict.fromkeys(r["remedy"] for r in saved["runs"]))
+    if sheet_path:
+        print("Samples:", contact_sheet(saved["runs"], remedies, saved["seeds"], sheet_path))
     return markdown_table(saved["runs"], remedies, saved.get("real_data"), saved["steps"])
 
 
 def main(argv):
     del argv
     if FLAGS.from_json:
-        print(table_from_json(FLAGS.from_json))
+        sheet = FLAGS.images_dir and os.path.join(FLAGS.images_dir, os.path.splitext(os.path.basename(FLAGS.from_json))[0] + ".png")
+        print(table_from_json(FLAGS.from_json, sheet))
         return
     remedies = [name.strip() for name in FLAGS.remedies]
     unknown = [r for r in remedies if r not in REMEDIES or "dcgan" not in REMEDIES[r][3]]
