@@ -7,19 +7,24 @@ training images as R, G, B; after training, 26,000 samples, each channel
 labelled by kgan's Fashion-MNIST classifier (`kgan.metrics.load_classifier`,
 91 % test accuracy); a mode is a class triple with at least one sample; the
 reverse KL is that of the mode histogram to uniform over all 1,000
-(`kgan.metrics.stacked_mode_coverage`). Real data has its own floor: the
-classifier's errors make 26,000 real stacked test images miss nothing but
-spread unevenly (the "real data" row).
+(`kgan.metrics.stacked_mode_coverage`). The "real data" row is what the
+measure gives data itself, the classifier's errors included: 26,000 stacked
+*test* images.
 
 The recipe is the DCGAN of kgan's demo (`train/gan.py --preset=demo`):
 base_filters 32, latent 64, batch 64, Adam(2e-4, beta_1 0.5), non-saturating
-loss; each remedy changes one thing (`bench/remedy_options.py`). Modes are also
-counted every ``--eval_every`` steps, so each run has a curve.
+loss; each remedy changes one thing (`bench/remedy_options.py`).
+``--critic_filters`` sets D's width apart from G's: 8 filters, a quarter of
+G's width, is PacGAN Table 3's weak-discriminator setting ("D is 1/4 size of
+G"), where the plain GAN drops modes.
+Modes are also counted every ``--eval_every`` steps, so each run has a curve.
 
-Example (the README's table; see there for the wall time)::
+The README's two tables (wall times there)::
 
-    TF_CPP_MIN_LOG_LEVEL=3 python bench/stacked_modes.py --remedies=none,pacgan2,r1 --steps=10000 \
-        --seeds=0,1,2 --jobs=2 --json_out=docs/results/stacked_modes_10k.json
+    python bench/stacked_modes.py --critic_filters=8 --remedies=none,pacgan2,pacgan4,minibatch_stddev \
+        --steps=6000 --eval_every=1000 --seeds=0,1,2 --jobs=2 --json_out=docs/results/stacked_modes_d8_6k.json
+    python bench/stacked_modes.py --critic_filters=32 --remedies=none,pacgan2 --steps=10000 --eval_every=2000 \
+        --seeds=0,1,2 --jobs=2 --json_out=docs/results/stacked_modes_d32_10k.json
 """
 
 from __future__ import annotations
@@ -71,7 +76,11 @@ PUBLISHED = {
     "DCGAN, PacGAN's implementation (Table 2)": (78.9, 4.50),
     "PacDCGAN2 (PacGAN Table 2)": (1000.0, 0.06),
     "PacDCGAN4 (PacGAN Table 2)": (1000.0, 0.07),
-    "DCGAN, D 1/2 of G (PacGAN Table 3)": (487.7, 2.24),
+    "DCGAN, D 1/4 of G, PacGAN's implementation (Table 3)": (78.5, 5.21),
+    "Unrolled GAN 10 steps, D 1/4 of G (PacGAN Table 3)": (327.2, 4.66),
+    "PacDCGAN2, D 1/4 of G (PacGAN Table 3)": (484.5, 2.61),
+    "PacDCGAN4, D 1/4 of G (PacGAN Table 3)": (667.4, 1.81),
+    "DCGAN, D 1/2 of G, PacGAN's implementation (Table 3)": (487.7, 2.24),
     "Unrolled GAN 10 steps, D 1/2 of G (PacGAN Table 3)": (817.4, 1.43),
     "PacDCGAN2, D 1/2 of G (PacGAN Table 3)": (840.7, 1.00),
 }
@@ -148,27 +157,27 @@ def run_one(remedy, steps, seed, eval_every, num_samples, source, critic_filters
     return result
 
 
-def contact_sheet(results, remedies, seeds, path):
-    """One PNG: a row per remedy, a column per seed (each run's 10x10 sample grid at full size), labelled.
+def contact_sheet(results, remedies, seeds, path, tiles=6):
+    """One PNG: a row per remedy, a column per seed (the first ``tiles x tiles`` samples of each run), labelled.
 
-    Stored with a 256-colour palette (the sheet is for looking at, and a tenth of the size). Returns ``path``.
+    Stored with a 256-colour palette: the sheet is for looking at, and a fraction of the size. Returns ``path``.
     """
     from PIL import Image, ImageDraw
 
     runs = {(r["remedy"], r["seed"]): r for r in results}
-    grid_side = 10 * 28 + 11 * 2  # kgan.rendering.image_grid of 10 x 10 28-pixel images, 2-pixel borders.
-    cell, caption, label_width = grid_side + 8, 14, 170
-    sheet = Image.new("RGB", (label_width + cell * len(seeds), (cell + caption) * len(remedies)), "white")
+    side = 2 + tiles * (28 + 2)  # The top-left corner of kgan.rendering.image_grid's 28-pixel tiles, 2-pixel borders.
+    cell, caption, label_width = side + 8, 14, 150
+    sheet = Image.new("RGB", (label_width + cell * len(seeds), (side + caption) * len(remedies)), "white")
     draw = ImageDraw.Draw(sheet)
     for row, remedy in enumerate(remedies):
-        top = row * (cell + caption)
-        draw.text((8, top + cell // 2), REMEDIES[remedy][0], fill="black")
+        top = row * (side + caption)
+        draw.text((8, top + side // 2), REMEDIES[remedy][0], fill="black")
         for column, seed in enumerate(seeds):
             run = runs.get((remedy, seed))
             if run and run.get("samples") and os.path.exists(run["samples"]):
                 left = label_width + column * cell
-                sheet.paste(Image.open(run["samples"]).convert("RGB"), (left, top))
-                draw.text((left, top + grid_side + 2), f"seed {seed}: {run['modes']} modes", fill="black")
+                sheet.paste(Image.open(run["samples"]).convert("RGB").crop((0, 0, side, side)), (left, top))
+                draw.text((left, top + side), f"seed {seed}: {run['modes']} modes", fill="black")
     sheet.quantize(256).save(path)
     return path
 
