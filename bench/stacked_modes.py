@@ -96,15 +96,12 @@ def _count(classifier, images):
 
 def real_data_row(num_samples, source):
     """The reference: ``num_samples`` stacked triples of the source's *test* images, counted the same way."""
-    import numpy as np
-
-    from kgan.data import sources, stacked
+    from kgan.data import sources, stacked_dataset
     from kgan.metrics import load_classifier
 
     images, _ = sources.fashion_mnist_arrays("test", source)
-    indices = stacked.stacked_indices(len(images), num_samples, 3, seed=0)
-    stacked_images = np.transpose(images[..., 0][indices], (0, 2, 3, 1)).astype(np.float32) / 127.5 - 1.0
-    return dict(_count(load_classifier("fashion_mnist"), stacked_images), num_samples=num_samples)
+    real = next(iter(stacked_dataset(images, batch_size=num_samples, num_examples=num_samples, seed=0))).numpy()
+    return dict(_count(load_classifier("fashion_mnist"), real), num_samples=num_samples)
 
 
 def set_threads(threads):

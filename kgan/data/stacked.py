@@ -29,15 +29,18 @@ def stacked_indices(num_images: int, num_examples: int = DEFAULT_NUM_EXAMPLES, c
     return np.random.default_rng(seed).integers(0, num_images, (num_examples, channels))
 
 
-def stacked_labels(labels, indices, num_classes: int = 10) -> np.ndarray:
-    """int64 ``[N]``: the mode of each stacked example, its channels' classes as base-``num_classes`` digits.
+def mode_of_classes(classes, num_classes: int = 10) -> np.ndarray:
+    """int64 ``[N]``: the mode of class tuples ``[N, C]``, the classes as base-``num_classes`` digits.
 
     Channel 0 is the most significant digit: classes (3, 0, 7) of 10 are mode 307.
     """
-    labels = np.asarray(labels)
-    classes = labels[np.asarray(indices)]  # [N, C]
-    weights = num_classes ** np.arange(classes.shape[1] - 1, -1, -1)
-    return (classes * weights).sum(axis=1).astype(np.int64)
+    classes = np.asarray(classes, np.int64)
+    return (classes * num_classes ** np.arange(classes.shape[1] - 1, -1, -1)).sum(axis=1)
+
+
+def stacked_labels(labels, indices, num_classes: int = 10) -> np.ndarray:
+    """int64 ``[N]``: the mode (`mode_of_classes`) of each stacked example of source ``indices [N, C]``."""
+    return mode_of_classes(np.asarray(labels)[np.asarray(indices)], num_classes)
 
 
 def _grayscale(images) -> np.ndarray:
@@ -67,8 +70,8 @@ def stacked_dataset(
       images: uint8 grayscale sources ``[N, H, W]`` or ``[N, H, W, 1]``.
       labels: int ``[N]`` classes in ``[0, num_classes)``; with them, batches
         are ``(images, modes int64 [batch_size])`` (`stacked_labels`).
-      batch_size: examples per batch (the last partial batch of a pass is kept
-        whole by repeating before batching).
+      batch_size: examples per batch (batches run across passes over the
+        fixed set, so none is partial).
       num_examples: size of the fixed set of triples (`stacked_indices`).
       channels: images stacked per example (3 for stacked MNIST).
       seed: draws the triples and shuffles them.

@@ -36,6 +36,7 @@ import tensorflow as tf
 from keras import layers
 
 from kgan import atomic_files, build_lock
+from kgan.metrics.mode_coverage import histogram_kl
 
 # Bump when build_classifier or RECIPE changes: cached weights of another
 # version are then retrained rather than silently reused.
@@ -315,8 +316,5 @@ def class_balance(classifier: keras.Model, images, min_share: float = 0.1, batch
     p = _class_probabilities(classifier, images, batch_size)
     num_classes = p.shape[1]
     counts = np.bincount(np.argmax(p, axis=1), minlength=num_classes)
-    histogram = counts / counts.sum()
     covered = int(np.sum(counts >= min_share * len(p) / num_classes))
-    nonzero = histogram > 0
-    kl = float(np.sum(histogram[nonzero] * np.log(histogram[nonzero] * num_classes)))
-    return ClassBalance(histogram, covered, kl, _score(p))
+    return ClassBalance(counts / counts.sum(), covered, histogram_kl(counts), _score(p))

@@ -54,13 +54,23 @@ class ModeCoverage:
         share, ``log K`` when all samples sit on one mode of K equal ones. None
         when no sample is of high quality (no histogram to compare).
         """
-        total = int(np.sum(self.counts))
-        if total == 0:
+        if int(np.sum(self.counts)) == 0:
             return None
-        shares = np.asarray(self.counts, dtype=np.float64) / total
-        truth = np.full(self.num_modes, 1.0 / self.num_modes) if self.weights is None else np.asarray(self.weights, np.float64)
-        present = shares > 0
-        return float(np.sum(shares[present] * np.log(shares[present] / truth[present])))
+        return histogram_kl(self.counts, self.weights)
+
+
+def histogram_kl(counts, probabilities=None) -> float:
+    """``KL(q || p) = sum_k q_k log(q_k / p_k)`` in nats, q the normalised ``counts [K]`` (not all zero).
+
+    ``probabilities``: p ``[K]`` (None: uniform). 0 when q = p; ``log K`` when all
+    counts sit on one of K equally likely bins. The reverse KL of a mode
+    histogram (PacGAN's KL column), and of a class histogram (`class_balance`).
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    shares = counts / counts.sum()
+    truth = np.full(len(counts), 1.0 / len(counts)) if probabilities is None else np.asarray(probabilities, np.float64)
+    present = shares > 0
+    return float(np.sum(shares[present] * np.log(shares[present] / truth[present])))
 
 
 def mode_coverage(samples, centers, std: float, num_sigmas: float = 3.0, min_share: float = 0.2, weights=None) -> ModeCoverage:

@@ -15,6 +15,10 @@ import dataclasses
 import keras
 import numpy as np
 
+from kgan.data.stacked import mode_of_classes
+from kgan.metrics.classifier import predict_classes
+from kgan.metrics.mode_coverage import histogram_kl
+
 #: The papers' sample count.
 DEFAULT_NUM_SAMPLES = 26_000
 
@@ -30,7 +34,7 @@ class StackedModes:
       reverse_kl: ``KL(histogram || uniform)`` in nats: 0 for samples spread
         evenly over every mode, ``log(num_modes)`` for one mode.
       counts: int64 ``[num_modes]`` samples per mode (mode = the classes as
-        base-K digits, channel 0 first; see `kgan.data.stacked.stacked_labels`).
+        base-K digits, channel 0 first; `kgan.data.stacked.mode_of_classes`).
       channel_shares: float ``[C, K]``: each channel's class histogram (rows
         sum to 1); a class a generator rarely draws drags down every mode
         containing it.
@@ -62,17 +66,9 @@ def stacked_mode_coverage(classifier: keras.Model, images, batch_size: int = 500
     if not np.all(np.isfinite(images)):
         raise ValueError("images hold NaN or infinite values; a diverged generator has no modes to count.")
     channels = images.shape[-1]
-    classes = []
-    for channel in range(channels):
-        logits = classifier.predict(images[..., channel : channel + 1], batch_size=batch_size, verbose=0)
-        classes.append(np.argmax(logits, axis=-1))
-    num_classes = logits.shape[-1]
-    classes = np.stack(classes, axis=1)  # [N, C]
+    num_classes = int(classifier.output_shape[-1])
+    classes = np.stack([predict_classes(classifier, images[..., c : c + 1], batch_size) for c in range(channels)], axis=1)
     num_modes = num_classes**channels
-    modes = (classes * num_classes ** np.arange(channels - 1, -1, -1)).sum(axis=1)
-    counts = np.bincount(modes, minlength=num_modes).astype(np.int64)
-    histogram = counts / counts.sum()
-    nonzero = histogram > 0
-    reverse_kl = float(np.sum(histogram[nonzero] * np.log(histogram[nonzero] * num_modes)))
+    counts = np.bincount(mode_of_classes(classes, num_classes), minlength=num_modes).astype(np.int64)
     shares = np.stack([np.bincount(classes[:, c], minlength=num_classes) / len(classes) for c in range(channels)])
-    return StackedModes(int(nonzero.sum()), int(num_modes), reverse_kl, counts, shares)
+    return StackedModes(int(np.count_nonzero(counts)), int(num_modes), histogram_kl(counts), counts, shares)
