@@ -26,6 +26,10 @@ normalisation are image-only and are not in this table.
 
 Every run's 2,500 samples are also drawn (``--plots_dir``), with one labelled
 contact sheet per mixture (a row per combination, a column per seed).
+Runs go row by row, and ``--json_out`` is rewritten after each one: an
+interrupted bench keeps its finished runs, and ``--resume`` trains only the
+runs the file lacks (runs are deterministic per seed, so a resumed table equals
+an uninterrupted one).
 
 Example (about 17 minutes on two CPU cores; minibatch discrimination compares every pair
 of a 256-example batch and takes 200-500 s per run, so the README's run leaves it out)::
@@ -60,6 +64,8 @@ flags.DEFINE_list("losses", ["gan", "wgangp"], "Recipes of bench/mixtures.py to 
 flags.DEFINE_list("remedies", None, "Subset of REMEDIES (default: all).")
 flags.DEFINE_string("plots_dir", "mode_collapse_plots", "Scatter plot of every run, and one labelled sheet per mixture.")
 flags.DEFINE_string("from_json", None, "Print the table of an earlier run's --json_out instead of training.")
+flags.DEFINE_bool("resume", False, "Keep the runs already in --json_out (same steps) and train only the missing ones. "
+                  "The JSON is rewritten after every run, so an interrupted bench loses only the runs in progress.")
 for _name, _default in (("steps", ["2000"]), ("seeds", ["0", "1"]), ("epochs", 4), ("jobs", 2),
                         ("json_out", "mode_collapse_bench.json")):
     FLAGS.set_default(_name, _default)
@@ -192,25 +198,41 @@ def main(argv):
     if any(value % FLAGS.epochs for value in steps.values()):
         raise app.UsageError(f"--steps ({FLAGS.steps}) must be multiples of --epochs ({FLAGS.epochs}).")
     seeds = [int(s) for s in FLAGS.seeds]
-    jobs = [(loss, remedy, mixture, steps[mixture], seed) for mixture in mixture_names for seed in seeds for loss, remedy in pairs]
+    # Row by row (each remedy on every mixture and seed), so an interrupted bench leaves whole rows.
+    jobs = [(loss, remedy, mixture, steps[mixture], seed) for loss, remedy in pairs for mixture in mixture_names for seed in seeds]
+    results, earlier_seconds = _earlier_runs(FLAGS.json_out, steps) if FLAGS.resume else ([], 0.0)
+    done = {_run_key(r) for r in results}
+    jobs = [job for job in jobs if (job[0], job[1], job[2], job[4]) not in done]
     common = dict(epochs=FLAGS.epochs, num_samples=FLAGS.num_samples, threads=FLAGS.threads, plots_dir=FLAGS.plots_dir)
-    print(f"{len(jobs)} runs ({len(pairs)} combinations x {len(mixture_names)} mixtures x {len(seeds)} seeds), "
-          f"{FLAGS.jobs} at a time.", flush=True)
+    print(f"{len(jobs)} runs ({len(pairs)} combinations x {len(mixture_names)} mixtures x {len(seeds)} seeds"
+          f"{f', {len(done)} kept from {FLAGS.json_out}' if done else ''}), {FLAGS.jobs} at a time.", flush=True)
+    protocol = mixtures.PROTOCOL.format(n=FLAGS.num_samples)
     start = time.perf_counter()
-    results = []
+
+    def save(complete):
+        from kgan import atomic_files  # Crash-safe: a reader sees the previous file or this one.
+
+        payload = dict(protocol=protocol, steps=steps, seeds=seeds, remedies={r: REMEDIES[r][:3] for r in remedies},
+                       published=PUBLISHED, total_seconds=earlier_seconds + time.perf_counter() - start,
+                       complete=complete, runs=results)
+        atomic_files.write_text(FLAGS.json_out, json.dumps(payload, indent=1))
+
+    finished = 0
     with concurrent.futures.ProcessPoolExecutor(FLAGS.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(run_combination, *job, **common) for job in jobs]
         for future in concurrent.futures.as_completed(futures):
             result = future.result()
             results.append(result)
+            finished += 1
+            save(complete=False)
             print(
-                f"[{len(results)}/{len(jobs)}] {result['mixture']:6s} {result['model']:6s} {result['remedy']:24s} seed {result['seed']}: "
+                f"[{finished}/{len(jobs)}] {result['mixture']:6s} {result['model']:6s} {result['remedy']:24s} seed {result['seed']}: "
                 f"{result['modes_covered']}/{result['num_modes']} modes, {100 * result['high_quality_fraction']:.1f} % HQ, "
                 f"{result['train_seconds']:.0f} s",
                 flush=True,
             )
-    total = time.perf_counter() - start
-    protocol = mixtures.PROTOCOL.format(n=FLAGS.num_samples)
+    save(complete=True)
+    total = earlier_seconds + time.perf_counter() - start
     print()
     print(protocol)
     print(f"Generator steps per run: {steps}; seeds {seeds}; modes: mean over seeds (per seed); "
@@ -220,10 +242,23 @@ def main(argv):
     if FLAGS.plots_dir:
         for mixture in mixture_names:
             print("Samples:", contact_sheet(results, pairs, mixture, seeds, os.path.join(FLAGS.plots_dir, f"{mixture}.png")))
-    with open(FLAGS.json_out, "w") as f:
-        json.dump(dict(protocol=protocol, steps=steps, seeds=seeds, remedies={r: REMEDIES[r][:3] for r in remedies},
-                       published=PUBLISHED, total_seconds=total, runs=results), f, indent=1)
     print(f"\nWrote {FLAGS.json_out}")
+
+
+def _run_key(run):
+    return run["model"], run["remedy"], run["mixture"], run["seed"]
+
+
+def _earlier_runs(path, steps):
+    """``(runs, seconds)`` saved in ``path`` by an earlier run of this bench; none if the file does not exist."""
+    if not os.path.exists(path):
+        return [], 0.0
+    with open(path) as f:
+        saved = json.load(f)
+    if saved["steps"] != steps:
+        raise app.UsageError(f"--resume: {path} was trained with steps {saved['steps']}, not {steps}; "
+                             "pass another --json_out or the same --steps.")
+    return saved["runs"], float(saved.get("total_seconds", 0.0))
 
 
 if __name__ == "__main__":
