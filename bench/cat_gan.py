@@ -66,7 +66,7 @@ def run(preset: str, model_dir: str, dataset: str, seed: int, test_images: int) 
     return seed_tables.train_run("cat_gan", model_dir, [
         f"--preset={preset}", f"--dataset={dataset}", f"--seed={seed}", f"--epochs={FLAGS.epochs}",
         f"--max_train_minutes={FLAGS.max_minutes}", f"--evaluation_samples={test_images}",
-        f"--evaluation_features={FLAGS.features}", *FLAGS.extra_flags,
+        f"--evaluation_features={FLAGS.features}", *seed_tables.rejoin_flag_values(FLAGS.extra_flags),
     ])
 
 

@@ -112,7 +112,7 @@ def main(argv):
             summary = seed_tables.train_run(binary, os.path.join(FLAGS.work_dir, f"{name}_seed{seed}"), [
                 *preset_flags, f"--dataset={dataset}", f"--seed={seed}", f"--epochs={FLAGS.epochs}",
                 f"--max_train_minutes={FLAGS.max_minutes}", f"--evaluation_samples={test_images}",
-                f"--evaluation_features={FLAGS.features}", *FLAGS.extra_flags,
+                f"--evaluation_features={FLAGS.features}", *seed_tables.rejoin_flag_values(FLAGS.extra_flags),
             ])
             rows.append(_row(name, seed, summary))
             runs.append({"run": name, "seed": seed, "dataset": dataset, "summary": summary})

@@ -101,7 +101,7 @@ def main(argv):
     print(note, flush=True)
     os.makedirs(FLAGS.work_dir, exist_ok=True)
     rows, runs = [], []
-    binaries = [("info_gan", "info_gan", FLAGS.extra_flags)] + ([("gan", "gan", ())] if FLAGS.baseline_gan else [])
+    binaries = [("info_gan", "info_gan", seed_tables.rejoin_flag_values(FLAGS.extra_flags))] + ([("gan", "gan", ())] if FLAGS.baseline_gan else [])
     for seed in map(int, FLAGS.seeds):
         for name, binary, extra in binaries:
             summary = run(binary, os.path.join(FLAGS.work_dir, f"{name}_seed{seed}"), dataset, seed, test_images, extra)

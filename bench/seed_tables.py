@@ -1,4 +1,5 @@
-"""What the seed-sweep benches (info_gan.py, cat_gan.py) share: the data they train on and the spread rows."""
+"""What the seed-sweep benches (info_gan.py, cat_gan.py, ...) share: the data they train on, the spread rows,
+and their --extra_flags lists."""
 
 from __future__ import annotations
 
@@ -10,6 +11,22 @@ import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def rejoin_flag_values(items):
+    """``--extra_flags`` items as whole ``--name=value`` flags.
+
+    absl's list flags split on every comma, so a value that holds commas
+    (``--extra_flags=--diff_augment=translation,cutout``) comes back as items
+    without a leading ``--``; each such item rejoins the flag before it.
+    """
+    joined = []
+    for item in items:
+        if joined and not item.startswith("-"):
+            joined[-1] += "," + item
+        else:
+            joined.append(item)
+    return joined
 
 
 def train_run(binary: str, model_dir: str, flags: list) -> dict:

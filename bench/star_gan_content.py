@@ -33,6 +33,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import dataclasses  # noqa: E402
 
 import numpy as np  # noqa: E402
+import seed_tables  # noqa: E402  (bench/, beside this script)
 from absl import app, flags  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -42,7 +43,8 @@ flags.DEFINE_string("picture", None, "Writes a PNG here: per inversion change (r
                     "perfect translations and the model's.")
 flags.DEFINE_bool("supervised", False, "Train the generator alone on the L1 distance to perfect translations "
                   "(paired supervision, no discriminator) instead of the StarGAN game.")
-flags.DEFINE_list("extra_flags", [], "StarGANConfig fields to change, as --name=value (e.g. --identity_weight=0).")
+flags.DEFINE_list("extra_flags", [], "StarGANConfig fields to change, as --name=value (e.g. --identity_weight=0; "
+                  "a value may hold commas: --diff_augment=translation,cutout).")
 
 
 def _config(seed):
@@ -50,7 +52,9 @@ def _config(seed):
 
     config = dataclasses.replace(configs.STAR_GAN_PRESETS["demo"], seed=seed)
     types = {field.name: field.type for field in dataclasses.fields(config)}
-    for flag in FLAGS.extra_flags:
+    for flag in seed_tables.rejoin_flag_values(FLAGS.extra_flags):
+        if "=" not in flag:
+            raise app.UsageError(f"--extra_flags: expected --name=value, got {flag!r}.")
         name, value = flag.lstrip("-").split("=", 1)
         if name not in types:
             raise app.UsageError(f"--extra_flags: StarGANConfig has no field {name!r}.")

@@ -99,7 +99,7 @@ def _run(name, seed):
     budget = [f"--max_train_minutes={FLAGS.max_minutes}"] if FLAGS.max_minutes else []
     epochs = [f"--epochs={FLAGS.epochs}"] if FLAGS.epochs else []
     summary = seed_tables.train_run(binary, os.path.join(FLAGS.work_dir, f"{name}_seed{seed}"),
-                                    [*preset_flags, f"--seed={seed}", *epochs, *budget, *FLAGS.extra_flags])
+                                    [*preset_flags, f"--seed={seed}", *epochs, *budget, *seed_tables.rejoin_flag_values(FLAGS.extra_flags)])
     return name, seed, summary
 
 
