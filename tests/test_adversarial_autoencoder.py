@@ -317,14 +317,14 @@ def _fit_supervised(prior, steps):
 
 
 # Measured on this CPU (the banana's recipe, seeds 0-2 of the data, 500 test points). Gaussian prior, 2,000 steps
-# (~15-23 s of fit on a shared machine): decoding x's z with another class lands in that class's blob 0.81-0.94 of
-# the time (chance 0.25), reconstruction distance 0.08-0.09. The toy does not make z class-free: its codes still sit
+# (~15-23 s of fit on a shared machine, the default thread pool): decoding x's z with another class lands in that
+# class's blob 0.81-0.94 of the time (chance 0.25), reconstruction distance 0.08-0.09; the test trains 3,000 (below). The toy does not make z class-free: its codes still sit
 # in a quadrant per class (the aggregate q(z) can match N(0, I) either way), so the within-blob offset does not carry
 # over (distance to x's offset moved to the other blob: 1.2-1.5). Label-conditioned mixture prior, 1,000 steps (~8 s):
 # the codes of every test point lay on their class's component (1.000, seeds 0-2).
 def test_a_supervised_decoder_draws_the_class_asked_for():
-    # 3,000 steps: on one thread per process (the suite's xdist workers) 2,000 steps gave 0.564 (2026-12-07, where
-    # the default thread pool gave 0.942); 3,000 gave 0.846 on one thread and 0.926 on the default pool.
+    # 3,000 steps: on one thread per process (the suite's xdist workers) 2,000 steps gave 0.564 (2026-12-07, seed 0;
+    # the default thread pool: 0.942); 3,000 gave 0.846 on one thread and 0.926 on the default pool.
     model = _fit_supervised("gaussian", 3000)
     x, labels = blobs(500, 7)
     asked = ((labels + 1 + np.arange(500) % 3) % 4).astype(np.int32)  # Every other class, in turn.
