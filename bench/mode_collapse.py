@@ -201,11 +201,10 @@ def main(argv):
     # Row by row (each remedy on every mixture and seed), so an interrupted bench leaves whole rows.
     jobs = [(loss, remedy, mixture, steps[mixture], seed) for loss, remedy in pairs for mixture in mixture_names for seed in seeds]
     results, earlier_seconds = _earlier_runs(FLAGS.json_out, steps) if FLAGS.resume else ([], 0.0)
-    done = {_run_key(r) for r in results}
-    jobs = [job for job in jobs if (job[0], job[1], job[2], job[4]) not in done]
+    jobs = missing_jobs(jobs, results)
     common = dict(epochs=FLAGS.epochs, num_samples=FLAGS.num_samples, threads=FLAGS.threads, plots_dir=FLAGS.plots_dir)
     print(f"{len(jobs)} runs ({len(pairs)} combinations x {len(mixture_names)} mixtures x {len(seeds)} seeds"
-          f"{f', {len(done)} kept from {FLAGS.json_out}' if done else ''}), {FLAGS.jobs} at a time.", flush=True)
+          f"{f', {len(results)} kept from {FLAGS.json_out}' if results else ''}), {FLAGS.jobs} at a time.", flush=True)
     protocol = mixtures.PROTOCOL.format(n=FLAGS.num_samples)
     start = time.perf_counter()
 
@@ -245,8 +244,10 @@ def main(argv):
     print(f"\nWrote {FLAGS.json_out}")
 
 
-def _run_key(run):
-    return run["model"], run["remedy"], run["mixture"], run["seed"]
+def missing_jobs(jobs, runs):
+    """The ``(loss, remedy, mixture, steps, seed)`` jobs that no saved run answers, in their order."""
+    done = {(run["model"], run["remedy"], run["mixture"], run["seed"]) for run in runs}
+    return [job for job in jobs if (job[0], job[1], job[2], job[4]) not in done]
 
 
 def _earlier_runs(path, steps):

@@ -72,13 +72,9 @@ def test_r1_makes_the_gan_cover_every_mode_of_the_grid_of_25():
     with batch norm and a 2-D latent, D 3x200, Adam(0.5) 1e-3 -> 1e-5), so it is the README table's seed-0 run
     (``bench/mode_collapse.py --losses=gan_pacgan_nets --remedies=none,r1``: 25/25, 93.0 %).
     """
-    import importlib.util
+    from tests.test_case import import_bench
 
-    from tests.test_case import REPO
-
-    spec = importlib.util.spec_from_file_location("mixtures", f"{REPO}/bench/mixtures.py")
-    mixtures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mixtures)
+    mixtures = import_bench("mixtures")
     # threads=0: keep the test process's TF thread pools (they cannot change once TF has started).
     result = mixtures.run_one("gan_pacgan_nets", "grid25", 20000, 0, 4, 2500, 0, model_options={"r1_penalty": 1.0})
     assert result["modes_covered"] >= 24, result
