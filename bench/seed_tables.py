@@ -45,7 +45,18 @@ def train_run(binary: str, model_dir: str, flags: list) -> dict:
     with open(os.path.join(model_dir, "summary.json"), encoding="utf-8") as f:
         summary = json.load(f)
     summary["bench_wall_seconds"] = time.time() - start
-    return summary
+    return _without_run_directory(summary, model_dir)
+
+
+def _without_run_directory(value, model_dir: str):
+    """``value`` with every path under ``model_dir`` written from ``<model_dir>``: saved tables name no scratch paths."""
+    if isinstance(value, dict):
+        return {key: _without_run_directory(item, model_dir) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_run_directory(item, model_dir) for item in value]
+    if isinstance(value, str) and (value == model_dir or value.startswith(model_dir.rstrip("/") + "/")):
+        return "<model_dir>" + value[len(model_dir.rstrip("/")):]
+    return value
 
 
 def training_data(choice: str) -> tuple:

@@ -1,4 +1,4 @@
-"""Resuming an interrupted seed bench: bench/mode_collapse.py keeps saved runs, and --extra_flags values keep their commas."""
+"""The seed benches' saved files: --resume keeps saved runs, --extra_flags values keep their commas, summaries name no machine paths."""
 
 import json
 
@@ -40,3 +40,11 @@ def test_extra_flag_values_split_at_their_commas_are_rejoined():
     assert seed_tables.rejoin_flag_values(items) == ["--diff_augment=translation,cutout", "--identity_weight=2",
                                                      "--tags=a,b,c"]
     assert seed_tables.rejoin_flag_values([]) == []
+
+
+def test_saved_run_summaries_name_paths_from_the_run_directory_not_the_machine():
+    summary = {"checkpoint_dir": "/tmp/runs/a/checkpoints", "grids": ["/tmp/runs/a/s.png", "/tmp/runs/ab/s.png"],
+               "evaluation": {"fid": 3.0, "model_dir": "/tmp/runs/a"}}
+    assert seed_tables._without_run_directory(summary, "/tmp/runs/a") == {
+        "checkpoint_dir": "<model_dir>/checkpoints", "grids": ["<model_dir>/s.png", "/tmp/runs/ab/s.png"],
+        "evaluation": {"fid": 3.0, "model_dir": "<model_dir>"}}
