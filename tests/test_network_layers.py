@@ -6,7 +6,13 @@ import pytest
 
 from kgan.networks import conditional_dcgan_discriminator, conditional_dcgan_generator, dcgan_discriminator, dcgan_generator
 from kgan.networks.dcgan import nearest_supported_sizes
-from kgan.networks.layers import ReflectionPadding2D, TileConditions, instance_normalization, residual_block
+from kgan.networks.layers import (
+    ConditionalInstanceNormalization,
+    ReflectionPadding2D,
+    TileConditions,
+    instance_normalization,
+    residual_block,
+)
 
 
 def test_reflection_padding_mirrors_without_repeating_the_edge():
@@ -40,6 +46,22 @@ def test_instance_normalization_normalizes_each_example_and_channel_alone():
     y = np.asarray(instance_normalization("norm")(x))
     np.testing.assert_allclose(y.mean(axis=(1, 2)), 0.0, atol=1e-4)
     np.testing.assert_allclose(y.std(axis=(1, 2)), 1.0, atol=1e-3)
+
+
+def test_conditional_instance_norm_starts_as_instance_norm_then_scales_and_shifts_by_the_condition():
+    rng = np.random.default_rng(0)
+    x = rng.normal(3.0, 5.0, (2, 8, 8, 3)).astype(np.float32)
+    conditions = np.array([[1, 0], [0, 1]], np.float32)
+    layer = ConditionalInstanceNormalization()
+    plain = np.asarray(instance_normalization("norm")(x))
+    np.testing.assert_allclose(np.asarray(layer([x, conditions])), plain, atol=1e-4)
+    gamma_kernel = np.array([[1.0, 0.0, -0.5], [0.0, 2.0, 0.0]], np.float32)
+    beta_kernel = np.array([[0.0, 3.0, 0.0], [1.0, 0.0, 0.0]], np.float32)
+    layer.set_weights([gamma_kernel, np.full(3, 0.5, np.float32), beta_kernel, np.zeros(3, np.float32)])
+    expected = (1.0 + (conditions @ gamma_kernel + 0.5))[:, None, None, :] * plain + (conditions @ beta_kernel)[:, None, None, :]
+    np.testing.assert_allclose(np.asarray(layer([x, conditions])), expected, atol=1e-4)
+    clone = ConditionalInstanceNormalization.from_config(layer.get_config())
+    assert clone.epsilon == layer.epsilon == 1e-5
 
 
 def test_residual_block_keeps_the_shape_and_adds_the_input():

@@ -32,6 +32,23 @@ def test_conditions_become_an_input_and_change_the_output():
     assert not np.allclose(a, b)
 
 
+def test_instance_norm_erases_tiled_conditions_and_conditional_norm_restores_them():
+    # Tiled conditions add a constant to each channel of the first convolution; with reflection padding
+    # there is no border where they differ, and the first instance norm subtracts them exactly.
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
+    first, second = np.array([[1, 0, 0, 0]] * 2, np.float32), np.array([[0, 0, 0, 1]] * 2, np.float32)
+    plain = resnet_generator((16, 16, 3), condition_dim=4, base_filters=8, num_residual_blocks=1, padding="reflect")
+    np.testing.assert_allclose(np.asarray(plain([x, first])), np.asarray(plain([x, second])), atol=1e-4)
+    conditioned = resnet_generator((16, 16, 3), condition_dim=4, base_filters=8, num_residual_blocks=1,
+                                   padding="reflect", conditional_norm=True)
+    rng = np.random.default_rng(1)
+    conditioned.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) if "kernel" in v.path and "norm" in v.path
+                             else w for v, w in zip(conditioned.weights, conditioned.get_weights())])
+    assert np.abs(np.asarray(conditioned([x, first])) - np.asarray(conditioned([x, second]))).max() > 0.05
+    with pytest.raises(ValueError, match="condition_dim"):
+        resnet_generator((16, 16, 3), base_filters=4, num_residual_blocks=1, conditional_norm=True)
+
+
 def test_output_channels_may_differ_from_input_channels():
     generator = resnet_generator((16, 16, 1), output_channels=3, base_filters=8, num_residual_blocks=1)
     assert generator.output_shape == (None, 16, 16, 3)

@@ -242,6 +242,12 @@ class StarGANConfig(TrainingConfig):
         "image (the paper's: G paints the output's pixels) or affine (G predicts a per-pixel affine colour transform of "
         "its input, starting as the identity: for translations that change colours, not shapes, e.g. the tinted demo).",
     )
+    generator_conditional_norm: bool = _field(
+        False,
+        "Every instance norm of G is scaled and shifted by the target labels (conditional instance norm, Dumoulin et "
+        "al. 2017). The paper tiles the labels as input channels only, which G's first instance norm erases away from "
+        "the image borders.",
+    )
     discriminator_layers: int = _field(6, "Stride-2 discriminator layers (6 for 128 px, 3 for 28 px).")
     conditional_critic: bool = _field(
         False,
@@ -296,6 +302,7 @@ class StarGANConfig(TrainingConfig):
                 image_shape, condition_dim=num_domains, base_filters=self.base_filters,
                 num_residual_blocks=self.num_residual_blocks, num_downsampling=self.generator_downsampling,
                 skip_connections=self.generator_skips, padding="zero", sampling_kernel_size=4, output_head=self.generator_head,
+                conditional_norm=self.generator_conditional_norm,
             ),
             "discriminator": networks.multi_task_patch_discriminator(
                 image_shape, num_logits, self.base_filters, self.discriminator_layers,

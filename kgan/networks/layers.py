@@ -127,6 +127,56 @@ class ConditionProjection(layers.Layer):
         return (*input_shape[0][:-1], 1)
 
 
+@keras.saving.register_keras_serializable(package="kgan")
+class ConditionalInstanceNormalization(layers.Layer):
+    """Instance normalisation whose scale and shift are functions of a condition.
+
+    Inputs ``[features [B, H, W, F], conditions [B, K]]`` -> ``[B, H, W, F]``:
+    each channel of each example normalised over H and W, then
+    ``(1 + gamma(c)) * x_hat + beta(c)`` with ``gamma, beta`` linear in the
+    condition (Dumoulin et al. 2017, "A Learned Representation for Artistic
+    Style": one scale and shift per style; here per multi-hot label vector).
+    Both maps start at zero, so the layer starts as plain instance norm.
+
+    Why a generator needs it: a condition tiled as constant input channels
+    adds a constant to each channel of the first convolution, and the
+    instance norm right after subtracts each channel's mean -- the condition
+    is erased away from the zero-padded borders. Applied after every
+    normalisation, this layer puts it back where the nonlinearities can use it.
+    """
+
+    def __init__(self, epsilon: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        feature_shape, condition_shape = input_shape
+        shape = (int(condition_shape[-1]), int(feature_shape[-1]))
+        self.gamma_kernel = self.add_weight(name="gamma_kernel", shape=shape, initializer="zeros")
+        self.gamma_bias = self.add_weight(name="gamma_bias", shape=shape[1:], initializer="zeros")
+        self.beta_kernel = self.add_weight(name="beta_kernel", shape=shape, initializer="zeros")
+        self.beta_bias = self.add_weight(name="beta_bias", shape=shape[1:], initializer="zeros")
+
+    def call(self, inputs):
+        features, conditions = inputs
+        dtype = features.dtype
+        # Statistics in float32: under mixed precision a float16 variance of 28x28 activations can overflow.
+        x = ops.cast(features, "float32")
+        mean = ops.mean(x, axis=(1, 2), keepdims=True)
+        variance = ops.var(x, axis=(1, 2), keepdims=True)
+        normalised = (x - mean) * ops.rsqrt(variance + self.epsilon)
+        conditions = ops.cast(conditions, "float32")
+        gamma = ops.matmul(conditions, self.gamma_kernel) + self.gamma_bias
+        beta = ops.matmul(conditions, self.beta_kernel) + self.beta_bias
+        return ops.cast((1.0 + gamma[:, None, None, :]) * normalised + beta[:, None, None, :], dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
 def instance_normalization(name: str) -> layers.Layer:
     """Instance normalisation (Ulyanov et al. 2016) with a learned affine transform.
 
@@ -161,7 +211,14 @@ def padded_conv(
     return stabilizers.spectrally_normalized(conv, spectral_norm)(x)
 
 
-def residual_block(x, filters: int, padding: str, name: str):
+def normalize(x, name: str, conditions=None):
+    """Instance norm of ``x``; with ``conditions`` ``[B, K]``, `ConditionalInstanceNormalization` by them."""
+    if conditions is None:
+        return instance_normalization(name)(x)
+    return ConditionalInstanceNormalization(epsilon=1e-5, name=name)([x, conditions])
+
+
+def residual_block(x, filters: int, padding: str, name: str, conditions=None):
     """``x + IN(conv3x3(ReLU(IN(conv3x3(x)))))``: a residual block of the ResNet generators.
 
     Args:
@@ -169,10 +226,12 @@ def residual_block(x, filters: int, padding: str, name: str):
       filters: channels of both convolutions (equal to x's, for the skip).
       padding: ``"reflect"`` (CycleGAN) or ``"zero"`` (StarGAN).
       name: prefix of the layer names.
+      conditions: optional ``[B, K]`` tensor: both norms become
+        `ConditionalInstanceNormalization` by it.
     """
     y = padded_conv(x, filters, 3, padding, f"{name}_conv1", use_bias=False)
-    y = instance_normalization(f"{name}_norm1")(y)
+    y = normalize(y, f"{name}_norm1", conditions)
     y = layers.ReLU(name=f"{name}_relu")(y)
     y = padded_conv(y, filters, 3, padding, f"{name}_conv2", use_bias=False)
-    y = instance_normalization(f"{name}_norm2")(y)
+    y = normalize(y, f"{name}_norm2", conditions)
     return layers.Add(name=f"{name}_add")([x, y])

@@ -20,7 +20,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from kgan.networks.layers import AffineColourTransform, TileConditions, instance_normalization, padded_conv, residual_block
+from kgan.networks.layers import AffineColourTransform, TileConditions, normalize, padded_conv, residual_block
 
 OUTPUT_HEADS = ("image", "affine")
 
@@ -41,6 +41,7 @@ def resnet_generator(
     sampling_kernel_size: int = 3,
     skip_connections: bool = False,
     output_head: str = "image",
+    conditional_norm: bool = False,
     name: str = "generator",
 ) -> keras.Model:
     """ResNet generator: images ``[B, H, W, C]`` in [-1, 1] -> images ``[B, H, W, C_out]`` in [-1, 1].
@@ -73,6 +74,12 @@ def resnet_generator(
         ``output_channels`` equal to C). A colour-translation recipe (the
         tinted StarGAN demo); a translation that changes shapes needs
         ``"image"``.
+      conditional_norm: with ``condition_dim > 0``, every instance norm is `kgan.networks.ConditionalInstanceNormalization`
+        by the conditions (Dumoulin et al. 2017). Both papers tile the
+        conditions as input channels only, and the first instance norm
+        subtracts the constant they add to each channel: away from the
+        zero-padded borders, later layers learn of the target only through
+        each channel's mean and variance. Not in either paper.
       name: model name.
 
     Returns:
@@ -90,6 +97,8 @@ def resnet_generator(
     if num_residual_blocks is None:
         num_residual_blocks = default_residual_blocks(min(height, width))
     output_channels = output_channels or channels
+    if conditional_norm and not condition_dim:
+        raise ValueError("conditional_norm needs conditions: set condition_dim > 0.")
     if output_head not in OUTPUT_HEADS:
         raise ValueError(f"output_head must be one of {OUTPUT_HEADS}; got {output_head!r}.")
     if output_head == "affine" and output_channels != channels:
@@ -101,6 +110,7 @@ def resnet_generator(
     images = keras.Input((height, width, channels), name="images")
     inputs = images
     x = images
+    conditions = None
     if condition_dim:
         conditions = keras.Input((condition_dim,), name="conditions")
         inputs = [images, conditions]
@@ -108,21 +118,22 @@ def resnet_generator(
 
     filters = base_filters
     x = padded_conv(x, filters, 7, padding, "c7s1", use_bias=False)
-    x = instance_normalization("c7s1_norm")(x)
+    norm_conditions = conditions if conditional_norm else None
+    x = normalize(x, "c7s1_norm", norm_conditions)
     x = layers.ReLU()(x)
     skips = []
     for i in range(num_downsampling):
         skips.append(x)
         filters *= 2
         x = padded_conv(x, filters, sampling_kernel_size, "zero", f"down{i}", strides=2, use_bias=False)
-        x = instance_normalization(f"down{i}_norm")(x)
+        x = normalize(x, f"down{i}_norm", norm_conditions)
         x = layers.ReLU()(x)
     for i in range(num_residual_blocks):
-        x = residual_block(x, filters, padding, f"res{i}")
+        x = residual_block(x, filters, padding, f"res{i}", norm_conditions)
     for i in range(num_downsampling):
         filters //= 2
         x = layers.Conv2DTranspose(filters, sampling_kernel_size, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
-        x = instance_normalization(f"up{i}_norm")(x)
+        x = normalize(x, f"up{i}_norm", norm_conditions)
         x = layers.ReLU()(x)
         if skip_connections:
             x = layers.Concatenate(name=f"skip{i}")([x, skips.pop()])
