@@ -62,6 +62,12 @@ def test_conditional_instance_norm_starts_as_instance_norm_then_scales_and_shift
     np.testing.assert_allclose(np.asarray(layer([x, conditions])), expected, atol=1e-4)
     clone = ConditionalInstanceNormalization.from_config(layer.get_config())
     assert clone.epsilon == layer.epsilon == 1e-5
+    half = ConditionalInstanceNormalization(dtype="mixed_float16")  # Under mixed precision: float16 in and out.
+    half.build([x.shape, conditions.shape])
+    half.set_weights(layer.get_weights())
+    out = half([x.astype(np.float16), conditions])
+    assert out.dtype == "float16"
+    np.testing.assert_allclose(np.asarray(out, np.float32), expected, atol=0.05)
 
 
 def test_residual_block_keeps_the_shape_and_adds_the_input():

@@ -13,6 +13,7 @@ from kgan.networks.dirac import LearnedConstant, dirac_gan_networks
 from kgan.networks.info_gan import info_dcgan_discriminator, info_mlp_discriminator
 from kgan.networks.layers import (
     AffineColourTransform,
+    ConditionalInstanceNormalization,
     ConditionProjection,
     ReflectionPadding2D,
     TileConditions,
@@ -35,6 +36,7 @@ from kgan.networks.stabilizers import MinibatchDiscrimination, MinibatchStddev, 
 __all__ = [
     "AffineColourTransform",
     "ConditionProjection",
+    "ConditionalInstanceNormalization",
     "LearnedConstant",
     "MinibatchDiscrimination",
     "MinibatchStddev",

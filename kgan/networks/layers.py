@@ -160,14 +160,15 @@ class ConditionalInstanceNormalization(layers.Layer):
     def call(self, inputs):
         features, conditions = inputs
         dtype = features.dtype
-        # Statistics in float32: under mixed precision a float16 variance of 28x28 activations can overflow.
+        # Statistics in float32 under mixed precision, as Keras' own normalisation layers compute them.
         x = ops.cast(features, "float32")
         mean = ops.mean(x, axis=(1, 2), keepdims=True)
         variance = ops.var(x, axis=(1, 2), keepdims=True)
         normalised = (x - mean) * ops.rsqrt(variance + self.epsilon)
         conditions = ops.cast(conditions, "float32")
-        gamma = ops.matmul(conditions, self.gamma_kernel) + self.gamma_bias
-        beta = ops.matmul(conditions, self.beta_kernel) + self.beta_bias
+        weights = [ops.cast(w, "float32") for w in (self.gamma_kernel, self.gamma_bias, self.beta_kernel, self.beta_bias)]
+        gamma = ops.matmul(conditions, weights[0]) + weights[1]
+        beta = ops.matmul(conditions, weights[2]) + weights[3]
         return ops.cast((1.0 + gamma[:, None, None, :]) * normalised + beta[:, None, None, :], dtype)
 
     def compute_output_shape(self, input_shape):

@@ -74,8 +74,9 @@ def resnet_generator(
         ``output_channels`` equal to C). A colour-translation recipe (the
         tinted StarGAN demo); a translation that changes shapes needs
         ``"image"``.
-      conditional_norm: with ``condition_dim > 0``, every instance norm is `kgan.networks.ConditionalInstanceNormalization`
-        by the conditions (Dumoulin et al. 2017). Both papers tile the
+      conditional_norm: with ``condition_dim > 0``, every instance norm is
+        `kgan.networks.ConditionalInstanceNormalization` by the conditions
+        (Dumoulin et al. 2017). Both papers tile the
         conditions as input channels only, and the first instance norm
         subtracts the constant they add to each channel: away from the
         zero-padded borders, later layers learn of the target only through
