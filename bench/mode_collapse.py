@@ -55,6 +55,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from absl import app, flags  # noqa: E402
 
 import mixtures  # noqa: E402  (bench/mixtures.py: recipes and one training run)
+import seed_tables  # noqa: E402  (bench/seed_tables.py: the resume helpers)
 from remedy_options import REMEDIES  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -200,8 +201,11 @@ def main(argv):
     seeds = [int(s) for s in FLAGS.seeds]
     # Row by row (each remedy on every mixture and seed), so an interrupted bench leaves whole rows.
     jobs = [(loss, remedy, mixture, steps[mixture], seed) for loss, remedy in pairs for mixture in mixture_names for seed in seeds]
-    results, earlier_seconds = _earlier_runs(FLAGS.json_out, steps) if FLAGS.resume else ([], 0.0)
-    jobs = missing_jobs(jobs, results)
+    try:
+        results, earlier_seconds = seed_tables.earlier_runs(FLAGS.json_out, steps) if FLAGS.resume else ([], 0.0)
+    except ValueError as error:
+        raise app.UsageError(f"--resume: {error}") from error
+    jobs = seed_tables.missing_jobs(jobs, results)
     common = dict(epochs=FLAGS.epochs, num_samples=FLAGS.num_samples, threads=FLAGS.threads, plots_dir=FLAGS.plots_dir)
     print(f"{len(jobs)} runs ({len(pairs)} combinations x {len(mixture_names)} mixtures x {len(seeds)} seeds"
           f"{f', {len(results)} kept from {FLAGS.json_out}' if results else ''}), {FLAGS.jobs} at a time.", flush=True)
@@ -244,22 +248,6 @@ def main(argv):
     print(f"\nWrote {FLAGS.json_out}")
 
 
-def missing_jobs(jobs, runs):
-    """The ``(loss, remedy, mixture, steps, seed)`` jobs that no saved run answers, in their order."""
-    done = {(run["model"], run["remedy"], run["mixture"], run["seed"]) for run in runs}
-    return [job for job in jobs if (job[0], job[1], job[2], job[4]) not in done]
-
-
-def _earlier_runs(path, steps):
-    """``(runs, seconds)`` saved in ``path`` by an earlier run of this bench; none if the file does not exist."""
-    if not os.path.exists(path):
-        return [], 0.0
-    with open(path) as f:
-        saved = json.load(f)
-    if saved["steps"] != steps:
-        raise app.UsageError(f"--resume: {path} was trained with steps {saved['steps']}, not {steps}; "
-                             "pass another --json_out or the same --steps.")
-    return saved["runs"], float(saved.get("total_seconds", 0.0))
 
 
 if __name__ == "__main__":

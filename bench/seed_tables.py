@@ -13,6 +13,27 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def earlier_runs(path, steps):
+    """``(runs, seconds)`` saved in ``path`` by an earlier run of a resumable bench; none if the file does not exist.
+
+    Raises ``ValueError`` when the file was trained with other ``steps``.
+    """
+    if not os.path.exists(path):
+        return [], 0.0
+    with open(path) as f:
+        saved = json.load(f)
+    if saved["steps"] != steps:
+        raise ValueError(f"{path} was trained with steps {saved['steps']}, not {steps}; "
+                         "pass another --json_out or the same --steps.")
+    return saved["runs"], float(saved.get("total_seconds", 0.0))
+
+
+def missing_jobs(jobs, runs):
+    """The ``(loss, remedy, mixture, steps, seed)`` jobs that no saved run answers, in their order."""
+    done = {(run["model"], run["remedy"], run["mixture"], run["seed"]) for run in runs}
+    return [job for job in jobs if (job[0], job[1], job[2], job[4]) not in done]
+
+
 def rejoin_flag_values(items):
     """``--extra_flags`` items as whole ``--name=value`` flags.
 

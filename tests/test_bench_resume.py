@@ -3,11 +3,11 @@
 import json
 
 import pytest
-from absl import app
 
 from tests.test_case import import_bench
 
-mode_collapse = import_bench("mode_collapse")
+# bench/seed_tables.py defines no absl flags, so importing it cannot clash with a binary's flags
+# (bench/mode_collapse.py's --num_samples and train/evaluate.py's would, in one xdist worker).
 seed_tables = import_bench("seed_tables")
 
 
@@ -19,20 +19,20 @@ def test_resume_trains_only_the_runs_the_file_lacks_in_their_order():
     jobs = [("gan", remedy, mixture, 100, seed) for remedy in ("none", "pacgan2") for mixture in ("ring8", "grid25")
             for seed in (0, 1)]
     saved = [_run("gan", "none", "ring8", 0), _run("gan", "none", "grid25", 1), _run("wgangp", "pacgan2", "ring8", 0)]
-    missing = mode_collapse.missing_jobs(jobs, saved)
+    missing = seed_tables.missing_jobs(jobs, saved)
     assert missing == [("gan", "none", "ring8", 100, 1), ("gan", "none", "grid25", 100, 0)] + jobs[4:]
-    assert mode_collapse.missing_jobs(jobs, []) == jobs
+    assert seed_tables.missing_jobs(jobs, []) == jobs
 
 
 def test_earlier_runs_are_read_back_and_a_file_of_other_steps_is_refused(tmp_path):
     path = str(tmp_path / "table.json")
-    assert mode_collapse._earlier_runs(path, {"ring8": 100}) == ([], 0.0)  # Nothing saved yet: train everything.
+    assert seed_tables.earlier_runs(path, {"ring8": 100}) == ([], 0.0)  # Nothing saved yet: train everything.
     runs = [_run("gan", "none", "ring8", 0)]
     with open(path, "w") as f:
         json.dump({"steps": {"ring8": 100}, "total_seconds": 12.5, "complete": False, "runs": runs}, f)
-    assert mode_collapse._earlier_runs(path, {"ring8": 100}) == (runs, 12.5)
-    with pytest.raises(app.UsageError, match="trained with steps"):
-        mode_collapse._earlier_runs(path, {"ring8": 200})
+    assert seed_tables.earlier_runs(path, {"ring8": 100}) == (runs, 12.5)
+    with pytest.raises(ValueError, match="trained with steps"):
+        seed_tables.earlier_runs(path, {"ring8": 200})
 
 
 def test_extra_flag_values_split_at_their_commas_are_rejoined():
