@@ -248,7 +248,5 @@ def main(argv):
     print(f"\nWrote {FLAGS.json_out}")
 
 
-
-
 if __name__ == "__main__":
     app.run(main)

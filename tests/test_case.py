@@ -51,9 +51,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def import_bench(name):
     """The module ``bench/<name>.py``, imported by name from ``bench/`` (once per process).
 
-    The benches define absl flags at import, and absl refuses a flag defined twice: loading a
-    bench from its file a second time (``spec_from_file_location``) after another bench has
-    imported it by name would fail, so every test imports benches this one way.
+    Most benches define absl flags at import, and absl refuses a flag defined twice: loading a
+    bench from its file a second time (``spec_from_file_location``) after another module has
+    imported it by name fails. Importing by name shares one module object. It does not help
+    when two modules define the same flag name (``bench/mixtures.py``'s ``--num_samples`` and
+    ``train/evaluate.py``'s): a default-suite test must import only benches without such clashes.
     """
     import importlib
     import sys
@@ -62,6 +64,7 @@ def import_bench(name):
     if bench_dir not in sys.path:
         sys.path.insert(0, bench_dir)
     return importlib.import_module(name)
+
 
 # Opening of a `run_script` program that trains on two replicas: the CPU split into two
 # logical devices (before TensorFlow initialises them, hence a fresh process).

@@ -1,15 +1,12 @@
 """The pure parts of the speed benches: settings parsing and tables (bench/environment_ab.py, profile_step.py, throughput.py)."""
 
-import os
-import sys
-
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+from tests.test_case import import_bench
 
-import environment_ab  # noqa: E402
-import profile_step  # noqa: E402
-import throughput  # noqa: E402
+environment_ab = import_bench("environment_ab")
+profile_step = import_bench("profile_step")
+throughput = import_bench("throughput")
 
 
 def test_settings_parse_in_order_and_refuse_a_bare_name():

@@ -148,9 +148,13 @@ class ConditionalInstanceNormalization(layers.Layer):
     def __init__(self, epsilon: float = 1e-5, **kwargs):
         super().__init__(**kwargs)
         self.epsilon = epsilon
+        # Keras' instance norm without its own scale and shift; this layer's come from the condition.
+        self.normalization = layers.GroupNormalization(groups=-1, epsilon=epsilon, center=False, scale=False,
+                                                       dtype=self.dtype_policy, name="instance_norm")
 
     def build(self, input_shape):
         feature_shape, condition_shape = input_shape
+        self.normalization.build(feature_shape)
         shape = (int(condition_shape[-1]), int(feature_shape[-1]))
         self.gamma_kernel = self.add_weight(name="gamma_kernel", shape=shape, initializer="zeros")
         self.gamma_bias = self.add_weight(name="gamma_bias", shape=shape[1:], initializer="zeros")
@@ -160,11 +164,8 @@ class ConditionalInstanceNormalization(layers.Layer):
     def call(self, inputs):
         features, conditions = inputs
         dtype = features.dtype
-        # Statistics in float32 under mixed precision, as Keras' own normalisation layers compute them.
-        x = ops.cast(features, "float32")
-        mean = ops.mean(x, axis=(1, 2), keepdims=True)
-        variance = ops.var(x, axis=(1, 2), keepdims=True)
-        normalised = (x - mean) * ops.rsqrt(variance + self.epsilon)
+        # The scale and shift in float32 under mixed precision: the weights are cast to the compute dtype on use.
+        normalised = ops.cast(self.normalization(features), "float32")
         conditions = ops.cast(conditions, "float32")
         weights = [ops.cast(w, "float32") for w in (self.gamma_kernel, self.gamma_bias, self.beta_kernel, self.beta_bias)]
         gamma = ops.matmul(conditions, weights[0]) + weights[1]
