@@ -20,8 +20,8 @@ The two losses are `bench/mixtures.py`'s recipes: ``gan`` (non-saturating,
 MLPs 2x256, latent 64, k=1, batch 256, Adam(0.5) 1e-3 -> 1e-4) and
 ``wgangp`` (one-sided penalty 10, n_critic 5, minibatch 64, G 4x256 with a 2-D
 latent, critic 2x256, Adam(0.5, 0.9) 1e-3 -> 1e-4). Each remedy changes one
-thing (REMEDIES). Consensus optimization takes simultaneous steps, so its
-WGAN-GP row runs with n_critic = 1. DiffAugment and virtual batch
+thing (REMEDIES). Consensus optimization and simultaneous updates step both networks at once, so their
+WGAN-GP rows run with n_critic = 1; ``one_critic_step`` is their control (alternating, n_critic 1). DiffAugment and virtual batch
 normalisation are image-only and are not in this table.
 
 Every run's 2,500 samples are also drawn (``--plots_dir``), with one labelled
@@ -56,7 +56,7 @@ from absl import app, flags  # noqa: E402
 
 import mixtures  # noqa: E402  (bench/mixtures.py: recipes and one training run)
 import seed_tables  # noqa: E402  (bench/seed_tables.py: the resume helpers)
-from remedy_options import REMEDIES  # noqa: E402
+from remedy_options import ONE_DISCRIMINATOR_STEP, REMEDIES  # noqa: E402
 
 FLAGS = flags.FLAGS
 # bench/mixtures.py defines --mixtures, --steps, --seeds, --num_samples, --epochs, --jobs,
@@ -98,8 +98,8 @@ def run_combination(loss, remedy, mixture, steps, seed, epochs, num_samples, thr
     """One training run of ``loss`` with ``remedy``; returns `bench/mixtures.py`'s result dict plus the names."""
     _, model_options, network_options, _ = REMEDIES[remedy]
     recipe = dict(mixtures.RECIPES[loss])
-    if remedy in ("consensus", "simultaneous"):
-        recipe["discriminator_steps"] = 1  # one simultaneous step of both networks
+    if remedy in ONE_DISCRIMINATOR_STEP:
+        recipe["discriminator_steps"] = 1
     result = mixtures.run_one(
         loss, mixture, steps, seed, epochs, num_samples, threads,
         recipe=recipe, model_options=model_options, network_options=network_options,

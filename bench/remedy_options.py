@@ -30,4 +30,11 @@ REMEDIES = {
     "r1": ("R1 penalty (gamma 1)", {"r1_penalty": 1.0}, {}, _GANS),
     # Both networks step at once on one minibatch (the lectures' simultaneous SGD); n_critic = 1.
     "simultaneous": ("simultaneous updates", {"updates": "simultaneous"}, {}, _ALL),
+    # The control for the two rows above under WGAN-GP: alternating updates with n_critic cut from 5
+    # to 1, the one other change those rows make (the GAN recipes already take one D step).
+    "one_critic_step": ("alternating, n_critic 1 (control)", {}, {}, ("wgangp",)),
 }
+
+# Remedies that run with one discriminator step per generator step, whatever the recipe's k:
+# consensus optimization and simultaneous SGD step both networks at once.
+ONE_DISCRIMINATOR_STEP = ("consensus", "simultaneous", "one_critic_step")
