@@ -89,6 +89,11 @@ PUBLISHED = {
 }
 
 
+# Saved runs name their scatter plots from this placeholder, not from the machine's --plots_dir; a
+# resumed bench finds earlier plots again under its own --plots_dir.
+PLOTS_DIR = "<plots_dir>"
+
+
 def combinations(losses, remedies):
     """``[(loss, remedy)]`` for every remedy that applies to the loss."""
     return [(loss, remedy) for loss in losses for remedy in remedies if loss in REMEDIES[remedy][3]]
@@ -112,7 +117,8 @@ def contact_sheet(results, pairs, mixture, seeds, path):
     """One PNG per mixture: a row per (loss, remedy), a column per seed, labelled; returns ``path``."""
     from PIL import Image, ImageDraw
 
-    plots = {(r["model"], r["remedy"], r["seed"]): r.get("plot") for r in results if r["mixture"] == mixture}
+    plots = {(r["model"], r["remedy"], r["seed"]): seed_tables.with_directory(r.get("plot"), os.path.dirname(path), PLOTS_DIR)
+             for r in results if r["mixture"] == mixture}
     cell, label_width = 192, 300
     sheet = Image.new("RGB", (label_width + cell * len(seeds), cell * len(pairs)), "white")
     draw = ImageDraw.Draw(sheet)
@@ -217,7 +223,7 @@ def main(argv):
 
         payload = dict(protocol=protocol, steps=steps, seeds=seeds, remedies={r: REMEDIES[r][:3] for r in remedies},
                        published=PUBLISHED, total_seconds=earlier_seconds + time.perf_counter() - start,
-                       complete=complete, runs=results)
+                       complete=complete, runs=seed_tables.without_directory(results, FLAGS.plots_dir or "", PLOTS_DIR))
         atomic_files.write_text(FLAGS.json_out, json.dumps(payload, indent=1))
 
     finished = 0

@@ -66,18 +66,33 @@ def train_run(binary: str, model_dir: str, flags: list) -> dict:
     with open(os.path.join(model_dir, "summary.json"), encoding="utf-8") as f:
         summary = json.load(f)
     summary["bench_wall_seconds"] = time.time() - start
-    return _without_run_directory(summary, model_dir)
+    return without_directory(summary, model_dir)
 
 
-def _without_run_directory(value, model_dir: str):
-    """``value`` with every path under ``model_dir`` written from ``<model_dir>``: saved tables name no scratch paths."""
+def without_directory(value, directory: str, placeholder: str = "<model_dir>"):
+    """``value`` with every path under ``directory`` written from ``placeholder``: saved tables name no scratch paths.
+
+    Nested dicts and lists are rewritten; other values are returned as they are, and so is
+    everything when ``directory`` is empty.
+    `with_directory` turns the placeholder back into a directory.
+    """
+    directory = os.fspath(directory).rstrip("/")
+    if not directory:  # No directory (e.g. no --plots_dir): nothing to rewrite.
+        return value
     if isinstance(value, dict):
-        return {key: _without_run_directory(item, model_dir) for key, item in value.items()}
+        return {key: without_directory(item, directory, placeholder) for key, item in value.items()}
     if isinstance(value, list):
-        return [_without_run_directory(item, model_dir) for item in value]
-    if isinstance(value, str) and (value == model_dir or value.startswith(model_dir.rstrip("/") + "/")):
-        return "<model_dir>" + value[len(model_dir.rstrip("/")):]
+        return [without_directory(item, directory, placeholder) for item in value]
+    if isinstance(value, str) and (value == directory or value.startswith(directory + "/")):
+        return placeholder + value[len(directory):]
     return value
+
+
+def with_directory(path, directory: str, placeholder: str) -> str | None:
+    """A saved ``path`` under ``placeholder`` as a path under ``directory`` (other paths and None unchanged)."""
+    if isinstance(path, str) and path.startswith(placeholder):
+        return os.fspath(directory).rstrip("/") + path[len(placeholder):]
+    return path
 
 
 def training_data(choice: str) -> tuple:

@@ -42,7 +42,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags  # noqa: E402
 
+import seed_tables  # noqa: E402  (bench/seed_tables.py: saved paths without the machine's directories)
 from remedy_options import REMEDIES  # noqa: E402
+
+# Saved runs name their sample grids from this placeholder, not from the machine's --images_dir;
+# --from_json finds them again under its own --images_dir.
+IMAGES_DIR = "<images_dir>"
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("remedies", ["none", "pacgan2", "r1"], "Remedies (keys of bench/remedy_options.py REMEDIES).")
@@ -186,9 +191,10 @@ def contact_sheet(results, remedies, seeds, path, tiles=6):
         draw.text((8, top + side // 2), REMEDIES[remedy][0], fill="black")
         for column, seed in enumerate(seeds):
             run = runs.get((remedy, seed))
-            if run and run.get("samples") and os.path.exists(run["samples"]):
+            samples = run and seed_tables.with_directory(run.get("samples"), os.path.dirname(path), IMAGES_DIR)
+            if samples and os.path.exists(samples):
                 left = label_width + column * cell
-                sheet.paste(Image.open(run["samples"]).convert("RGB").crop((0, 0, side, side)), (left, top))
+                sheet.paste(Image.open(samples).convert("RGB").crop((0, 0, side, side)), (left, top))
                 draw.text((left, top + side), f"seed {seed}: {run['modes']} modes", fill="black")
     sheet.quantize(256).save(path)
     return path
@@ -231,7 +237,8 @@ def table_from_json(path, sheet_path=None):
     with open(path) as f:
         saved = json.load(f)
     remedies = list(dict.fromkeys(r["remedy"] for r in saved["runs"]))
-    if sheet_path:
+    grids = [seed_tables.with_directory(r.get("samples"), os.path.dirname(sheet_path or ""), IMAGES_DIR) for r in saved["runs"]]
+    if sheet_path and any(grid and os.path.exists(grid) for grid in grids):
         print("Samples:", contact_sheet(saved["runs"], remedies, saved["seeds"], sheet_path))
     return markdown_table(saved["runs"], remedies, saved.get("real_data"), saved["steps"])
 
@@ -276,7 +283,8 @@ def main(argv):
     with open(FLAGS.json_out, "w") as f:
         json.dump(dict(recipe=dict(RECIPE, critic_filters=FLAGS.critic_filters), steps=FLAGS.steps, seeds=seeds, num_samples=FLAGS.num_samples, source=FLAGS.source,
                        remedies={r: REMEDIES[r][:3] for r in remedies}, published=PUBLISHED, real_data=reference,
-                       total_seconds=total, runs=results), f, indent=1)
+                       total_seconds=total, runs=seed_tables.without_directory(results, FLAGS.images_dir or "", IMAGES_DIR)),
+                  f, indent=1)
     print(f"\nWrote {FLAGS.json_out}")
 
 

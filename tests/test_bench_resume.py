@@ -45,6 +45,15 @@ def test_extra_flag_values_split_at_their_commas_are_rejoined():
 def test_saved_run_summaries_name_paths_from_the_run_directory_not_the_machine():
     summary = {"checkpoint_dir": "/tmp/runs/a/checkpoints", "grids": ["/tmp/runs/a/s.png", "/tmp/runs/ab/s.png"],
                "evaluation": {"fid": 3.0, "model_dir": "/tmp/runs/a"}}
-    assert seed_tables._without_run_directory(summary, "/tmp/runs/a") == {
+    assert seed_tables.without_directory(summary, "/tmp/runs/a") == {
         "checkpoint_dir": "<model_dir>/checkpoints", "grids": ["<model_dir>/s.png", "/tmp/runs/ab/s.png"],
         "evaluation": {"fid": 3.0, "model_dir": "<model_dir>"}}
+
+
+def test_a_saved_plot_path_comes_back_under_the_plots_directory_of_the_resumed_run():
+    saved = seed_tables.without_directory([{"plot": "/scratch/a/ring8-seed0.png"}], "/scratch/a/", "<plots_dir>")
+    assert saved == [{"plot": "<plots_dir>/ring8-seed0.png"}]
+    assert seed_tables.with_directory(saved[0]["plot"], "/elsewhere/b", "<plots_dir>") == "/elsewhere/b/ring8-seed0.png"
+    assert seed_tables.with_directory("/kept/x.png", "/elsewhere/b", "<plots_dir>") == "/kept/x.png"
+    assert seed_tables.with_directory(None, "/elsewhere/b", "<plots_dir>") is None
+    assert seed_tables.without_directory({"plot": "/scratch/a/x.png"}, "", "<plots_dir>") == {"plot": "/scratch/a/x.png"}
