@@ -20,9 +20,10 @@ The two losses are `bench/mixtures.py`'s recipes: ``gan`` (non-saturating,
 MLPs 2x256, latent 64, k=1, batch 256, Adam(0.5) 1e-3 -> 1e-4) and
 ``wgangp`` (one-sided penalty 10, n_critic 5, minibatch 64, G 4x256 with a 2-D
 latent, critic 2x256, Adam(0.5, 0.9) 1e-3 -> 1e-4). Each remedy changes one
-thing (REMEDIES). Consensus optimization and simultaneous updates step both networks at once, so their
-WGAN-GP rows run with n_critic = 1; ``one_critic_step`` is their control (alternating, n_critic 1). DiffAugment and virtual batch
-normalisation are image-only and are not in this table.
+thing (REMEDIES). Consensus optimization and simultaneous updates step both
+networks at once, so their WGAN-GP rows run with n_critic = 1;
+``one_critic_step`` is their control (alternating, n_critic 1). DiffAugment
+and virtual batch normalisation are image-only and are not in this table.
 
 Every run's 2,500 samples are also drawn (``--plots_dir``), with one labelled
 contact sheet per mixture (a row per combination, a column per seed).

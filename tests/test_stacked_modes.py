@@ -122,3 +122,20 @@ def test_the_demo_dcgan_reaches_990_of_the_1000_stacked_modes(tmp_path):
     (run,) = json.loads(out.read_text())["runs"]
     assert run["modes"] >= 990, run
     assert run["reverse_kl"] < 1.0, run
+
+
+def test_a_saved_table_reprints_when_its_sample_grids_are_not_on_this_machine(tmp_path):
+    """``--from_json`` prints the table and draws no sheet when ``--images_dir`` lacks the runs' grids (it crashed before)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_case import REPO
+
+    result = subprocess.run(
+        [sys.executable, f"{REPO}/bench/stacked_modes.py", "--from_json", f"{REPO}/docs/results/stacked_modes_d8_6k.json",
+         "--images_dir", str(tmp_path / "missing")],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| PacGAN4 (packs of 4) |" in result.stdout and "Samples:" not in result.stdout
