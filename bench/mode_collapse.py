@@ -20,9 +20,13 @@ The two losses are `bench/mixtures.py`'s recipes: ``gan`` (non-saturating,
 MLPs 2x256, latent 64, k=1, batch 256, Adam(0.5) 1e-3 -> 1e-4) and
 ``wgangp`` (one-sided penalty 10, n_critic 5, minibatch 64, G 4x256 with a 2-D
 latent, critic 2x256, Adam(0.5, 0.9) 1e-3 -> 1e-4). Each remedy changes one
-thing (REMEDIES). Consensus optimization and simultaneous updates step both
-networks at once, so their WGAN-GP rows run with n_critic = 1;
-``one_critic_step`` is their control (alternating, n_critic 1). DiffAugment
+thing (REMEDIES; RECIPE_CHANGES lists the ones that change the recipe).
+Consensus optimization and simultaneous updates step both networks at once,
+so their WGAN-GP rows run with n_critic = 1; ``one_critic_step`` is their
+control (alternating, n_critic 1). Minibatch discrimination at the GAN
+recipes' batch of 256 takes ~30 min per 10,000-step run on one core, so it
+also runs at batch 64 (``minibatch_discrimination_batch64``) beside the
+plain GAN at batch 64 (``none_batch64``). DiffAugment
 and virtual batch normalisation are image-only and are not in this table.
 
 Every run's 2,500 samples are also drawn (``--plots_dir``), with one labelled
@@ -33,7 +37,7 @@ runs the file lacks (runs are deterministic per seed, so a resumed table equals
 an uninterrupted one).
 
 Example (about 17 minutes on two CPU cores; minibatch discrimination compares every pair
-of a 256-example batch and takes 200-500 s per run, so the README's run leaves it out)::
+of a 256-example batch and takes 200-500 s per 2,000-step run, so this example leaves it out)::
 
     TF_CPP_MIN_LOG_LEVEL=3 python bench/mode_collapse.py --seeds=0,1 --steps=2000 --jobs=2 \
         --remedies=none,label_smoothing,feature_matching,minibatch_stddev,historical_averaging,consensus,spectral_norm,generator_ema \
@@ -57,7 +61,7 @@ from absl import app, flags  # noqa: E402
 
 import mixtures  # noqa: E402  (bench/mixtures.py: recipes and one training run)
 import seed_tables  # noqa: E402  (bench/seed_tables.py: the resume helpers)
-from remedy_options import ONE_DISCRIMINATOR_STEP, REMEDIES  # noqa: E402
+from remedy_options import RECIPE_CHANGES, REMEDIES  # noqa: E402
 
 FLAGS = flags.FLAGS
 # bench/mixtures.py defines --mixtures, --steps, --seeds, --num_samples, --epochs, --jobs,
@@ -103,9 +107,7 @@ def combinations(losses, remedies):
 def run_combination(loss, remedy, mixture, steps, seed, epochs, num_samples, threads, plots_dir=None):
     """One training run of ``loss`` with ``remedy``; returns `bench/mixtures.py`'s result dict plus the names."""
     _, model_options, network_options, _ = REMEDIES[remedy]
-    recipe = dict(mixtures.RECIPES[loss])
-    if remedy in ONE_DISCRIMINATOR_STEP:
-        recipe["discriminator_steps"] = 1
+    recipe = {**mixtures.RECIPES[loss], **RECIPE_CHANGES.get(remedy, {})}
     result = mixtures.run_one(
         loss, mixture, steps, seed, epochs, num_samples, threads,
         recipe=recipe, model_options=model_options, network_options=network_options,
