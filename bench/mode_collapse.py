@@ -24,7 +24,7 @@ thing (REMEDIES; RECIPE_CHANGES lists the ones that change the recipe).
 Consensus optimization and simultaneous updates step both networks at once,
 so their WGAN-GP rows run with n_critic = 1; ``one_critic_step`` is their
 control (alternating, n_critic 1). Minibatch discrimination at the GAN
-recipes' batch of 256 takes ~30 min per 10,000-step run on one core, so it
+recipes' batch of 256 takes over 40 min per 10,000-step run on one core, so it
 also runs at batch 64 (``minibatch_discrimination_batch64``) beside the
 plain GAN at batch 64 (``none_batch64``). DiffAugment
 and virtual batch normalisation are image-only and are not in this table.

@@ -34,7 +34,7 @@ REMEDIES = {
     # to 1, the one other change those rows make (the GAN recipes already take one D step).
     "one_critic_step": ("alternating, n_critic 1 (control)", {}, {}, ("wgangp",)),
     # Minibatch discrimination compares every pair in the batch ([B, B, kernels, dim] per D call), so at
-    # the GAN recipes' batch of 256 a 10,000-step run takes ~30 min on one core; at 64 it is affordable.
+    # the GAN recipes' batch of 256 a 10,000-step run takes over 40 min on one core; at 64 it is affordable.
     # Its row at batch 64 is read against the plain GAN at batch 64, the control beside it.
     "minibatch_discrimination_batch64": ("minibatch discrimination, batch 64", {}, {"minibatch": "discrimination"}, ("gan", "gan_minimax")),
     "none_batch64": ("none, batch 64 (control)", {}, {}, ("gan", "gan_minimax")),
