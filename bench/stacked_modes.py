@@ -237,8 +237,9 @@ def table_from_json(path, sheet_path=None):
     with open(path) as f:
         saved = json.load(f)
     remedies = list(dict.fromkeys(r["remedy"] for r in saved["runs"]))
-    grids = [seed_tables.with_directory(r.get("samples"), os.path.dirname(sheet_path or ""), IMAGES_DIR) for r in saved["runs"]]
-    if sheet_path and any(grid and os.path.exists(grid) for grid in grids):
+    # A sheet only when this machine has some of the runs' grids (a table saved elsewhere may have none here).
+    if sheet_path and any(os.path.exists(grid) for r in saved["runs"]
+                          if (grid := seed_tables.with_directory(r.get("samples"), os.path.dirname(sheet_path), IMAGES_DIR))):
         print("Samples:", contact_sheet(saved["runs"], remedies, saved["seeds"], sheet_path))
     return markdown_table(saved["runs"], remedies, saved.get("real_data"), saved["steps"])
 
